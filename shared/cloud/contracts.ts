@@ -77,3 +77,63 @@ export interface PrincipalDirectory {
   /** Thing groups a thing belongs to, directly (used by Jobs targets). */
   thingsInGroup(groupName: string, recursive: boolean): string[];
 }
+
+/** A named set of JSON records, held in memory and persisted crash-safely by the StateStore. */
+export interface Collection<T> {
+  get(id: string): T | undefined;
+  /** Insert or replace; durable once the store's next flush() resolves. */
+  put(id: string, value: T): void;
+  delete(id: string): boolean;
+  values(): T[];
+  keys(): string[];
+  size(): number;
+}
+
+/** Persistent state of the local cloud under its state folder; survives a restart or a crash. */
+export interface StateStore {
+  collection<T>(name: string): Collection<T>;
+  /** Make every mutation so far durable (the router awaits this before answering a request). */
+  flush(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** The cloud's MQTT data plane as other services see it (Jobs and Shadow use it; the broker implements it). */
+export interface MqttBus {
+  /** Publish as the cloud itself (no policy check), e.g. a Jobs notification or a Shadow response. */
+  publish(topic: string, payload: Buffer | string, opts?: { qos?: 0 | 1; retain?: boolean }): Promise<void>;
+  /**
+   * Receive every message that an authorised client publishes on topics matching filter (MQTT wildcards),
+   * with the thing name of the publishing connection (undefined for the cloud itself).
+   */
+  onPublish(filter: string, handler: (topic: string, payload: Buffer, clientThingName: string | undefined) => void): void;
+}
+
+/** Pre-signs S3 URLs for job documents (${aws:iot:s3-presigned-url:...} placeholders). */
+export interface Presigner {
+  presignGet(bucket: string, key: string, expiresInSeconds: number): Promise<string>;
+}
+
+/** Everything a service installer gets from startLocalCloud. Fields fill in as services install, in order. */
+export interface CloudContext {
+  dir: string;
+  region: string;
+  accountId: string;
+  clock: Clock;
+  routes: RouteTable;
+  store: StateStore;
+  /** Set by the S3 service. */
+  presigner?: Presigner;
+  /** Set by the IoT registry service. */
+  directory?: PrincipalDirectory;
+  /** Set by the IoT registry service: PEMs of the local CA and of the broker's server certificate. */
+  tls?: { caCertPem: string; serverCertPem: string; serverKeyPem: string };
+  /** Set by the MQTT broker service. */
+  bus?: MqttBus;
+  /** Filled in once the HTTP server listens, before any request is served. */
+  endpoints?: { http: string; mqttHost: string; mqttPort: number };
+}
+
+/** What an installer returns: how to stop what it started. */
+export interface ServiceHandle {
+  stop(): Promise<void>;
+}
