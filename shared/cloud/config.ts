@@ -1,0 +1,55 @@
+/**
+ * Where the cloud is: `local` (default) runs the embedded local cloud and points every AWS client at it;
+ * `aws` starts nothing and lets clients use the default AWS credential chain and region, creating real
+ * resources whose names start with `resourcePrefix` so a teardown can find and remove them.
+ *
+ * Settings come from the environment, overridable in code:
+ *   CLOUD_MODE=local|aws          (default local)
+ *   CLOUD_RESOURCE_PREFIX=<text>  (default "edgeml-"; letters, digits and '-')
+ *   CLOUD_STATE_DIR=<dir>         (local mode state folder, default .state/cloud)
+ *   AWS_REGION / AWS_DEFAULT_REGION (aws mode region; local mode default us-east-1)
+ *
+ * In aws mode the workshop creates (all named with the prefix): an S3 bucket for models and captured
+ * data, IoT things, a thing group, a thing type, device certificates and an IoT policy, IoT jobs, and
+ * (later labs) SageMaker device fleets and Greengrass components/deployments. See shared/cloud/README.md
+ * for how to remove them.
+ */
+import type { CloudCredentials } from './credentials';
+
+export type CloudMode = 'local' | 'aws';
+
+/** Resolved cloud settings. */
+export interface CloudSettings {
+  mode: CloudMode;
+  /** Prefix for every resource name the workshop creates (bucket, things, policies, jobs...). */
+  resourcePrefix: string;
+  /** Local mode: state folder of the embedded cloud. */
+  stateDir: string;
+  /** Region: local default us-east-1; aws mode leaves it to the SDK's chain when unset. */
+  region?: string;
+}
+
+/** Config for any @aws-sdk client constructor. */
+export interface AwsClientConfig {
+  region?: string;
+  endpoint?: string;
+  credentials?: CloudCredentials;
+  forcePathStyle?: boolean;
+}
+
+/** Read the cloud settings from the environment, with explicit overrides winning; throws on bad values. */
+export function cloudSettings(overrides: Partial<CloudSettings> = {}, env: NodeJS.ProcessEnv = process.env): CloudSettings {
+  const mode = overrides.mode ?? (env.CLOUD_MODE || 'local');
+  if (mode !== 'local' && mode !== 'aws') throw new Error(`CLOUD_MODE must be "local" or "aws", got "${mode}"`);
+  const resourcePrefix = overrides.resourcePrefix ?? env.CLOUD_RESOURCE_PREFIX ?? 'edgeml-';
+  if (!/^[a-z0-9-]{0,20}$/.test(resourcePrefix)) {
+    throw new Error(`CLOUD_RESOURCE_PREFIX must be up to 20 lower-case letters, digits or '-' (it becomes part of S3 bucket names), got "${resourcePrefix}"`);
+  }
+  const region = overrides.region ?? (env.AWS_REGION || env.AWS_DEFAULT_REGION || (mode === 'local' ? 'us-east-1' : undefined));
+  return { mode, resourcePrefix, stateDir: overrides.stateDir ?? (env.CLOUD_STATE_DIR || '.state/cloud'), region };
+}
+
+/** Client config in aws mode: the SDK's default credential chain, and the region when one is set. */
+export function awsClientConfig(settings: CloudSettings): AwsClientConfig {
+  return settings.region ? { region: settings.region } : {};
+}

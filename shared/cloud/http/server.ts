@@ -1,0 +1,297 @@
+/**
+ * The local cloud's single HTTP endpoint: reads each request, verifies its SigV4 signature against the
+ * cloud's credentials, routes it to the service named in the credential scope, waits until the state
+ * store made the change durable, and answers. Every refusal carries the AWS error shape of that service.
+ */
+import { randomBytes, createHash } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Readable } from 'node:stream';
+import type { AwsErrorShape, Clock, ServiceResponse, SignedRequest, StateStore } from '../contracts';
+import type { CloudCredentials } from '../credentials';
+import { decodeAwsChunked } from './aws-chunked';
+import { AwsError, isAwsErrorShape, renderAwsError } from './errors';
+import type { Router } from './router';
+import {
+  EMPTY_SHA256,
+  credentialScope,
+  expectedSignature,
+  parseSigV4,
+  safeDecode,
+  scopeServiceOf,
+  signaturesEqual,
+  signingKey,
+  type RawRequest,
+  type SigV4Claim,
+} from './sigv4';
+
+/** Largest allowed difference between a request's X-Amz-Date and the wall clock, as AWS. */
+export const MAX_CLOCK_SKEW_MS = 15 * 60 * 1000;
+/** Default request body limit (S3 parts and objects are buffered; use multipart above this). */
+export const DEFAULT_MAX_BODY_BYTES = 64 * 1024 * 1024;
+
+export interface CloudHttpServerOptions {
+  router: Router;
+  credentials: CloudCredentials;
+  /** Cloud time: decides when pre-signed URLs expire. */
+  clock: Clock;
+  /** Flushed before every response so an answered change is durable. */
+  store?: StateStore;
+  /** Request body limit in bytes (default 64 MiB); larger bodies get 400 EntityTooLarge / 413. */
+  maxBodyBytes?: number;
+  /** Requests wait for this before being served (services still installing). */
+  ready?: Promise<void>;
+  /** Called with one line per failed request with an unexpected error. */
+  log?: (line: string) => void;
+}
+
+/** Query string → URLSearchParams with values percent-decoded once ('+' stays '+', as AWS signs it). */
+export function parseQuery(rawQuery: string): URLSearchParams {
+  const params = new URLSearchParams();
+  for (const pair of rawQuery.split('&')) {
+    if (pair === '') continue;
+    const eq = pair.indexOf('=');
+    params.append(safeDecode(eq < 0 ? pair : pair.slice(0, eq)), eq < 0 ? '' : safeDecode(pair.slice(eq + 1)));
+  }
+  return params;
+}
+
+/** Body read up to a limit: either the bytes, or how many bytes came in total when over the limit. */
+type BodyResult = { ok: true; body: Buffer } | { ok: false; received: number };
+
+function readBody(req: IncomingMessage, limit: number): Promise<BodyResult> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let received = 0;
+    req.on('data', (chunk: Buffer) => {
+      received += chunk.length;
+      // Past the limit keep draining (so the client gets our answer, not a reset) but stop keeping.
+      if (received <= limit) chunks.push(chunk);
+      else chunks.length = 0;
+    });
+    req.on('end', () => resolve(received <= limit ? { ok: true, body: Buffer.concat(chunks) } : { ok: false, received }));
+    req.on('error', reject);
+  });
+}
+
+/** The HTTP front door of the local cloud. */
+export class CloudHttpServer {
+  readonly server: Server;
+  private readonly maxBodyBytes: number;
+
+  constructor(private readonly options: CloudHttpServerOptions) {
+    this.maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+    this.server = createServer((req, res) => void this.handle(req, res));
+    // Refuse an announced oversized body before the client sends it (Expect: 100-continue).
+    this.server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
+      if (this.declaredLength(req) > this.maxBodyBytes) void this.handle(req, res);
+      else {
+        res.writeContinue();
+        void this.handle(req, res);
+      }
+    });
+    this.server.keepAliveTimeout = 5000;
+  }
+
+  /** Listen on host:port (port 0 picks a free one); resolves with the base URL, e.g. http://127.0.0.1:4566. */
+  listen(port = 0, host = '127.0.0.1'): Promise<string> {
+    return new Promise((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(port, host, () => {
+        this.server.off('error', reject);
+        const addr = this.server.address() as AddressInfo;
+        resolve(`http://${host}:${addr.port}`);
+      });
+    });
+  }
+
+  /** Stop accepting connections and close idle ones; resolves when the server is closed. */
+  close(): Promise<void> {
+    return new Promise((resolve) => {
+      this.server.close(() => resolve());
+      this.server.closeIdleConnections();
+      // Connections still busy after a grace period are cut so stop() never hangs on a slow client.
+      setTimeout(() => this.server.closeAllConnections(), 2000).unref();
+    });
+  }
+
+  private declaredLength(req: IncomingMessage): number {
+    const decoded = Number(req.headers['x-amz-decoded-content-length']);
+    if (Number.isFinite(decoded) && decoded > 0) return decoded;
+    const length = Number(req.headers['content-length']);
+    return Number.isFinite(length) ? length : 0;
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const requestId = randomBytes(8).toString('hex').toUpperCase();
+    const method = req.method ?? 'GET';
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    const rawPath = q < 0 ? url : url.slice(0, q);
+    const rawQuery = q < 0 ? '' : url.slice(q + 1);
+    const query = parseQuery(rawQuery);
+    const authorization = typeof req.headers.authorization === 'string' ? req.headers.authorization : undefined;
+    const target = typeof req.headers['x-amz-target'] === 'string' ? req.headers['x-amz-target'] : undefined;
+    let service = scopeServiceOf(authorization, query) ?? '';
+    let response: ServiceResponse;
+    try {
+      if (this.options.ready) await this.options.ready;
+      if (!service) service = this.options.router.guessService(method, rawPath, query, target);
+      const s3 = service === 's3';
+      if (this.declaredLength(req) > this.maxBodyBytes) {
+        req.resume();
+        throw this.tooLarge(s3);
+      }
+      const read = await readBody(req, this.maxBodyBytes);
+      if (!read.ok) throw this.tooLarge(s3);
+      const claim = parseSigV4(authorization, header(req, 'x-amz-date') ?? header(req, 'date'), query);
+      if (!claim) {
+        throw s3
+          ? new AwsError('AccessDenied', 'Anonymous access is not allowed: sign the request with the local cloud credentials (SigV4).', 403)
+          : new AwsError('MissingAuthenticationTokenException', 'Missing Authentication Token: sign the request with the local cloud credentials (SigV4).', 403);
+      }
+      const body = this.verify(claim, { method, rawPath, rawQuery, rawHeaders: req.rawHeaders }, req, read.body);
+      const headers = { ...req.headers };
+      if (typeof headers['content-encoding'] === 'string') {
+        const rest = headers['content-encoding'].split(',').map((s) => s.trim()).filter((s) => s && s !== 'aws-chunked');
+        if (rest.length) headers['content-encoding'] = rest.join(',');
+        else delete headers['content-encoding'];
+      }
+      const signed: SignedRequest = {
+        service: claim.service,
+        region: claim.region,
+        accessKeyId: claim.accessKeyId,
+        method,
+        path: safeDecode(rawPath),
+        query,
+        headers,
+        body,
+      };
+      response = await this.options.router.dispatch(signed, rawPath);
+    } catch (err) {
+      response = this.errorResponse(err, service || 's3', requestId, method, rawPath);
+    }
+    try {
+      if (this.options.store) await this.options.store.flush();
+    } catch (err) {
+      this.options.log?.(`state flush failed: ${(err as Error).message}`);
+      response = this.errorResponse(new Error('state store flush failed'), service || 's3', requestId, method, rawPath);
+    }
+    this.send(res, response, requestId, method);
+  }
+
+  /** Check key, time and signature; returns the decoded payload. Throws AwsError on any mismatch. */
+  private verify(claim: SigV4Claim, raw: RawRequest, req: IncomingMessage, body: Buffer): Buffer {
+    const s3 = claim.service === 's3';
+    const { accessKeyId, secretAccessKey } = this.options.credentials;
+    if (claim.accessKeyId !== accessKeyId) {
+      throw s3
+        ? new AwsError('InvalidAccessKeyId', 'The AWS Access Key Id you provided does not exist in our records.', 403, { AWSAccessKeyId: claim.accessKeyId })
+        : new AwsError('UnrecognizedClientException', 'The security token included in the request is invalid.', 403);
+    }
+    if (claim.scopeDate !== claim.amzDate.slice(0, 8)) {
+      throw this.mismatch(s3, `Date in Credential scope (${claim.scopeDate}) does not match the date of X-Amz-Date (${claim.amzDate}).`);
+    }
+    if (claim.presigned) {
+      const expiresAt = claim.signedAt + (claim.expiresSeconds as number) * 1000;
+      if (this.options.clock.now() > expiresAt) {
+        throw new AwsError(s3 ? 'AccessDenied' : 'AccessDeniedException', 'Request has expired', 403, s3 ? { Expires: new Date(expiresAt).toISOString() } : {});
+      }
+    } else if (Math.abs(Date.now() - claim.signedAt) > MAX_CLOCK_SKEW_MS) {
+      // The wall clock, not the cloud clock: clients sign with Date.now() even when tests speed the cloud up.
+      throw s3
+        ? new AwsError('RequestTimeTooSkewed', 'The difference between the request time and the current time is too large.', 403)
+        : new AwsError('InvalidSignatureException', `Signature expired: ${claim.amzDate} is more than 15 minutes away from the server time.`, 403);
+    }
+    const declaredHash = claim.presigned
+      ? (new URLSearchParams(raw.rawQuery).get('X-Amz-Content-Sha256') ?? (s3 ? 'UNSIGNED-PAYLOAD' : undefined))
+      : header(req, 'x-amz-content-sha256');
+    const payloadHash = declaredHash ?? createHash('sha256').update(body).digest('hex');
+    const expected = expectedSignature(raw, claim, secretAccessKey, payloadHash);
+    if (!signaturesEqual(expected, claim.signature)) {
+      throw this.mismatch(s3, 'The request signature we calculated does not match the signature you provided. Check your key and signing method.');
+    }
+    if (declaredHash === undefined || declaredHash === 'UNSIGNED-PAYLOAD') return body;
+    if (/^[0-9a-f]{64}$/i.test(declaredHash)) {
+      if (createHash('sha256').update(body).digest('hex') !== declaredHash.toLowerCase()) {
+        throw new AwsError('XAmzContentSHA256Mismatch', 'The provided x-amz-content-sha256 header does not match what was computed.', 400);
+      }
+      return body;
+    }
+    if (declaredHash.startsWith('STREAMING-')) {
+      const signedChunks = declaredHash.startsWith('STREAMING-AWS4-HMAC-SHA256-PAYLOAD');
+      const decoded = decodeAwsChunked(
+        body,
+        signedChunks
+          ? {
+              seedSignature: claim.signature,
+              amzDate: claim.amzDate,
+              scope: credentialScope(claim),
+              signingKey: signingKey(secretAccessKey, claim.scopeDate, claim.region, claim.service),
+            }
+          : undefined,
+      );
+      const decodedLength = header(req, 'x-amz-decoded-content-length');
+      if (decodedLength !== undefined && Number(decodedLength) !== decoded.payload.length) {
+        throw new AwsError('IncompleteBody', `x-amz-decoded-content-length says ${decodedLength} bytes but the chunks hold ${decoded.payload.length}.`, 400);
+      }
+      return decoded.payload;
+    }
+    if (declaredHash === EMPTY_SHA256) return body;
+    throw new AwsError('InvalidArgument', `x-amz-content-sha256 must be a sha256 hex digest, UNSIGNED-PAYLOAD or STREAMING-*, got "${declaredHash}".`, 400);
+  }
+
+  private mismatch(s3: boolean, message: string): AwsError {
+    return new AwsError(s3 ? 'SignatureDoesNotMatch' : 'InvalidSignatureException', message, 403);
+  }
+
+  private tooLarge(s3: boolean): AwsError {
+    return s3
+      ? new AwsError('EntityTooLarge', `Your proposed upload exceeds the maximum allowed size of ${this.maxBodyBytes} bytes for one request; use multipart upload.`, 400, {
+          MaxSizeAllowed: this.maxBodyBytes,
+        })
+      : new AwsError('RequestEntityTooLargeException', `Request body exceeds the maximum allowed size of ${this.maxBodyBytes} bytes.`, 413);
+  }
+
+  private errorResponse(err: unknown, service: string, requestId: string, method: string, rawPath: string): ServiceResponse {
+    const protocol = this.options.router.protocolOf(service);
+    let shape: AwsErrorShape;
+    if (isAwsErrorShape(err)) shape = err;
+    else {
+      this.options.log?.(`${method} ${rawPath} (${service}) failed: ${(err as Error)?.stack ?? String(err)}`);
+      shape = new AwsError(service === 's3' ? 'InternalError' : 'InternalFailure', 'We encountered an internal error. Please try again.', 500);
+    }
+    return renderAwsError(shape, protocol, requestId, method);
+  }
+
+  private send(res: ServerResponse, response: ServiceResponse, requestId: string, method: string): void {
+    const headers: Record<string, string> = { 'x-amzn-requestid': requestId, 'x-amz-request-id': requestId, ...(response.headers ?? {}) };
+    const body = response.body;
+    if (body === undefined || typeof body === 'string' || Buffer.isBuffer(body)) {
+      const bytes = body === undefined ? undefined : typeof body === 'string' ? Buffer.from(body) : body;
+      if (!('content-length' in lowerKeys(headers))) headers['content-length'] = String(bytes?.length ?? 0);
+      res.writeHead(response.status, headers);
+      res.end(method === 'HEAD' ? undefined : bytes);
+      return;
+    }
+    res.writeHead(response.status, headers);
+    if (method === 'HEAD') {
+      (body as Readable).destroy?.();
+      res.end();
+      return;
+    }
+    const stream = body as Readable;
+    stream.on('error', () => res.destroy());
+    stream.pipe(res);
+  }
+}
+
+function header(req: IncomingMessage, name: string): string | undefined {
+  const v = req.headers[name];
+  return Array.isArray(v) ? v.join(',') : v;
+}
+
+function lowerKeys(h: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(h).map(([k, v]) => [k.toLowerCase(), v]));
+}
+

@@ -1,0 +1,111 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, statSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DescribeThingCommand, IoTClient } from '@aws-sdk/client-iot';
+import { ManualClock } from './clock';
+import type { CloudContext } from './contracts';
+import { AwsError } from './http/errors';
+import { cloudClientConfig, readCloudJson, startLocalCloud } from './local-cloud';
+import type { NamedInstaller } from './services';
+
+/** A tiny restJson1 'iot' service: DescribeThing over one collection. */
+const fakeIot: NamedInstaller = {
+  name: 'fake-iot',
+  install: async (ctx: CloudContext) => {
+    const things = ctx.store.collection<{ thingName: string }>('fake-things');
+    things.put('known', { thingName: 'known' });
+    ctx.routes.add('iot', [
+      {
+        method: 'GET',
+        path: '/things/{thingName}',
+        action: 'DescribeThing',
+        handler: async (_req, params) => {
+          const thing = things.get(params.thingName);
+          if (!thing) throw new AwsError('ResourceNotFoundException', `Thing ${params.thingName} does not exist`, 404);
+          return { status: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ thingName: thing.thingName, version: 1 }) };
+        },
+      },
+    ]);
+    return { stop: async () => undefined };
+  },
+};
+
+function rawRequest(url: string, method: string, headers: Record<string, string> = {}): Promise<{ status: number; headers: Record<string, unknown>; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method, headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString() }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+test('startLocalCloud serves signed restJson requests, renders AWS errors the SDK understands, writes cloud.json', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'local-cloud-'));
+  const cloud = await startLocalCloud({ dir, port: 0, clock: new ManualClock(), installers: [fakeIot] });
+  try {
+    const iot = new IoTClient(cloudClientConfig(cloud));
+    const found = await iot.send(new DescribeThingCommand({ thingName: 'known' }));
+    assert.equal(found.thingName, 'known');
+    await assert.rejects(iot.send(new DescribeThingCommand({ thingName: 'missing' })), (err: Error & { $metadata?: { httpStatusCode?: number } }) => {
+      assert.equal(err.name, 'ResourceNotFoundException');
+      assert.equal(err.message, 'Thing missing does not exist');
+      assert.equal(err.$metadata?.httpStatusCode, 404);
+      return true;
+    });
+    const wrong = new IoTClient({ ...cloudClientConfig(cloud), credentials: { accessKeyId: cloud.credentials.accessKeyId, secretAccessKey: 'wrong' } });
+    await assert.rejects(wrong.send(new DescribeThingCommand({ thingName: 'known' })), { name: 'InvalidSignatureException' });
+    const stranger = new IoTClient({ ...cloudClientConfig(cloud), credentials: { accessKeyId: 'AKIAOTHER', secretAccessKey: 'x' } });
+    await assert.rejects(stranger.send(new DescribeThingCommand({ thingName: 'known' })), { name: 'UnrecognizedClientException' });
+
+    // Unsigned: refused in the protocol of the service whose route matches.
+    const unsigned = await rawRequest(`${cloud.endpoints.http}/things/known`, 'GET');
+    assert.equal(unsigned.status, 403);
+    assert.equal(unsigned.headers['x-amzn-errortype'], 'MissingAuthenticationTokenException');
+    assert.equal(JSON.parse(unsigned.body).__type, 'MissingAuthenticationTokenException');
+
+    const json = readCloudJson(dir);
+    assert.equal(json.endpoints.http, cloud.endpoints.http);
+    assert.equal(json.accessKeyId, cloud.credentials.accessKeyId);
+    assert.equal(statSync(join(dir, 'cloud.json')).mode & 0o777, 0o600);
+    assert.equal(statSync(join(dir, 'credentials.json')).mode & 0o777, 0o600);
+  } finally {
+    await cloud.stop();
+    await cloud.stop();
+  }
+  // Same dir again: same credentials, state kept.
+  const again = await startLocalCloud({ dir, port: 0, installers: [fakeIot] });
+  try {
+    assert.equal(again.credentials.secretAccessKey, JSON.parse(readFileSync(join(dir, 'credentials.json'), 'utf8')).secretAccessKey);
+    assert.equal(again.context.store.collection('fake-things').size(), 1);
+  } finally {
+    await again.stop();
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('a failing installer stops what started and names the service', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'local-cloud-'));
+  let stopped = false;
+  try {
+    await assert.rejects(
+      startLocalCloud({
+        dir,
+        installers: [
+          { name: 'first', install: async () => ({ stop: async () => void (stopped = true) }) },
+          { name: 'broken', install: async () => Promise.reject(new Error('no CA')) },
+        ],
+      }),
+      /installing broken failed: no CA/,
+    );
+    assert.equal(stopped, true);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
