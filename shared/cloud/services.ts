@@ -15,6 +15,7 @@
  * To add a service: one import line and one array entry below, in the order above.
  */
 import type { CloudContext, ServiceHandle } from './contracts';
+import { installIotRegistry } from './iot/registry-service';
 
 /** Installs one service into the cloud. */
 export type Installer = (ctx: CloudContext) => Promise<ServiceHandle>;
@@ -27,4 +28,5 @@ export interface NamedInstaller {
 
 /** Every service of the local cloud, in installation order. */
 export const installers: NamedInstaller[] = [
+  { name: 'iot-registry', install: installIotRegistry },
 ];

@@ -1,9 +1,9 @@
 /**
- * The AWS IoT control-plane errors the registry throws. Each is an Error that also satisfies AwsErrorShape,
- * so the router renders it with the status and `x-amzn-ErrorType` AWS uses and the SDK raises it under
+ * The AWS IoT control-plane errors the registry throws: AwsError subclasses with the codes and HTTP
+ * statuses of AWS IoT, so the router renders them with `x-amzn-ErrorType` and the SDK raises each under
  * the same `name` as against AWS.
  */
-import type { AwsErrorShape } from '../contracts';
+import { AwsError } from '../http/errors';
 
 /** AWS IoT error codes and the HTTP status AWS answers them with. */
 export const IOT_ERROR_STATUS = {
@@ -26,17 +26,9 @@ export const IOT_ERROR_STATUS = {
 export type IotErrorCode = keyof typeof IOT_ERROR_STATUS;
 
 /** An AWS IoT error; extra fields (resourceId, resourceArn) go into the JSON body as AWS sends them. */
-export class IotError extends Error implements AwsErrorShape {
-  readonly code: IotErrorCode;
-  readonly status: number;
-  readonly extra: Record<string, string>;
-
-  constructor(code: IotErrorCode, message: string, extra: Record<string, string> = {}) {
-    super(message);
-    this.name = code;
-    this.code = code;
-    this.status = IOT_ERROR_STATUS[code];
-    this.extra = extra;
+export class IotError extends AwsError {
+  constructor(code: IotErrorCode, message: string, fields: Record<string, string> = {}) {
+    super(code, message, IOT_ERROR_STATUS[code], fields);
   }
 }
 

@@ -1,0 +1,86 @@
+/**
+ * Test helpers for the IoT registry: a local cloud with the registry installed, on free ports in a temp
+ * folder, and an IoTClient pointed at it. Used by the registry tests and handy for the broker's and Jobs'
+ * tests (e.g. `issueThingCertificate` gives a thing with an ACTIVE certificate and a policy).
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  AttachPolicyCommand,
+  AttachThingPrincipalCommand,
+  CreateKeysAndCertificateCommand,
+  CreatePolicyCommand,
+  CreateThingCommand,
+  IoTClient,
+} from '@aws-sdk/client-iot';
+import { cloudClientConfig, startLocalCloud, type LocalCloud, type LocalCloudOptions } from '../local-cloud';
+import { installIotRegistry } from './registry-service';
+
+/** A started cloud with the registry, its IoT client, and a cleanup that stops it and removes its folder. */
+export interface RegistryCloud {
+  cloud: LocalCloud;
+  iot: IoTClient;
+  dir: string;
+  /** Stop the cloud (keeping the folder), e.g. to restart it on the same folder. */
+  stop(): Promise<void>;
+  /** Stop the cloud and remove its folder. */
+  cleanup(): Promise<void>;
+}
+
+/** Starts a cloud with only the IoT registry installed (or options.installers) in a new temp folder, or in dir. */
+export async function startRegistryCloud(options: Partial<LocalCloudOptions> = {}): Promise<RegistryCloud> {
+  const dir = options.dir ?? (await mkdtemp(join(tmpdir(), 'iot-registry-')));
+  const cloud = await startLocalCloud({
+    port: 0,
+    mqttPort: 0,
+    installers: [{ name: 'iot-registry', install: installIotRegistry }],
+    log: () => undefined,
+    ...options,
+    dir,
+  });
+  const iot = new IoTClient(cloudClientConfig(cloud));
+  const stop = async (): Promise<void> => {
+    iot.destroy();
+    await cloud.stop();
+  };
+  return {
+    cloud,
+    iot,
+    dir,
+    stop,
+    cleanup: async () => {
+      await stop();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** What issueThingCertificate made. */
+export interface ThingCredentials {
+  thingName: string;
+  certificateId: string;
+  certificateArn: string;
+  certificatePem: string;
+  privateKeyPem: string;
+}
+
+/** Creates a thing (if missing), an ACTIVE certificate attached to it, and attaches policyName (if given) to the certificate. */
+export async function issueThingCertificate(iot: IoTClient, thingName: string, policyName?: string): Promise<ThingCredentials> {
+  await iot.send(new CreateThingCommand({ thingName }));
+  const cert = await iot.send(new CreateKeysAndCertificateCommand({ setAsActive: true }));
+  await iot.send(new AttachThingPrincipalCommand({ thingName, principal: cert.certificateArn }));
+  if (policyName) await iot.send(new AttachPolicyCommand({ policyName, target: cert.certificateArn }));
+  return {
+    thingName,
+    certificateId: cert.certificateId as string,
+    certificateArn: cert.certificateArn as string,
+    certificatePem: cert.certificatePem as string,
+    privateKeyPem: cert.keyPair?.PrivateKey as string,
+  };
+}
+
+/** Creates a policy from a document object. */
+export async function createPolicy(iot: IoTClient, policyName: string, document: object): Promise<void> {
+  await iot.send(new CreatePolicyCommand({ policyName, policyDocument: JSON.stringify(document) }));
+}
