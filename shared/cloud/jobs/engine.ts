@@ -1,0 +1,732 @@
+/**
+ * The IoT Jobs engine: jobs and their executions, the state machine of an execution, rollout rates,
+ * abort criteria, in-progress and step timeouts, and retries. It knows nothing of HTTP or MQTT: the REST
+ * routes and the MQTT handler call it, and it tells listeners which things' pending executions changed.
+ * Every timer runs on the Clock it is given, and every record lives in the StateStore, so a restart
+ * picks up where it stopped (deadlines and rollout windows are stored as times, not as running timers).
+ */
+import type { Clock, Collection, PrincipalDirectory, StateStore } from '../contracts';
+import { alreadyExists, invalidRequest, invalidTransition, notFound, terminalState, versionConflict } from './errors';
+import { checkDocument, parseS3Url } from './document';
+import {
+  deviceMayMove,
+  executionKey,
+  isTerminal,
+  type AbortCriteria,
+  type ExecutionAttempt,
+  type ExecutionRecord,
+  type ExecutionStatus,
+  type JobRecord,
+  type JobSpec,
+  type JobStatus,
+  type RetryFailureType,
+  type TargetSelection,
+} from './model';
+
+const MINUTE = 60_000;
+
+/** What the engine asks of the registry: group members and whether a thing exists. */
+export type JobsDirectory = Pick<PrincipalDirectory, 'thingsInGroup' | 'thing'>;
+
+/** How the engine is wired into a cloud (or a unit test). */
+export interface JobsEngineOptions {
+  clock: Clock;
+  store: StateStore;
+  region: string;
+  accountId: string;
+  /** The registry, looked up on each use because it may install after the engine is built. */
+  directory?: () => JobsDirectory | undefined;
+  /** Reads an S3 object for CreateJob's documentSource. */
+  readS3Object?: (bucket: string, key: string) => Promise<string>;
+  /** How often (clock time) continuous jobs look for things that joined or left their groups; default 10 s. */
+  groupPollMs?: number;
+}
+
+/** Told after every change: which thing, and whether its set of pending (QUEUED/IN_PROGRESS) executions changed. */
+export type ThingChangeListener = (thingName: string, pendingChanged: boolean) => void;
+
+/** A device's request to change its execution (UpdateJobExecution). */
+export interface DeviceUpdate {
+  status: ExecutionStatus;
+  statusDetails?: Record<string, string>;
+  expectedVersion?: number;
+  executionNumber?: number;
+  stepTimeoutInMinutes?: number;
+}
+
+/** Filters of ListJobs. */
+export interface JobFilter {
+  status?: JobStatus;
+  targetSelection?: TargetSelection;
+  thingGroupName?: string;
+}
+
+/** Executions per status of one job (DescribeJob's jobProcessDetails). */
+export type ExecutionCounts = Record<ExecutionStatus, number>;
+
+/** What the control plane may change on a running job (UpdateJob). */
+export type JobUpdate = Partial<Pick<JobSpec, 'description' | 'presignedUrlConfig' | 'jobExecutionsRolloutConfig' | 'abortConfig' | 'timeoutConfig' | 'jobExecutionsRetryConfig'>>;
+
+/** IoT Jobs state and behaviour over a Clock and a StateStore. */
+export class JobsEngine {
+  private readonly clock: Clock;
+  private readonly store: StateStore;
+  private readonly jobs: Collection<JobRecord>;
+  private readonly executions: Collection<ExecutionRecord>;
+  private readonly byJob = new Map<string, Map<string, ExecutionRecord>>();
+  private readonly byThing = new Map<string, Map<string, ExecutionRecord>>();
+  private readonly listeners: ThingChangeListener[] = [];
+  private readonly executionTimers = new Map<string, { cancel(): void }>();
+  private readonly rolloutTimers = new Map<string, { due: number; timer: { cancel(): void } }>();
+  private pollTimer: { cancel(): void } | undefined;
+  private seq = 0;
+  private stopped = false;
+
+  constructor(private readonly opts: JobsEngineOptions) {
+    this.clock = opts.clock;
+    this.store = opts.store;
+    this.jobs = opts.store.collection<JobRecord>('iot-jobs');
+    this.executions = opts.store.collection<ExecutionRecord>('iot-job-executions');
+    for (const job of this.jobs.values()) this.seq = Math.max(this.seq, job.seq);
+    for (const exec of this.executions.values()) {
+      this.index(exec);
+      this.seq = Math.max(this.seq, exec.seq);
+    }
+    // Resume what was running before a restart: timeouts from their stored deadlines, rollouts, polling.
+    for (const exec of this.executions.values()) if (exec.status === 'IN_PROGRESS') this.armExecutionTimer(exec);
+    for (const job of this.jobs.values()) if (job.status === 'IN_PROGRESS' && job.pendingThings.length > 0) this.releaseDue(job);
+    this.schedulePoll();
+  }
+
+  /** Register a listener for changes to things' executions (the MQTT side publishes notify/notify-next). */
+  onThingChanged(listener: ThingChangeListener): void {
+    this.listeners.push(listener);
+  }
+
+  /** Cancel every timer; the engine answers no more timer events. */
+  stop(): void {
+    this.stopped = true;
+    for (const t of this.executionTimers.values()) t.cancel();
+    this.executionTimers.clear();
+    for (const t of this.rolloutTimers.values()) t.timer.cancel();
+    this.rolloutTimers.clear();
+    this.pollTimer?.cancel();
+    this.pollTimer = undefined;
+  }
+
+  // ---------------------------------------------------------------- control plane
+
+  /** ARN of a job of this cloud. */
+  jobArn(jobId: string): string {
+    return `arn:aws:iot:${this.opts.region}:${this.opts.accountId}:job/${jobId}`;
+  }
+
+  /** ARN of a thing of this cloud. */
+  thingArn(thingName: string): string {
+    return `arn:aws:iot:${this.opts.region}:${this.opts.accountId}:thing/${thingName}`;
+  }
+
+  /** CreateJob: resolves the document and the targets, then queues executions as the rollout allows. */
+  async createJob(spec: JobSpec): Promise<JobRecord> {
+    if (this.jobs.get(spec.jobId)) throw alreadyExists(`Job ${spec.jobId} already exists`);
+    const targets = this.resolveTargets(spec.targets);
+    let document = spec.document;
+    if (document === undefined) document = await this.readDocumentSource(spec.documentSource ?? '');
+    // The document read was asynchronous: another CreateJob may have taken the id meanwhile.
+    if (this.jobs.get(spec.jobId)) throw alreadyExists(`Job ${spec.jobId} already exists`);
+    const now = this.clock.now();
+    const job: JobRecord = {
+      ...spec,
+      document,
+      jobArn: this.jobArn(spec.jobId),
+      status: 'IN_PROGRESS',
+      createdAt: now,
+      lastUpdatedAt: now,
+      pendingThings: targets,
+      rollout: { windowStart: now, releasedInWindow: 0, notified: 0 },
+      seq: ++this.seq,
+    };
+    this.jobs.put(job.jobId, job);
+    this.byJob.set(job.jobId, new Map());
+    this.releaseDue(job);
+    this.checkCompleted(job);
+    this.schedulePoll();
+    return job;
+  }
+
+  /** The job, or ResourceNotFoundException. */
+  getJob(jobId: string): JobRecord {
+    const job = this.jobs.get(jobId);
+    if (!job) throw notFound(`Job ${jobId} does not exist`);
+    return job;
+  }
+
+  /** Executions of a job per status. */
+  counts(jobId: string): ExecutionCounts {
+    const counts: ExecutionCounts = { QUEUED: 0, IN_PROGRESS: 0, SUCCEEDED: 0, FAILED: 0, TIMED_OUT: 0, REJECTED: 0, REMOVED: 0, CANCELED: 0 };
+    for (const exec of this.byJob.get(jobId)?.values() ?? []) counts[exec.status]++;
+    return counts;
+  }
+
+  /** Jobs matching the filter, oldest first. */
+  listJobs(filter: JobFilter = {}): JobRecord[] {
+    const groupArnSuffix = filter.thingGroupName === undefined ? undefined : `:thinggroup/${filter.thingGroupName}`;
+    return this.jobs
+      .values()
+      .filter((j) => filter.status === undefined || j.status === filter.status)
+      .filter((j) => filter.targetSelection === undefined || j.targetSelection === filter.targetSelection)
+      .filter((j) => groupArnSuffix === undefined || j.targets.some((t) => t.endsWith(groupArnSuffix)))
+      .sort((a, b) => a.seq - b.seq);
+  }
+
+  /** Executions of a job, optionally of one status, in queue order. */
+  listExecutionsForJob(jobId: string, status?: ExecutionStatus): ExecutionRecord[] {
+    this.getJob(jobId);
+    return [...(this.byJob.get(jobId)?.values() ?? [])].filter((e) => status === undefined || e.status === status).sort((a, b) => a.seq - b.seq);
+  }
+
+  /** Executions on a thing, optionally of one status or job, in queue order. */
+  listExecutionsForThing(thingName: string, status?: ExecutionStatus, jobId?: string): ExecutionRecord[] {
+    return [...(this.byThing.get(thingName)?.values() ?? [])]
+      .filter((e) => status === undefined || e.status === status)
+      .filter((e) => jobId === undefined || e.jobId === jobId)
+      .sort((a, b) => a.seq - b.seq);
+  }
+
+  /** One execution (the latest attempt, or the attempt with executionNumber), or ResourceNotFoundException. */
+  getExecution(jobId: string, thingName: string, executionNumber?: number): ExecutionRecord | (ExecutionAttempt & { jobId: string; thingName: string; retryAttempt: number }) {
+    const exec = this.byJob.get(jobId)?.get(thingName);
+    if (!exec) throw notFound(`No job execution of job ${jobId} on thing ${thingName}`);
+    if (executionNumber === undefined || executionNumber === exec.executionNumber) return exec;
+    const attempt = exec.history.find((a) => a.executionNumber === executionNumber);
+    if (!attempt) throw notFound(`Job execution ${executionNumber} of job ${jobId} on thing ${thingName} does not exist`);
+    return { ...attempt, jobId, thingName, retryAttempt: attempt.executionNumber - 1 };
+  }
+
+  /** CancelJob: ends QUEUED executions (and IN_PROGRESS ones with force), stops the rollout. */
+  cancelJob(jobId: string, opts: { force?: boolean; comment?: string; reasonCode?: string } = {}): JobRecord {
+    const job = this.getJob(jobId);
+    if (job.status === 'COMPLETED') throw invalidTransition(`Job ${jobId} is COMPLETED and cannot be canceled`);
+    if (job.status === 'CANCELED' && !opts.force) return job;
+    const now = this.clock.now();
+    job.status = 'CANCELED';
+    if (opts.force) job.forceCanceled = true;
+    if (opts.comment !== undefined) job.comment = opts.comment;
+    if (opts.reasonCode !== undefined) job.reasonCode = opts.reasonCode;
+    job.pendingThings = [];
+    job.lastUpdatedAt = now;
+    this.cancelRollout(jobId);
+    this.jobs.put(jobId, job);
+    for (const exec of this.byJob.get(jobId)?.values() ?? []) {
+      if (exec.status === 'QUEUED' || (exec.status === 'IN_PROGRESS' && opts.force)) this.endByService(exec, 'CANCELED', { forceCanceled: exec.status === 'IN_PROGRESS' });
+    }
+    return job;
+  }
+
+  /** CancelJobExecution: QUEUED → CANCELED; IN_PROGRESS only with force. */
+  cancelExecution(jobId: string, thingName: string, opts: { force?: boolean; expectedVersion?: number; statusDetails?: Record<string, string> } = {}): void {
+    this.getJob(jobId);
+    const exec = this.byJob.get(jobId)?.get(thingName);
+    if (!exec) throw notFound(`No job execution of job ${jobId} on thing ${thingName}`);
+    if (opts.expectedVersion !== undefined && opts.expectedVersion !== exec.versionNumber) {
+      throw versionConflict(`Job execution ${jobId} on ${thingName} has version ${exec.versionNumber}, not the expected ${opts.expectedVersion}`, exec);
+    }
+    if (isTerminal(exec.status)) throw invalidTransition(`Job execution ${jobId} on ${thingName} is ${exec.status} and cannot be canceled`, exec);
+    if (exec.status === 'IN_PROGRESS' && !opts.force) {
+      throw invalidTransition(`Job execution ${jobId} on ${thingName} is IN_PROGRESS: cancel it with force=true`, exec);
+    }
+    if (opts.statusDetails) exec.statusDetails = { ...exec.statusDetails, ...opts.statusDetails };
+    this.endByService(exec, 'CANCELED', { forceCanceled: exec.status === 'IN_PROGRESS' });
+  }
+
+  /** DeleteJob: removes the job and its executions; a job still IN_PROGRESS (or with IN_PROGRESS executions) needs force. */
+  deleteJob(jobId: string, force = false): void {
+    const job = this.getJob(jobId);
+    const execs = [...(this.byJob.get(jobId)?.values() ?? [])];
+    if (!force && (job.status === 'IN_PROGRESS' || execs.some((e) => e.status === 'IN_PROGRESS'))) {
+      throw invalidTransition(`Job ${jobId} is ${job.status === 'IN_PROGRESS' ? 'IN_PROGRESS' : 'still running on some things'}: delete it with force=true`);
+    }
+    this.cancelRollout(jobId);
+    this.jobs.delete(jobId);
+    this.byJob.delete(jobId);
+    for (const exec of execs) {
+      const pending = !isTerminal(exec.status);
+      this.removeExecution(exec);
+      this.emit(exec.thingName, pending);
+    }
+  }
+
+  /** DeleteJobExecution: removes one attempt; an IN_PROGRESS one needs force. */
+  deleteExecution(jobId: string, thingName: string, executionNumber: number, force = false): void {
+    const exec = this.byJob.get(jobId)?.get(thingName);
+    if (!exec) throw notFound(`No job execution of job ${jobId} on thing ${thingName}`);
+    if (executionNumber !== exec.executionNumber) {
+      const before = exec.history.length;
+      exec.history = exec.history.filter((a) => a.executionNumber !== executionNumber);
+      if (exec.history.length === before) throw notFound(`Job execution ${executionNumber} of job ${jobId} on thing ${thingName} does not exist`);
+      this.executions.put(executionKey(jobId, thingName), exec);
+      return;
+    }
+    if (exec.status === 'IN_PROGRESS' && !force) throw invalidTransition(`Job execution ${jobId} on ${thingName} is IN_PROGRESS: delete it with force=true`, exec);
+    const pending = !isTerminal(exec.status);
+    this.removeExecution(exec);
+    this.emit(thingName, pending);
+    const job = this.jobs.get(jobId);
+    if (job) this.checkCompleted(job);
+  }
+
+  /** UpdateJob: replaces the given configurations of a job. */
+  updateJob(jobId: string, update: JobUpdate): JobRecord {
+    const job = this.getJob(jobId);
+    for (const [k, v] of Object.entries(update)) if (v !== undefined) (job as unknown as Record<string, unknown>)[k] = v;
+    job.lastUpdatedAt = this.clock.now();
+    this.jobs.put(jobId, job);
+    if (job.status === 'IN_PROGRESS') this.releaseDue(job);
+    return job;
+  }
+
+  // ---------------------------------------------------------------- device side
+
+  /** A thing's executions that are IN_PROGRESS and QUEUED, each in the order $next takes them. */
+  pending(thingName: string): { inProgress: ExecutionRecord[]; queued: ExecutionRecord[] } {
+    const all = [...(this.byThing.get(thingName)?.values() ?? [])];
+    const inProgress = all.filter((e) => e.status === 'IN_PROGRESS').sort((a, b) => (a.startedAt ?? 0) - (b.startedAt ?? 0) || a.seq - b.seq);
+    const queued = all.filter((e) => e.status === 'QUEUED').sort((a, b) => a.queuedAt - b.queuedAt || a.seq - b.seq);
+    return { inProgress, queued };
+  }
+
+  /** The execution `$next` names: the oldest IN_PROGRESS, else the oldest QUEUED. */
+  next(thingName: string): ExecutionRecord | undefined {
+    const { inProgress, queued } = this.pending(thingName);
+    return inProgress[0] ?? queued[0];
+  }
+
+  /** StartNextPendingJobExecution: moves the next QUEUED execution to IN_PROGRESS (an IN_PROGRESS one comes back unchanged). */
+  startNext(thingName: string, opts: { statusDetails?: Record<string, string>; stepTimeoutInMinutes?: number } = {}): ExecutionRecord | undefined {
+    const exec = this.next(thingName);
+    if (!exec || exec.status === 'IN_PROGRESS') return exec;
+    this.moveToInProgress(exec, opts.statusDetails, opts.stepTimeoutInMinutes);
+    return exec;
+  }
+
+  /** DescribeJobExecution from a device: `$next` or a job id; an ended execution is TerminalStateException. */
+  describeForDevice(thingName: string, jobId: string, executionNumber?: number): ExecutionRecord | undefined {
+    if (jobId === '$next') return this.next(thingName);
+    const exec = this.byJob.get(jobId)?.get(thingName);
+    if (!exec || (executionNumber !== undefined && executionNumber !== exec.executionNumber)) {
+      throw notFound(`No job execution of job ${jobId}${executionNumber === undefined ? '' : ` number ${executionNumber}`} on thing ${thingName}`);
+    }
+    if (isTerminal(exec.status)) throw terminalState(`Job execution ${jobId} on ${thingName} is ${exec.status}`, exec);
+    return exec;
+  }
+
+  /**
+   * UpdateJobExecution from a device. Returns the execution state that the update produced (a retried
+   * failure is reported as FAILED/TIMED_OUT even though a new attempt is already QUEUED).
+   */
+  updateFromDevice(thingName: string, jobId: string, update: DeviceUpdate): { status: ExecutionStatus; statusDetails: Record<string, string>; versionNumber: number } {
+    const exec = this.byJob.get(jobId)?.get(thingName);
+    if (!exec || (update.executionNumber !== undefined && update.executionNumber !== exec.executionNumber)) {
+      throw notFound(`No job execution of job ${jobId}${update.executionNumber === undefined ? '' : ` number ${update.executionNumber}`} on thing ${thingName}`);
+    }
+    if (update.expectedVersion !== undefined && update.expectedVersion !== exec.versionNumber) {
+      throw versionConflict(`Job execution ${jobId} on ${thingName} has version ${exec.versionNumber}, not the expected ${update.expectedVersion}`, exec);
+    }
+    if (!deviceMayMove(exec.status, update.status)) {
+      throw invalidTransition(`Job execution ${jobId} on ${thingName} cannot move from ${exec.status} to ${update.status}`, exec);
+    }
+    if (update.status === 'IN_PROGRESS') {
+      if (exec.status === 'QUEUED') {
+        this.moveToInProgress(exec, update.statusDetails, update.stepTimeoutInMinutes);
+      } else {
+        if (update.statusDetails) exec.statusDetails = update.statusDetails;
+        this.setStepTimeout(exec, update.stepTimeoutInMinutes);
+        exec.versionNumber++;
+        exec.lastUpdatedAt = this.clock.now();
+        this.save(exec);
+        this.armExecutionTimer(exec);
+        this.emit(thingName, false);
+      }
+      return { status: exec.status, statusDetails: { ...exec.statusDetails }, versionNumber: exec.versionNumber };
+    }
+    if (update.statusDetails) exec.statusDetails = update.statusDetails;
+    return this.finish(exec, update.status);
+  }
+
+  // ---------------------------------------------------------------- group membership
+
+  /**
+   * Brings continuous jobs up to date with their groups: things that joined get executions (through the
+   * rollout), executions of things that left end as REMOVED. Runs on a timer; the registry may call it
+   * right after a membership change.
+   */
+  refreshContinuousTargets(): void {
+    const directory = this.opts.directory?.();
+    if (!directory) return;
+    for (const job of this.jobs.values()) {
+      if (job.targetSelection !== 'CONTINUOUS' || job.status !== 'IN_PROGRESS') continue;
+      let targets: string[];
+      try {
+        targets = this.resolveTargets(job.targets);
+      } catch {
+        continue; // a group was deleted meanwhile: keep the job as it is
+      }
+      const current = new Set(targets);
+      const execs = this.byJob.get(job.jobId) ?? new Map<string, ExecutionRecord>();
+      const pending = new Set(job.pendingThings);
+      let changed = false;
+      for (const thing of targets) {
+        const exec = execs.get(thing);
+        if ((!exec || exec.status === 'REMOVED') && !pending.has(thing)) {
+          job.pendingThings.push(thing);
+          changed = true;
+        }
+      }
+      const kept = job.pendingThings.filter((t) => current.has(t));
+      if (kept.length !== job.pendingThings.length) {
+        job.pendingThings = kept;
+        changed = true;
+      }
+      for (const exec of [...execs.values()]) {
+        if (!current.has(exec.thingName) && !isTerminal(exec.status)) this.endByService(exec, 'REMOVED');
+      }
+      if (changed) {
+        this.jobs.put(job.jobId, job);
+        this.releaseDue(job);
+      }
+    }
+    this.flushSoon();
+  }
+
+  // ---------------------------------------------------------------- internals
+
+  private resolveTargets(targets: string[]): string[] {
+    const things = new Set<string>();
+    const prefix = `arn:aws:iot:${this.opts.region}:${this.opts.accountId}:`;
+    const directory = this.opts.directory?.();
+    targets.forEach((arn, i) => {
+      const m = /^(thing|thinggroup)\/([a-zA-Z0-9:_-]{1,128})$/.exec(arn.startsWith(prefix) ? arn.slice(prefix.length) : '');
+      if (!m) {
+        throw invalidRequest(`targets[${i}] "${arn}" is not a thing or thing group ARN of this cloud (${prefix}thing/<name> or ${prefix}thinggroup/<name>)`);
+      }
+      const [, type, name] = m;
+      if (type === 'thing') {
+        if (directory && !directory.thing(name)) throw notFound(`targets[${i}]: thing ${name} does not exist`);
+        things.add(name);
+        return;
+      }
+      if (!directory) throw invalidRequest(`targets[${i}]: thing groups need the IoT registry, which is not installed`);
+      let members: string[];
+      try {
+        members = directory.thingsInGroup(name, true);
+      } catch (err) {
+        throw notFound(`targets[${i}]: thing group ${name} does not exist (${(err as Error).message})`);
+      }
+      for (const t of members) things.add(t);
+    });
+    return [...things];
+  }
+
+  private async readDocumentSource(source: string): Promise<string> {
+    const target = parseS3Url(source);
+    if (!target) throw invalidRequest(`documentSource "${source}" is not an S3 object URL such as https://s3.amazonaws.com/<bucket>/<key>`);
+    if (!this.opts.readS3Object) throw invalidRequest('documentSource needs the S3 service, which is not installed');
+    let text: string;
+    try {
+      text = await this.opts.readS3Object(target.bucket, target.key);
+    } catch (err) {
+      throw invalidRequest(`documentSource ${source} could not be read: ${(err as Error).message}`);
+    }
+    checkDocument(text, `documentSource ${source}`);
+    return text;
+  }
+
+  private index(exec: ExecutionRecord): void {
+    let j = this.byJob.get(exec.jobId);
+    if (!j) this.byJob.set(exec.jobId, (j = new Map()));
+    j.set(exec.thingName, exec);
+    let t = this.byThing.get(exec.thingName);
+    if (!t) this.byThing.set(exec.thingName, (t = new Map()));
+    t.set(exec.jobId, exec);
+  }
+
+  private removeExecution(exec: ExecutionRecord): void {
+    const key = executionKey(exec.jobId, exec.thingName);
+    this.executionTimers.get(key)?.cancel();
+    this.executionTimers.delete(key);
+    this.executions.delete(key);
+    this.byJob.get(exec.jobId)?.delete(exec.thingName);
+    const t = this.byThing.get(exec.thingName);
+    t?.delete(exec.jobId);
+    if (t && t.size === 0) this.byThing.delete(exec.thingName);
+  }
+
+  private save(exec: ExecutionRecord): void {
+    this.executions.put(executionKey(exec.jobId, exec.thingName), exec);
+  }
+
+  private emit(thingName: string, pendingChanged: boolean): void {
+    for (const l of this.listeners) {
+      try {
+        l(thingName, pendingChanged);
+      } catch {
+        // a listener's failure must not undo or interrupt a state change already made
+      }
+    }
+  }
+
+  /** Creates (or re-creates after REMOVED) the execution of job on thing, QUEUED. */
+  private queue(job: JobRecord, thingName: string): void {
+    const now = this.clock.now();
+    const old = this.byJob.get(job.jobId)?.get(thingName);
+    if (old && !isTerminal(old.status)) return;
+    const exec: ExecutionRecord = {
+      jobId: job.jobId,
+      thingName,
+      status: 'QUEUED',
+      statusDetails: {},
+      queuedAt: now,
+      lastUpdatedAt: now,
+      versionNumber: 1,
+      executionNumber: old ? old.executionNumber + 1 : 1,
+      retryAttempt: 0,
+      retriesByType: {},
+      seq: ++this.seq,
+      history: old ? [...old.history, attemptOf(old)] : [],
+    };
+    this.index(exec);
+    this.save(exec);
+    this.emit(thingName, true);
+  }
+
+  private moveToInProgress(exec: ExecutionRecord, statusDetails?: Record<string, string>, stepTimeoutInMinutes?: number): void {
+    const now = this.clock.now();
+    const job = this.jobs.get(exec.jobId);
+    exec.status = 'IN_PROGRESS';
+    exec.startedAt = now;
+    exec.lastUpdatedAt = now;
+    exec.versionNumber++;
+    if (statusDetails) exec.statusDetails = statusDetails;
+    const minutes = job?.timeoutConfig?.inProgressTimeoutInMinutes;
+    if (minutes !== undefined) exec.inProgressDeadline = now + minutes * MINUTE;
+    this.setStepTimeout(exec, stepTimeoutInMinutes);
+    this.save(exec);
+    this.armExecutionTimer(exec);
+    // Leaving QUEUED for IN_PROGRESS does not change the pending set (notify stays quiet), but may change $next.
+    this.emit(exec.thingName, false);
+  }
+
+  /** A new step timeout replaces the old one, capped at the in-progress deadline; -1 clears it. */
+  private setStepTimeout(exec: ExecutionRecord, minutes?: number): void {
+    if (minutes === undefined) return;
+    if (minutes === -1) {
+      delete exec.stepDeadline;
+      return;
+    }
+    const deadline = this.clock.now() + minutes * MINUTE;
+    exec.stepDeadline = exec.inProgressDeadline === undefined ? deadline : Math.min(deadline, exec.inProgressDeadline);
+  }
+
+  private armExecutionTimer(exec: ExecutionRecord): void {
+    const key = executionKey(exec.jobId, exec.thingName);
+    this.executionTimers.get(key)?.cancel();
+    this.executionTimers.delete(key);
+    if (this.stopped || exec.status !== 'IN_PROGRESS') return;
+    const deadlines = [exec.inProgressDeadline, exec.stepDeadline].filter((d): d is number => d !== undefined);
+    if (deadlines.length === 0) return;
+    const due = Math.min(...deadlines);
+    const timer = this.clock.setTimeout(() => {
+      this.executionTimers.delete(key);
+      const current = this.byJob.get(exec.jobId)?.get(exec.thingName);
+      if (!current || current.status !== 'IN_PROGRESS') return;
+      if (this.clock.now() < due) return this.armExecutionTimer(current);
+      this.finish(current, 'TIMED_OUT');
+      this.flushSoon();
+    }, Math.max(0, due - this.clock.now()));
+    this.executionTimers.set(key, timer);
+  }
+
+  /** Ends an execution by the service (CANCELED, REMOVED): no retry, no abort evaluation. */
+  private endByService(exec: ExecutionRecord, status: 'CANCELED' | 'REMOVED', opts: { forceCanceled?: boolean } = {}): void {
+    const wasPending = !isTerminal(exec.status);
+    exec.status = status;
+    if (opts.forceCanceled) exec.forceCanceled = true;
+    exec.lastUpdatedAt = this.clock.now();
+    exec.versionNumber++;
+    delete exec.inProgressDeadline;
+    delete exec.stepDeadline;
+    this.armExecutionTimer(exec); // cancels
+    this.save(exec);
+    this.emit(exec.thingName, wasPending);
+    const job = this.jobs.get(exec.jobId);
+    if (job) this.checkCompleted(job);
+  }
+
+  /**
+   * Ends an execution with a device status or TIMED_OUT, then applies the job's retry, abort, rollout and
+   * completion rules, in that order.
+   */
+  private finish(exec: ExecutionRecord, status: ExecutionStatus): { status: ExecutionStatus; statusDetails: Record<string, string>; versionNumber: number } {
+    const now = this.clock.now();
+    exec.status = status;
+    exec.lastUpdatedAt = now;
+    exec.versionNumber++;
+    delete exec.inProgressDeadline;
+    delete exec.stepDeadline;
+    this.armExecutionTimer(exec); // cancels
+    const result = { status, statusDetails: { ...exec.statusDetails }, versionNumber: exec.versionNumber };
+    const job = this.jobs.get(exec.jobId);
+    const retryKey = job && this.retryCriterion(job, exec, status);
+    if (job && retryKey) {
+      exec.history.push(attemptOf(exec));
+      exec.executionNumber++;
+      exec.retryAttempt++;
+      exec.retriesByType[retryKey] = (exec.retriesByType[retryKey] ?? 0) + 1;
+      exec.status = 'QUEUED';
+      exec.statusDetails = {};
+      exec.versionNumber = 1;
+      exec.queuedAt = now;
+      delete exec.startedAt;
+      exec.seq = ++this.seq;
+    }
+    this.save(exec);
+    this.emit(exec.thingName, true);
+    if (job) {
+      if (!retryKey) this.evaluateAbort(job);
+      if (job.status === 'IN_PROGRESS') this.releaseDue(job);
+      this.checkCompleted(job);
+    }
+    return result;
+  }
+
+  /** The retry criterion a failure uses, if the job has retries of that kind left. */
+  private retryCriterion(job: JobRecord, exec: ExecutionRecord, status: ExecutionStatus): RetryFailureType | undefined {
+    if (job.status !== 'IN_PROGRESS' || (status !== 'FAILED' && status !== 'TIMED_OUT')) return undefined;
+    const list = job.jobExecutionsRetryConfig?.criteriaList ?? [];
+    const criterion = list.find((c) => c.failureType === status) ?? list.find((c) => c.failureType === 'ALL');
+    if (!criterion) return undefined;
+    const used = exec.retriesByType[criterion.failureType] ?? 0;
+    return used < criterion.numberOfRetries ? criterion.failureType : undefined;
+  }
+
+  /**
+   * Abort: once at least minNumberOfExecutedThings executions have ended (SUCCEEDED, FAILED, REJECTED,
+   * TIMED_OUT), and failures of the criterion's type make up at least thresholdPercentage of them, the
+   * job is CANCELED: QUEUED executions are canceled, IN_PROGRESS ones run on, no more are queued.
+   */
+  private evaluateAbort(job: JobRecord): void {
+    if (job.status !== 'IN_PROGRESS' || !job.abortConfig) return;
+    const c = this.counts(job.jobId);
+    const executed = c.SUCCEEDED + c.FAILED + c.REJECTED + c.TIMED_OUT;
+    const failures = (t: AbortCriteria['failureType']): number => (t === 'ALL' ? c.FAILED + c.REJECTED + c.TIMED_OUT : c[t]);
+    for (const crit of job.abortConfig.criteriaList) {
+      if (executed < crit.minNumberOfExecutedThings) continue;
+      const pct = (failures(crit.failureType) * 100) / executed;
+      if (pct >= crit.thresholdPercentage) {
+        this.cancelJob(job.jobId, {
+          comment: `Aborted: ${failures(crit.failureType)} of ${executed} executed things ended ${crit.failureType === 'ALL' ? 'FAILED, REJECTED or TIMED_OUT' : crit.failureType} (${pct.toFixed(2)}% >= ${crit.thresholdPercentage}%)`,
+        });
+        return;
+      }
+    }
+  }
+
+  private checkCompleted(job: JobRecord): void {
+    if (job.status !== 'IN_PROGRESS' || job.targetSelection !== 'SNAPSHOT' || job.pendingThings.length > 0) return;
+    for (const exec of this.byJob.get(job.jobId)?.values() ?? []) if (!isTerminal(exec.status)) return;
+    const now = this.clock.now();
+    job.status = 'COMPLETED';
+    job.completedAt = now;
+    job.lastUpdatedAt = now;
+    this.jobs.put(job.jobId, job);
+  }
+
+  /** Things notified per minute for this job now (AWS caps every rate at 1000 a minute). */
+  rolloutRate(job: JobRecord): number {
+    const cfg = job.jobExecutionsRolloutConfig;
+    if (!cfg || (cfg.maximumPerMinute === undefined && !cfg.exponentialRate)) return Infinity;
+    let rate = cfg.maximumPerMinute ?? 1000;
+    const exp = cfg.exponentialRate;
+    if (exp) {
+      const crit = exp.rateIncreaseCriteria;
+      const count = crit.numberOfNotifiedThings !== undefined ? job.rollout.notified : this.counts(job.jobId).SUCCEEDED;
+      const threshold = crit.numberOfNotifiedThings ?? crit.numberOfSucceededThings ?? 1;
+      const steps = Math.floor(count / threshold);
+      rate = Math.min(rate, Math.floor(exp.baseRatePerMinute * Math.pow(exp.incrementFactor, steps)));
+    }
+    return Math.max(1, Math.min(rate, 1000));
+  }
+
+  /** Queues as many waiting things as the rollout allows in the current minute; schedules the next minute. */
+  private releaseDue(job: JobRecord): void {
+    if (this.stopped) return;
+    if (job.status !== 'IN_PROGRESS' || job.pendingThings.length === 0) {
+      this.cancelRollout(job.jobId);
+      return;
+    }
+    const now = this.clock.now();
+    if (now - job.rollout.windowStart >= MINUTE) {
+      job.rollout.windowStart = now;
+      job.rollout.releasedInWindow = 0;
+    }
+    // The rate is read once per release: things notified in this very call do not raise it (otherwise a
+    // numberOfNotifiedThings rate would compound within one minute), but a success arriving later does.
+    const rate = this.rolloutRate(job);
+    while (job.pendingThings.length > 0 && job.rollout.releasedInWindow < rate) {
+      const thing = job.pendingThings.shift() as string;
+      job.rollout.releasedInWindow++;
+      job.rollout.notified++;
+      this.queue(job, thing);
+    }
+    this.jobs.put(job.jobId, job);
+    if (job.pendingThings.length === 0) {
+      this.cancelRollout(job.jobId);
+      return;
+    }
+    const due = job.rollout.windowStart + MINUTE;
+    const existing = this.rolloutTimers.get(job.jobId);
+    if (existing && existing.due === due) return;
+    existing?.timer.cancel();
+    const timer = this.clock.setTimeout(() => {
+      this.rolloutTimers.delete(job.jobId);
+      const current = this.jobs.get(job.jobId);
+      if (current) this.releaseDue(current);
+      this.flushSoon();
+    }, Math.max(0, due - now));
+    this.rolloutTimers.set(job.jobId, { due, timer });
+  }
+
+  private cancelRollout(jobId: string): void {
+    this.rolloutTimers.get(jobId)?.timer.cancel();
+    this.rolloutTimers.delete(jobId);
+  }
+
+  private schedulePoll(): void {
+    if (this.stopped || this.pollTimer) return;
+    const any = this.jobs.values().some((j) => j.targetSelection === 'CONTINUOUS' && j.status === 'IN_PROGRESS');
+    if (!any) return;
+    this.pollTimer = this.clock.setTimeout(() => {
+      this.pollTimer = undefined;
+      this.refreshContinuousTargets();
+      this.schedulePoll();
+    }, this.opts.groupPollMs ?? 10_000);
+  }
+
+  /** Changes made by timers are not inside a request: make them durable now. */
+  private flushSoon(): void {
+    this.store.flush().catch(() => undefined);
+  }
+}
+
+function attemptOf(exec: ExecutionRecord): ExecutionAttempt {
+  const a: ExecutionAttempt = {
+    executionNumber: exec.executionNumber,
+    status: exec.status,
+    statusDetails: { ...exec.statusDetails },
+    queuedAt: exec.queuedAt,
+    lastUpdatedAt: exec.lastUpdatedAt,
+    versionNumber: exec.versionNumber,
+  };
+  if (exec.startedAt !== undefined) a.startedAt = exec.startedAt;
+  return a;
+}
