@@ -1,0 +1,318 @@
+/**
+ * The TLS broker with AWS IoT authorisation, driven by aws-iot-device-sdk-v2 devices over mutual TLS.
+ * The registry is replaced here by an in-memory PrincipalDirectory; the registry flow end to end is in
+ * service.test.ts.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { mqtt } from 'aws-iot-device-sdk-v2';
+import { certificateIdOf, issueDeviceCertificate, loadOrCreateCa, loadOrCreateServerCertificate, type IssuedCertificate } from '../iot/ca';
+import { PolicyAuthorizer } from './authorizer';
+import { startMqttBroker, type MqttBroker } from './broker';
+import { closeDevice, connectDevice, deviceConnection, Inbox, interrupted, MemoryPrincipalDirectory } from './testing';
+
+const REGION = 'us-east-1';
+const ACCOUNT = '000000000000';
+
+/** The workshop's device policy: each thing may use only its own topics. */
+const THING_POLICY = {
+  Version: '2012-10-17',
+  Statement: [
+    { Effect: 'Allow', Action: 'iot:Connect', Resource: `arn:aws:iot:${REGION}:${ACCOUNT}:client/\${iot:Connection.Thing.ThingName}` },
+    {
+      Effect: 'Allow',
+      Action: ['iot:Publish', 'iot:Receive', 'iot:RetainPublish'],
+      Resource: [
+        `arn:aws:iot:${REGION}:${ACCOUNT}:topic/$aws/things/\${iot:Connection.Thing.ThingName}/*`,
+        `arn:aws:iot:${REGION}:${ACCOUNT}:topic/turbines/\${iot:Connection.Thing.ThingName}/*`,
+      ],
+    },
+    {
+      Effect: 'Allow',
+      Action: 'iot:Subscribe',
+      Resource: [
+        `arn:aws:iot:${REGION}:${ACCOUNT}:topicfilter/$aws/things/\${iot:Connection.Thing.ThingName}/*`,
+        `arn:aws:iot:${REGION}:${ACCOUNT}:topicfilter/turbines/\${iot:Connection.Thing.ThingName}/*`,
+      ],
+    },
+  ],
+};
+
+interface Device {
+  thing: string;
+  cert: IssuedCertificate;
+  certificateId: string;
+  certificateArn: string;
+}
+
+let dir: string;
+let caCertPem: string;
+let directory: MemoryPrincipalDirectory;
+let broker: MqttBroker;
+let lenientBroker: MqttBroker; // answers SUBACK 0x80 instead of disconnecting
+let a: Device;
+let b: Device;
+let foreignCert: IssuedCertificate;
+const brokerLog: string[] = [];
+
+async function newDevice(ca: Awaited<ReturnType<typeof loadOrCreateCa>>, thing: string, policy: object = THING_POLICY): Promise<Device> {
+  const cert = await issueDeviceCertificate(ca);
+  const certificateId = certificateIdOf(cert.certificatePem);
+  const certificateArn = directory.addCertificate(certificateId, cert.certificatePem, REGION, ACCOUNT);
+  directory.attachThing(certificateArn, thing);
+  directory.attachPolicy(certificateArn, 'thing-policy', policy);
+  return { thing, cert, certificateId, certificateArn };
+}
+
+function connect(d: Device, opts: { clientId?: string; cleanSession?: boolean; port?: number } = {}) {
+  return connectDevice({
+    certificatePem: d.cert.certificatePem,
+    privateKeyPem: d.cert.privateKeyPem,
+    caCertPem,
+    host: '127.0.0.1',
+    port: opts.port ?? broker.port,
+    clientId: opts.clientId ?? d.thing,
+    cleanSession: opts.cleanSession,
+  });
+}
+
+before(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'mqtt-broker-test-'));
+  const ca = await loadOrCreateCa(join(dir, 'ca'));
+  const server = await loadOrCreateServerCertificate(ca);
+  caCertPem = ca.caCertPem;
+  directory = new MemoryPrincipalDirectory();
+  a = await newDevice(ca, 'turbine-a');
+  b = await newDevice(ca, 'turbine-b');
+  const otherCa = await loadOrCreateCa(join(dir, 'other-ca'));
+  foreignCert = await issueDeviceCertificate(otherCa);
+  const tls = { caCertPem: ca.caCertPem, ...server };
+  const authorizer = new PolicyAuthorizer(directory, { region: REGION, accountId: ACCOUNT });
+  broker = await startMqttBroker({ tls, authorizer, revocationCheckMs: 100, log: (l) => brokerLog.push(l) });
+  lenientBroker = await startMqttBroker({ tls, authorizer, onSubscribeDenied: 'suback-failure' });
+});
+
+after(async () => {
+  await broker?.stop();
+  await lenientBroker?.stop();
+  await rm(dir, { recursive: true, force: true });
+});
+
+test('a device publishes and receives on its own topics', async () => {
+  const conn = await connect(a);
+  try {
+    const inbox = new Inbox();
+    const sub = await conn.subscribe('turbines/turbine-a/#', mqtt.QoS.AtLeastOnce, inbox.onMessage);
+    assert.equal(sub.qos, mqtt.QoS.AtLeastOnce);
+    await conn.publish('turbines/turbine-a/telemetry', JSON.stringify({ rps: 3 }), mqtt.QoS.AtLeastOnce);
+    assert.deepEqual(JSON.parse(await inbox.next('turbines/turbine-a/telemetry')), { rps: 3 });
+  } finally {
+    await closeDevice(conn);
+  }
+});
+
+test("a device cannot subscribe to another thing's topics: AWS closes the connection", async () => {
+  const conn = await connect(a);
+  try {
+    const dropped = interrupted(conn);
+    const sub = conn.subscribe('turbines/turbine-b/#', mqtt.QoS.AtLeastOnce, () => {}).catch((e: unknown) => e);
+    await dropped;
+    assert.ok(brokerLog.some((l) => l.includes('iot:Subscribe on topicfilter/turbines/turbine-b/# is not allowed')));
+    await closeDevice(conn);
+    await sub;
+  } finally {
+    await closeDevice(conn);
+  }
+});
+
+test('with onSubscribeDenied "suback-failure" a denied filter gets SUBACK 0x80 and the connection stays', async () => {
+  const conn = await connect(a, { port: lenientBroker.port });
+  try {
+    const denied = await conn.subscribe('$aws/things/turbine-b/shadow/update/accepted', mqtt.QoS.AtLeastOnce, () => {});
+    assert.equal(denied.qos, 128);
+    const inbox = new Inbox();
+    const own = await conn.subscribe('$aws/things/turbine-a/shadow/update/accepted', mqtt.QoS.AtMostOnce, inbox.onMessage);
+    assert.equal(own.qos, mqtt.QoS.AtMostOnce);
+    await lenientBroker.bus.publish('$aws/things/turbine-b/shadow/update/accepted', '{"b":1}');
+    await lenientBroker.bus.publish('$aws/things/turbine-a/shadow/update/accepted', '{"a":1}');
+    assert.equal(await inbox.next('$aws/things/turbine-a/shadow/update/accepted'), '{"a":1}');
+    assert.equal(inbox.messages.length, 0);
+  } finally {
+    await closeDevice(conn);
+  }
+});
+
+test("a device cannot publish on another thing's topics: the message is dropped and the connection closed", async () => {
+  const connB = await connect(b);
+  const connA = await connect(a);
+  try {
+    const inboxB = new Inbox();
+    await connB.subscribe('turbines/turbine-b/#', mqtt.QoS.AtLeastOnce, inboxB.onMessage);
+    const dropped = interrupted(connA);
+    connA.publish('turbines/turbine-b/cmd', 'spoofed', mqtt.QoS.AtMostOnce).catch(() => {});
+    await dropped;
+    await assert.rejects(inboxB.next('turbines/turbine-b/cmd', 300));
+    assert.ok(brokerLog.some((l) => l.includes('iot:Publish on topic/turbines/turbine-b/cmd is not allowed')));
+  } finally {
+    await closeDevice(connA);
+    await closeDevice(connB);
+  }
+});
+
+test("a device cannot connect with another thing's client id", async () => {
+  await assert.rejects(connect(a, { clientId: 'turbine-b' }));
+  assert.ok(brokerLog.some((l) => l.includes('iot:Connect on client/turbine-b is not allowed')));
+});
+
+test('a revoked certificate cannot connect, and revoking drops a live connection', async () => {
+  const ca = await loadOrCreateCa(join(dir, 'ca'));
+  const c = await newDevice(ca, 'turbine-c');
+  const conn = await connect(c);
+  const dropped = interrupted(conn);
+  directory.setStatus(c.certificateId, 'REVOKED');
+  await dropped;
+  await closeDevice(conn);
+  await assert.rejects(connect(c));
+  assert.ok(brokerLog.some((l) => l.includes(`certificate ${c.certificateId} is REVOKED`)));
+  directory.setStatus(c.certificateId, 'INACTIVE');
+  await assert.rejects(connect(c));
+});
+
+test('a certificate from an unknown CA cannot connect (TLS handshake refused)', async () => {
+  await assert.rejects(
+    connectDevice({
+      certificatePem: foreignCert.certificatePem,
+      privateKeyPem: foreignCert.privateKeyPem,
+      caCertPem,
+      host: '127.0.0.1',
+      port: broker.port,
+      clientId: 'turbine-a',
+    }),
+  );
+  assert.ok(brokerLog.some((l) => l.startsWith('TLS handshake refused')));
+});
+
+test('an unregistered certificate signed by the CA cannot connect', async () => {
+  const ca = await loadOrCreateCa(join(dir, 'ca'));
+  const stray = await issueDeviceCertificate(ca);
+  await assert.rejects(
+    connectDevice({ certificatePem: stray.certificatePem, privateKeyPem: stray.privateKeyPem, caCertPem, host: '127.0.0.1', port: broker.port, clientId: 'stray' }),
+  );
+  assert.ok(brokerLog.some((l) => l.includes(`certificate ${certificateIdOf(stray.certificatePem)} is not registered`)));
+});
+
+test('a retained message reaches a subscriber that comes later', async () => {
+  const publisher = await connect(a);
+  await publisher.publish('turbines/turbine-a/config', '{"threshold":0.2}', mqtt.QoS.AtLeastOnce, true);
+  await closeDevice(publisher);
+  const late = await connect(a);
+  try {
+    const inbox = new Inbox();
+    await late.subscribe('turbines/turbine-a/config', mqtt.QoS.AtLeastOnce, inbox.onMessage);
+    assert.equal(await inbox.next('turbines/turbine-a/config'), '{"threshold":0.2}');
+  } finally {
+    await closeDevice(late);
+  }
+});
+
+test('RETAIN on a reserved $aws topic is refused with a disconnect', async () => {
+  const conn = await connect(a);
+  try {
+    const dropped = interrupted(conn);
+    conn.publish('$aws/things/turbine-a/shadow/update', '{}', mqtt.QoS.AtMostOnce, true).catch(() => {});
+    await dropped;
+  } finally {
+    await closeDevice(conn);
+  }
+});
+
+test('a QoS 1 message for a persistent session is delivered after the device reconnects', async () => {
+  const first = await connect(b, { cleanSession: false });
+  await first.subscribe('turbines/turbine-b/cmd', mqtt.QoS.AtLeastOnce, () => {});
+  await closeDevice(first);
+  await broker.bus.publish('turbines/turbine-b/cmd', 'while-offline', { qos: 1 });
+  const inbox = new Inbox();
+  const second = deviceConnectionWithHandler(b, inbox);
+  try {
+    const sessionPresent = await second.connect();
+    assert.equal(sessionPresent, true);
+    assert.equal(await inbox.next('turbines/turbine-b/cmd'), 'while-offline');
+  } finally {
+    await closeDevice(second);
+  }
+});
+
+/** A persistent-session connection whose messages (also those for restored subscriptions) land in inbox. */
+function deviceConnectionWithHandler(d: Device, inbox: Inbox) {
+  const conn = deviceConnection({
+    certificatePem: d.cert.certificatePem,
+    privateKeyPem: d.cert.privateKeyPem,
+    caCertPem,
+    host: '127.0.0.1',
+    port: broker.port,
+    clientId: d.thing,
+    cleanSession: false,
+  });
+  conn.on('message', (topic, payload) => inbox.onMessage(topic, payload));
+  return conn;
+}
+
+test('iot:Receive is checked per delivery: a denied topic is silently not delivered', async () => {
+  const ca = await loadOrCreateCa(join(dir, 'ca'));
+  const watcher = await newDevice(ca, 'watcher', {
+    Version: '2012-10-17',
+    Statement: [
+      { Effect: 'Allow', Action: ['iot:Connect', 'iot:Subscribe'], Resource: '*' },
+      { Effect: 'Allow', Action: 'iot:Receive', Resource: `arn:aws:iot:${REGION}:${ACCOUNT}:topic/turbines/*` },
+      { Effect: 'Deny', Action: 'iot:Receive', Resource: `arn:aws:iot:${REGION}:${ACCOUNT}:topic/turbines/secret/*` },
+    ],
+  });
+  const conn = await connect(watcher);
+  try {
+    const inbox = new Inbox();
+    await conn.subscribe('turbines/#', mqtt.QoS.AtMostOnce, inbox.onMessage);
+    await broker.bus.publish('turbines/secret/x', 'hidden');
+    await broker.bus.publish('turbines/open/x', 'visible');
+    assert.equal(await inbox.next('turbines/open/x'), 'visible');
+    assert.deepEqual(inbox.messages.filter((m) => m.topic.startsWith('turbines/secret')), []);
+  } finally {
+    await closeDevice(conn);
+  }
+});
+
+test('detaching the policy takes effect on a live connection', async () => {
+  const ca = await loadOrCreateCa(join(dir, 'ca'));
+  const d = await newDevice(ca, 'turbine-d');
+  const conn = await connect(d);
+  try {
+    await conn.publish('turbines/turbine-d/x', 'ok', mqtt.QoS.AtLeastOnce);
+    directory.detachPolicy(d.certificateArn, 'thing-policy');
+    const dropped = interrupted(conn);
+    conn.publish('turbines/turbine-d/x', 'now denied', mqtt.QoS.AtMostOnce).catch(() => {});
+    await dropped;
+  } finally {
+    await closeDevice(conn);
+  }
+});
+
+test('the bus hands authorised device publishes to internal handlers with the thing name, not its own', async () => {
+  const seen: { topic: string; payload: string; thing: string | undefined }[] = [];
+  broker.bus.onPublish('$aws/things/+/jobs/#', (topic, payload, thing) => seen.push({ topic, payload: payload.toString(), thing }));
+  assert.throws(() => broker.bus.onPublish('a/#/b', () => {}), /"#" must be a whole level at the end/);
+  const conn = await connect(a);
+  try {
+    const inbox = new Inbox();
+    await conn.subscribe('$aws/things/turbine-a/jobs/get/accepted', mqtt.QoS.AtLeastOnce, inbox.onMessage);
+    await broker.bus.publish('$aws/things/turbine-a/jobs/get/accepted', '{"cloud":true}', { qos: 1 });
+    await conn.publish('$aws/things/turbine-a/jobs/get', '{"clientToken":"t1"}', mqtt.QoS.AtLeastOnce);
+    await inbox.next('$aws/things/turbine-a/jobs/get/accepted');
+    // PUBACK precedes the hand-over to handlers: wait for it.
+    for (let i = 0; i < 100 && seen.length === 0; i++) await new Promise((r) => setTimeout(r, 20));
+    assert.deepEqual(seen, [{ topic: '$aws/things/turbine-a/jobs/get', payload: '{"clientToken":"t1"}', thing: 'turbine-a' }]);
+  } finally {
+    await closeDevice(conn);
+  }
+});

@@ -1,0 +1,236 @@
+/**
+ * The local cloud's MQTT data plane: an aedes broker (MQTT 3.1.1) behind a node:tls server that demands a
+ * client certificate signed by the local CA, with AWS IoT's authorisation on every connect, publish,
+ * subscribe and delivery, and the MqttBus through which Jobs and Shadow see device requests and answer.
+ *
+ * aedes 0.51 speaks MQTT 3.1 and 3.1.1 only: an MQTT 5 CONNECT gets CONNACK "unacceptable protocol version".
+ */
+import { createServer, type Server, type TLSSocket } from 'node:tls';
+import type { AddressInfo, Socket } from 'node:net';
+import { createBroker, type AuthenticateError, type Client } from 'aedes';
+import type { MqttBus } from '../contracts';
+import type { ConnectionIdentity, MqttAuthorizer } from './authorizer';
+import { topicFilterProblem, topicMatches } from './topic-filter';
+
+/** AWS IoT Core limits the broker enforces. */
+export const MQTT_LIMITS = {
+  /** Bytes of a PUBLISH payload. */
+  maxPayloadBytes: 128 * 1024,
+  /** Bytes of a client id. */
+  maxClientIdBytes: 128,
+};
+
+/** What to do when a SUBSCRIBE is not allowed by policy. */
+export type SubscribeDeniedBehaviour = 'disconnect' | 'suback-failure';
+
+/** Options of startMqttBroker. */
+export interface MqttBrokerOptions {
+  /** PEMs: the CA that signs device certificates, and the broker's server certificate and key. */
+  tls: { caCertPem: string; serverCertPem: string; serverKeyPem: string };
+  authorizer: MqttAuthorizer;
+  /** Default 127.0.0.1. */
+  host?: string;
+  /** Default 0 (a free port). */
+  port?: number;
+  /**
+   * AWS IoT closes the connection of a client that subscribes to a filter its policy denies (MQTT 3.1.1);
+   * 'suback-failure' answers SUBACK 0x80 for that filter instead. Default 'disconnect'.
+   */
+  onSubscribeDenied?: SubscribeDeniedBehaviour;
+  /** How often live connections are checked for a certificate that left ACTIVE (ms, real time). Default 500. */
+  revocationCheckMs?: number;
+  /** One line per refused connection or denied action. */
+  log?: (line: string) => void;
+}
+
+/** A running broker. */
+export interface MqttBroker {
+  host: string;
+  port: number;
+  bus: MqttBus;
+  /** Client ids connected now. */
+  connectedClientIds(): string[];
+  /** Close every connection, the server and the broker. */
+  stop(): Promise<void>;
+}
+
+interface BusHandler {
+  filter: string;
+  handler: (topic: string, payload: Buffer, clientThingName: string | undefined) => void;
+}
+
+/** A client-caused error that makes aedes close the connection (as AWS IoT does on a denied action). */
+function refuse(message: string): Error {
+  return new Error(message);
+}
+
+/** Start the TLS MQTT broker; resolves once it listens. */
+export async function startMqttBroker(options: MqttBrokerOptions): Promise<MqttBroker> {
+  const { authorizer } = options;
+  const log = options.log ?? (() => {});
+  const subscribeDenied = options.onSubscribeDenied ?? 'disconnect';
+  const identities = new WeakMap<Client, ConnectionIdentity>();
+  const connected = new Set<Client>();
+  const sockets = new Set<Socket>();
+  const handlers: BusHandler[] = [];
+
+  const aedes = createBroker({
+    authenticate(client, _username, _password, done) {
+      const socket = client.conn as TLSSocket;
+      const clientId = client.id;
+      if (Buffer.byteLength(clientId) > MQTT_LIMITS.maxClientIdBytes) {
+        log(`refused ${clientId.slice(0, 40)}...: client id longer than ${MQTT_LIMITS.maxClientIdBytes} bytes`);
+        return done(Object.assign(new Error('identifier rejected'), { returnCode: 2 }) as AuthenticateError, false);
+      }
+      const peer = typeof socket.getPeerCertificate === 'function' ? socket.getPeerCertificate(false) : undefined;
+      const decision = authorizer.connect(clientId, peer && peer.raw ? peer : undefined, socket.remoteAddress);
+      if (!decision.ok) {
+        log(`refused client ${clientId}: ${decision.reason}`);
+        return done(Object.assign(new Error('not authorized'), { returnCode: 5 }) as AuthenticateError, false);
+      }
+      identities.set(client, decision.identity);
+      done(null, true);
+    },
+
+    authorizePublish(client, packet, done) {
+      if (!client) return done(null); // the cloud itself
+      const identity = identities.get(client);
+      if (!identity || !authorizer.stillValid(identity)) return done(refuse('certificate is no longer active'));
+      const topic = packet.topic;
+      let problem: string | undefined;
+      if (packet.retain && topic.startsWith('$')) problem = `RETAIN is not allowed on the reserved topic ${topic}`;
+      else if (packet.payload && packet.payload.length > MQTT_LIMITS.maxPayloadBytes) {
+        problem = `payload of ${packet.payload.length} bytes exceeds ${MQTT_LIMITS.maxPayloadBytes}`;
+      } else if (!authorizer.publish(identity, topic, packet.retain)) {
+        problem = `iot:Publish${packet.retain ? '/iot:RetainPublish' : ''} on topic/${topic} is not allowed`;
+      }
+      if (problem) {
+        log(`disconnecting ${client.id}: ${problem}`);
+        return done(refuse(problem));
+      }
+      done(null);
+    },
+
+    authorizeSubscribe(client, sub, done) {
+      const identity = identities.get(client);
+      if (!identity || !authorizer.stillValid(identity)) return done(refuse('certificate is no longer active'));
+      const problem = topicFilterProblem(sub.topic);
+      if (problem) return done(refuse(problem));
+      if (authorizer.subscribe(identity, sub.topic)) {
+        // AWS IoT grants QoS 0 and 1 only.
+        return done(null, sub.qos > 1 ? { ...sub, qos: 1 } : sub);
+      }
+      log(`${client.id}: iot:Subscribe on topicfilter/${sub.topic} is not allowed (${subscribeDenied})`);
+      if (subscribeDenied === 'suback-failure') return done(null, null);
+      done(refuse(`iot:Subscribe on topicfilter/${sub.topic} is not allowed`));
+    },
+
+    authorizeForward(client, packet) {
+      const identity = identities.get(client);
+      if (!identity) return null;
+      // iot:Receive is checked per message against the concrete topic; a denied delivery is silently dropped.
+      return authorizer.receive(identity, packet.topic) ? packet : null;
+    },
+
+    published(packet, client, done) {
+      if (client && !packet.topic.startsWith('$SYS')) {
+        const thingName = identities.get(client)?.thingName;
+        for (const h of handlers) {
+          if (!topicMatches(h.filter, packet.topic)) continue;
+          try {
+            h.handler(packet.topic, Buffer.from(packet.payload), thingName);
+          } catch (err) {
+            log(`bus handler for ${h.filter} failed on ${packet.topic}: ${(err as Error).message}`);
+          }
+        }
+      }
+      done(null);
+    },
+  });
+
+  aedes.on('clientReady', (client) => connected.add(client));
+  aedes.on('clientDisconnect', (client) => connected.delete(client));
+  aedes.on('clientError', (client, err) => log(`client ${client.id}: ${err.message}`));
+
+  const server: Server = createServer(
+    {
+      key: options.tls.serverKeyPem,
+      cert: options.tls.serverCertPem,
+      ca: options.tls.caCertPem,
+      requestCert: true,
+      rejectUnauthorized: true,
+      minVersion: 'TLSv1.2',
+      // AWS IoT takes MQTT on 443 with ALPN x-amzn-mqtt-ca; clients that send no ALPN are fine too.
+      ALPNProtocols: ['x-amzn-mqtt-ca', 'mqtt'],
+    },
+    (socket) => {
+      sockets.add(socket);
+      socket.once('close', () => sockets.delete(socket));
+      aedes.handle(socket);
+    },
+  );
+  server.on('tlsClientError', (err) => log(`TLS handshake refused: ${err.message}`));
+
+  // Revoking or deactivating a certificate drops its live connections, as AWS IoT does.
+  const revocationTimer = setInterval(() => {
+    for (const client of connected) {
+      const identity = identities.get(client);
+      if (identity && !authorizer.stillValid(identity)) {
+        log(`disconnecting ${client.id}: certificate ${identity.certificateId} is no longer active`);
+        client.close();
+      }
+    }
+  }, options.revocationCheckMs ?? 500);
+  revocationTimer.unref();
+
+  const host = options.host ?? '127.0.0.1';
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+
+  const bus: MqttBus = {
+    publish(topic, payload, opts) {
+      return new Promise((resolve, reject) => {
+        aedes.publish(
+          {
+            cmd: 'publish',
+            topic,
+            payload: typeof payload === 'string' ? Buffer.from(payload) : payload,
+            qos: opts?.qos ?? 0,
+            retain: opts?.retain ?? false,
+            dup: false,
+          },
+          (err) => (err ? reject(err) : resolve()),
+        );
+      });
+    },
+    onPublish(filter, handler) {
+      const problem = topicFilterProblem(filter);
+      if (problem) throw new Error(`MqttBus.onPublish: ${problem}`);
+      handlers.push({ filter, handler });
+    },
+  };
+
+  let stopped: Promise<void> | undefined;
+  return {
+    host,
+    port,
+    bus,
+    connectedClientIds: () => [...connected].map((c) => c.id),
+    stop() {
+      stopped ??= (async () => {
+        clearInterval(revocationTimer);
+        const serverClosed = new Promise<void>((resolve) => server.close(() => resolve()));
+        for (const s of sockets) s.destroy();
+        await serverClosed;
+        await new Promise<void>((resolve) => aedes.close(() => resolve()));
+      })();
+      return stopped;
+    },
+  };
+}
