@@ -1,0 +1,129 @@
+/**
+ * Runs the workshop as far as this version goes: simulate the wind farm's data set (with labelled faults),
+ * compute the model-input features, regenerate the Lab 01 figures, then say plainly what is not built yet.
+ * Usage: npm start [-- --profile ci|full]
+ */
+import { Command } from 'commander';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { describeLabConfig, loadLabConfig, PROJECT_ROOT, type LabConfig } from '../config/lab-config';
+
+interface Step {
+  /** The npm script, backed by shared/cli/<script>.ts. */
+  script: string;
+  what: string;
+  args: string[];
+  /** What the step leaves behind, for the summary. */
+  outputs: string[];
+  /** Skip (and say why) unless this holds; e.g. an earlier step's output exists. */
+  needs?: () => string | undefined;
+}
+
+/** Later parts of the workshop: named here so the summary can say honestly whether they exist yet. */
+const LATER: { script: string; what: string; issue: string }[] = [
+  { script: 'train', what: 'train the anomaly detector (Lab 02)', issue: 'the detector issue' },
+  { script: 'evaluate', what: 'evaluate detection against the labelled faults', issue: 'the detector issue' },
+  { script: 'cloud', what: 'start the embedded local cloud (S3, IoT Core, Jobs)', issue: 'the local cloud issue' },
+  { script: 'provision', what: 'provision the device fleet', issue: 'the local cloud issue' },
+];
+
+const program = new Command()
+  .name('npm start --')
+  .description(
+    'Run the workshop end to end as far as it is built: data set, features, Lab 01 figures.\n' +
+      'Outputs go to the data folder (LAB_DATA_DIR, default data/ in the project) and imgs/.',
+  )
+  .option('--profile <ci|full>', 'lab profile (sets LAB_PROFILE; default: $LAB_PROFILE, else full)')
+  .parse(process.argv);
+
+function cliExists(script: string): boolean {
+  return existsSync(join(PROJECT_ROOT, 'shared', 'cli', `${script}.ts`));
+}
+
+function show(path: string): string {
+  return relative(process.cwd(), path) || '.';
+}
+
+function steps(config: LabConfig): Step[] {
+  const dataset = join(config.dataDir, 'turbines.csv.gz');
+  const features = join(config.dataDir, 'features');
+  return [
+    {
+      script: 'dataset',
+      what: `simulate ${config.turbines} turbines for ${config.minutes} min with labelled faults`,
+      args: ['--out', dataset, '--turbines', String(config.turbines), '--minutes', String(config.minutes), '--seed', String(config.seed), '--faults'],
+      outputs: [dataset, dataset.replace(/\.csv\.gz$/, '.labels.csv')],
+    },
+    {
+      script: 'features',
+      what: 'euler angles, db6 denoising, normalisation, windows (N, 6, 10, 10)',
+      args: ['--data', dataset, '--out', features],
+      outputs: [join(features, 'statistics.json'), features],
+      needs: () => (existsSync(dataset) ? undefined : `no data set at ${show(dataset)}`),
+    },
+    {
+      script: 'plots',
+      what: 'regenerate the Lab 01 figures',
+      args: [],
+      outputs: [join(PROJECT_ROOT, 'imgs')],
+    },
+  ];
+}
+
+function main(): void {
+  const opts = program.opts<{ profile?: string }>();
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  if (opts.profile) env.LAB_PROFILE = opts.profile;
+  let config: LabConfig;
+  try {
+    config = loadLabConfig(env);
+  } catch (err) {
+    console.error((err as Error).message);
+    process.exit(1);
+  }
+  console.log(`Wind-turbine edge ML labs: ${describeLabConfig(config)}`);
+  mkdirSync(config.dataDir, { recursive: true });
+
+  const done: Step[] = [];
+  const missing: Step[] = [];
+  for (const step of steps(config)) {
+    if (!cliExists(step.script)) {
+      missing.push(step);
+      console.log(`\n- ${step.script}: not built yet (shared/cli/${step.script}.ts does not exist), skipped`);
+      continue;
+    }
+    const blocked = step.needs?.();
+    if (blocked) {
+      console.log(`\n- ${step.script}: skipped: ${blocked}`);
+      continue;
+    }
+    console.log(`\n- ${step.script}: ${step.what}`);
+    const started = Date.now();
+    const r = spawnSync(process.execPath, ['--import', 'tsx', join(PROJECT_ROOT, 'shared', 'cli', `${step.script}.ts`), ...step.args], {
+      cwd: PROJECT_ROOT,
+      env,
+      stdio: 'inherit',
+    });
+    if (r.status !== 0) {
+      console.error(`\nnpm start stopped: \`npm run ${step.script} -- ${step.args.map(show).join(' ')}\` failed (${r.signal ?? `exit ${r.status}`}).`);
+      process.exit(1);
+    }
+    console.log(`  done in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    done.push(step);
+  }
+
+  console.log('\nWhere things are:');
+  if (done.length === 0) console.log('  nothing was produced: none of the steps exists yet in this version.');
+  for (const step of done) console.log(`  ${step.script}: ${step.outputs.map(show).join(', ')}`);
+  console.log('  notebooks: lab/ (open them with `npm run kernel:install`, then `jupyter lab`; or run them all with `npm run notebooks`)');
+
+  console.log('\nWhat comes next, and what is not built yet:');
+  for (const step of missing) console.log(`  - ${step.what}: coming (npm run ${step.script})`);
+  for (const later of LATER) {
+    console.log(`  - ${later.what}: ${cliExists(later.script) ? `available: npm run ${later.script}` : `coming with ${later.issue}`}`);
+  }
+  console.log('  - package, sign and deploy the model over IoT Jobs or Greengrass v2, and run the fleet: coming in later issues');
+}
+
+main();
