@@ -15,6 +15,7 @@
  * To add a service: one import line and one array entry below, in the order above.
  */
 import type { CloudContext, ServiceHandle } from './contracts';
+import { installS3 } from './s3/service';
 import { installIotRegistry } from './iot/registry-service';
 
 /** Installs one service into the cloud. */
@@ -28,5 +29,6 @@ export interface NamedInstaller {
 
 /** Every service of the local cloud, in installation order. */
 export const installers: NamedInstaller[] = [
+  { name: 's3', install: installS3 },
   { name: 'iot-registry', install: installIotRegistry },
 ];

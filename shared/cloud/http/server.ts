@@ -13,7 +13,6 @@ import { decodeAwsChunked } from './aws-chunked';
 import { AwsError, isAwsErrorShape, renderAwsError } from './errors';
 import type { Router } from './router';
 import {
-  EMPTY_SHA256,
   credentialScope,
   expectedSignature,
   parseSigV4,
@@ -150,24 +149,26 @@ export class CloudHttpServer {
           ? new AwsError('AccessDenied', 'Anonymous access is not allowed: sign the request with the local cloud credentials (SigV4).', 403)
           : new AwsError('MissingAuthenticationTokenException', 'Missing Authentication Token: sign the request with the local cloud credentials (SigV4).', 403);
       }
-      const body = this.verify(claim, { method, rawPath, rawQuery, rawHeaders: req.rawHeaders }, req, read.body);
-      const headers = { ...req.headers };
+      const { body, trailers } = this.verify(claim, { method, rawPath, rawQuery, rawHeaders: req.rawHeaders }, req, read.body);
+      // aws-chunked trailers (e.g. x-amz-checksum-crc32) are headers that came after the body.
+      const headers = { ...req.headers, ...trailers };
       if (typeof headers['content-encoding'] === 'string') {
         const rest = headers['content-encoding'].split(',').map((s) => s.trim()).filter((s) => s && s !== 'aws-chunked');
         if (rest.length) headers['content-encoding'] = rest.join(',');
         else delete headers['content-encoding'];
       }
+      const routePath = claim.service === 's3' ? s3PathStyle(rawPath, header(req, 'host')) : rawPath;
       const signed: SignedRequest = {
         service: claim.service,
         region: claim.region,
         accessKeyId: claim.accessKeyId,
         method,
-        path: safeDecode(rawPath),
+        path: safeDecode(routePath),
         query,
         headers,
         body,
       };
-      response = await this.options.router.dispatch(signed, rawPath);
+      response = await this.options.router.dispatch(signed, routePath);
     } catch (err) {
       response = this.errorResponse(err, service || 's3', requestId, method, rawPath);
     }
@@ -181,7 +182,7 @@ export class CloudHttpServer {
   }
 
   /** Check key, time and signature; returns the decoded payload. Throws AwsError on any mismatch. */
-  private verify(claim: SigV4Claim, raw: RawRequest, req: IncomingMessage, body: Buffer): Buffer {
+  private verify(claim: SigV4Claim, raw: RawRequest, req: IncomingMessage, body: Buffer): { body: Buffer; trailers: Record<string, string> } {
     const s3 = claim.service === 's3';
     const { accessKeyId, secretAccessKey } = this.options.credentials;
     if (claim.accessKeyId !== accessKeyId) {
@@ -211,12 +212,12 @@ export class CloudHttpServer {
     if (!signaturesEqual(expected, claim.signature)) {
       throw this.mismatch(s3, 'The request signature we calculated does not match the signature you provided. Check your key and signing method.');
     }
-    if (declaredHash === undefined || declaredHash === 'UNSIGNED-PAYLOAD') return body;
+    if (declaredHash === undefined || declaredHash === 'UNSIGNED-PAYLOAD') return { body, trailers: {} };
     if (/^[0-9a-f]{64}$/i.test(declaredHash)) {
       if (createHash('sha256').update(body).digest('hex') !== declaredHash.toLowerCase()) {
         throw new AwsError('XAmzContentSHA256Mismatch', 'The provided x-amz-content-sha256 header does not match what was computed.', 400);
       }
-      return body;
+      return { body, trailers: {} };
     }
     if (declaredHash.startsWith('STREAMING-')) {
       const signedChunks = declaredHash.startsWith('STREAMING-AWS4-HMAC-SHA256-PAYLOAD');
@@ -235,9 +236,8 @@ export class CloudHttpServer {
       if (decodedLength !== undefined && Number(decodedLength) !== decoded.payload.length) {
         throw new AwsError('IncompleteBody', `x-amz-decoded-content-length says ${decodedLength} bytes but the chunks hold ${decoded.payload.length}.`, 400);
       }
-      return decoded.payload;
+      return { body: decoded.payload, trailers: decoded.trailers };
     }
-    if (declaredHash === EMPTY_SHA256) return body;
     throw new AwsError('InvalidArgument', `x-amz-content-sha256 must be a sha256 hex digest, UNSIGNED-PAYLOAD or STREAMING-*, got "${declaredHash}".`, 400);
   }
 
@@ -284,6 +284,15 @@ export class CloudHttpServer {
     stream.on('error', () => res.destroy());
     stream.pipe(res);
   }
+}
+
+/**
+ * Virtual-hosted-style S3 (`bucket.localhost:port/key`, what clients send without forcePathStyle)
+ * → the path-style path `/bucket/key` the routes use.
+ */
+export function s3PathStyle(rawPath: string, host: string | undefined): string {
+  const m = host ? /^([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])\.(?:s3\.)?localhost(?::\d+)?$/.exec(host) : null;
+  return m ? `/${m[1]}${rawPath === '/' ? '' : rawPath}` : rawPath;
 }
 
 function header(req: IncomingMessage, name: string): string | undefined {
