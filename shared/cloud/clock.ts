@@ -8,9 +8,8 @@ import type { Clock } from './contracts';
 export const realClock: Clock = {
   now: () => Date.now(),
   setTimeout(fn, ms) {
+    // Not unref'd: a service awaiting a cloud timer must keep the process alive; services cancel on stop().
     const timer = setTimeout(fn, Math.max(0, ms));
-    // A pending cloud timer alone must not keep a process (a test, the CLI) alive.
-    timer.unref?.();
     return { cancel: () => clearTimeout(timer) };
   },
 };
@@ -26,7 +25,6 @@ export function acceleratedClock(factor: number, start = Date.now()): Clock {
     now: () => start + (Date.now() - realStart) * factor,
     setTimeout(fn, ms) {
       const timer = setTimeout(fn, Math.max(0, ms) / factor);
-      timer.unref?.();
       return { cancel: () => clearTimeout(timer) };
     },
   };

@@ -5,7 +5,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DescribeThingCommand, IoTClient } from '@aws-sdk/client-iot';
+import { CreateThingCommand, DescribeThingCommand, IoTClient } from '@aws-sdk/client-iot';
 import { ManualClock } from './clock';
 import type { CloudContext } from './contracts';
 import { AwsError } from './http/errors';
@@ -27,6 +27,15 @@ const fakeIot: NamedInstaller = {
           const thing = things.get(params.thingName);
           if (!thing) throw new AwsError('ResourceNotFoundException', `Thing ${params.thingName} does not exist`, 404);
           return { status: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ thingName: thing.thingName, version: 1 }) };
+        },
+      },
+      {
+        method: 'POST',
+        path: '/things/{thingName}',
+        action: 'CreateThing',
+        handler: async (_req, params) => {
+          things.put(params.thingName, { thingName: params.thingName });
+          return { status: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ thingName: params.thingName }) };
         },
       },
     ]);
@@ -86,6 +95,25 @@ test('startLocalCloud serves signed restJson requests, renders AWS errors the SD
     assert.equal(again.context.store.collection('fake-things').size(), 1);
   } finally {
     await again.stop();
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('an oversized JSON request gets 413 RequestEntityTooLargeException and changes nothing', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'local-cloud-'));
+  const cloud = await startLocalCloud({ dir, installers: [fakeIot], maxBodyBytes: 200 });
+  try {
+    const iot = new IoTClient(cloudClientConfig(cloud));
+    await iot.send(new CreateThingCommand({ thingName: 'small', attributePayload: { attributes: { a: 'b' } } }));
+    await assert.rejects(iot.send(new CreateThingCommand({ thingName: 'big', attributePayload: { attributes: { a: 'x'.repeat(500) } } })), (err: Error & { $metadata?: { httpStatusCode?: number } }) => {
+      assert.equal(err.name, 'RequestEntityTooLargeException');
+      assert.equal(err.$metadata?.httpStatusCode, 413);
+      return true;
+    });
+    assert.deepEqual(cloud.context.store.collection('fake-things').keys().sort(), ['known', 'small']);
+    iot.destroy();
+  } finally {
+    await cloud.stop();
     await rm(dir, { recursive: true, force: true });
   }
 });

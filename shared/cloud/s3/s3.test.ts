@@ -316,6 +316,8 @@ test('an oversized body is refused with EntityTooLarge and nothing is written', 
       await s3.send(new PutObjectCommand({ Bucket: 'lim', Key: 'ok', Body: Buffer.alloc(4000) }));
       await rejectsWith(s3.send(new PutObjectCommand({ Bucket: 'lim', Key: 'big', Body: Buffer.alloc(5000) })), 'EntityTooLarge', 400);
       await rejectsWith(s3.send(new PutObjectCommand({ Bucket: 'lim', Key: 'big', Body: Readable.from([Buffer.alloc(5000)]), ContentLength: 5000 })), 'EntityTooLarge', 400);
+      // Large enough for the SDK to send Expect: 100-continue: refused before the body is sent.
+      await rejectsWith(s3.send(new PutObjectCommand({ Bucket: 'lim', Key: 'big', Body: Buffer.alloc(3 * 1024 * 1024) })), 'EntityTooLarge', 400);
       await rejectsWith(s3.send(new HeadObjectCommand({ Bucket: 'lim', Key: 'big' })), 'NotFound');
       assert.equal(readdirSync(join(dir, 's3', 'data')).length, 1);
     },
