@@ -17,6 +17,7 @@
 import type { CloudContext, ServiceHandle } from './contracts';
 import { installS3 } from './s3/service';
 import { installIotRegistry } from './iot/registry-service';
+import { installMqttBroker } from './mqtt/service';
 
 /** Installs one service into the cloud. */
 export type Installer = (ctx: CloudContext) => Promise<ServiceHandle>;
@@ -31,4 +32,5 @@ export interface NamedInstaller {
 export const installers: NamedInstaller[] = [
   { name: 's3', install: installS3 },
   { name: 'iot-registry', install: installIotRegistry },
+  { name: 'mqtt-broker', install: installMqttBroker },
 ];

@@ -41,6 +41,21 @@ export interface MqttAuthorizer {
   receive(identity: ConnectionIdentity, topic: string): boolean;
   /** False once the certificate is no longer ACTIVE (revoked, deactivated, deleted): the broker drops the client. */
   stillValid(identity: ConnectionIdentity): boolean;
+  /** Optional: call onChange whenever certificates or policies change, so the broker re-checks at once. */
+  watch?(onChange: () => void): void;
+}
+
+/** A directory that can report its changes (the registry's does). */
+interface ObservableDirectory extends PrincipalDirectory {
+  onChange(listener: (change: unknown) => void): void;
+}
+
+/** An effective policy as the registry reports it: group policies name the thing they apply for. */
+interface DirectoryPolicy {
+  name: string;
+  document: string;
+  /** Set for a thing-group policy: AWS applies it only when the client id is this thing's name. */
+  thingName?: string;
 }
 
 /** Options of the policy authorizer. */
@@ -151,6 +166,11 @@ export class PolicyAuthorizer implements MqttAuthorizer {
     return this.directory.certificate(identity.certificateId)?.status === 'ACTIVE';
   }
 
+  watch(onChange: () => void): void {
+    const d = this.directory as Partial<ObservableDirectory>;
+    if (typeof d.onChange === 'function') d.onChange.call(this.directory, () => onChange());
+  }
+
   private allowed(identity: ConnectionIdentity, action: string, type: 'client' | 'topic' | 'topicfilter', name: string): boolean {
     const arn = iotArn(this.options.region, this.options.accountId, type, name);
     return evaluate(this.policies(identity), action, arn, identity.variables) === 'Allow';
@@ -159,7 +179,8 @@ export class PolicyAuthorizer implements MqttAuthorizer {
   // Read on every check, so policy changes apply to live connections; parsing is cached by document text.
   private policies(identity: ConnectionIdentity): PolicyDocument[] {
     const docs: PolicyDocument[] = [];
-    for (const p of this.directory.policiesForPrincipal(identity.certificateArn)) {
+    for (const p of this.directory.policiesForPrincipal(identity.certificateArn) as DirectoryPolicy[]) {
+      if (p.thingName !== undefined && p.thingName !== identity.clientId) continue;
       try {
         docs.push(parsePolicyDocumentCached(p.document));
       } catch {

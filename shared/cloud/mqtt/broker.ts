@@ -171,8 +171,9 @@ export async function startMqttBroker(options: MqttBrokerOptions): Promise<MqttB
   );
   server.on('tlsClientError', (err) => log(`TLS handshake refused: ${err.message}`));
 
-  // Revoking or deactivating a certificate drops its live connections, as AWS IoT does.
-  const revocationTimer = setInterval(() => {
+  // Revoking or deactivating a certificate drops its live connections, as AWS IoT does: at once when the
+  // directory reports changes, and by a periodic sweep otherwise.
+  const dropInvalid = () => {
     for (const client of connected) {
       const identity = identities.get(client);
       if (identity && !authorizer.stillValid(identity)) {
@@ -180,8 +181,10 @@ export async function startMqttBroker(options: MqttBrokerOptions): Promise<MqttB
         client.close();
       }
     }
-  }, options.revocationCheckMs ?? 500);
+  };
+  const revocationTimer = setInterval(dropInvalid, options.revocationCheckMs ?? 500);
   revocationTimer.unref();
+  authorizer.watch?.(() => setImmediate(dropInvalid));
 
   const host = options.host ?? '127.0.0.1';
   await new Promise<void>((resolve, reject) => {
