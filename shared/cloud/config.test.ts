@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { awsClientConfig, cloudSettings } from './config';
+import { awsClientConfig, cloudSettings, resourceName } from './config';
 
 test('local mode is the default, with a prefix, state folder and region', () => {
   const s = cloudSettings({}, {});
@@ -16,6 +16,7 @@ test('aws mode takes the region from the environment or leaves it to the SDK cha
   assert.equal(chain.region, undefined);
   assert.deepEqual(awsClientConfig(chain), {});
   assert.equal(cloudSettings({ mode: 'local' }, { CLOUD_MODE: 'aws' }).mode, 'local');
+  assert.equal(resourceName(withRegion, 'fleet'), 'lab1-fleet');
 });
 
 test('bad settings are refused naming the variable', () => {

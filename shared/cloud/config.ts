@@ -53,3 +53,8 @@ export function cloudSettings(overrides: Partial<CloudSettings> = {}, env: NodeJ
 export function awsClientConfig(settings: CloudSettings): AwsClientConfig {
   return settings.region ? { region: settings.region } : {};
 }
+
+/** A resource name with the configured prefix, e.g. resourceName(settings, 'fleet') → "edgeml-fleet". */
+export function resourceName(settings: Pick<CloudSettings, 'resourcePrefix'>, name: string): string {
+  return `${settings.resourcePrefix}${name}`;
+}

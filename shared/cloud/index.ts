@@ -5,7 +5,7 @@
 export type * from './contracts';
 export { startLocalCloud, cloudClientConfig, readCloudJson, cloudJsonPath, LOCAL_ACCOUNT_ID } from './local-cloud';
 export type { LocalCloud, LocalCloudOptions, CloudEndpoints, CloudJson } from './local-cloud';
-export { cloudSettings, awsClientConfig } from './config';
+export { cloudSettings, awsClientConfig, resourceName } from './config';
 export type { CloudMode, CloudSettings, AwsClientConfig } from './config';
 export { realClock, acceleratedClock, ManualClock } from './clock';
 export { loadOrCreateCredentials } from './credentials';
