@@ -4,6 +4,9 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:net';
 
+/** Environment variable naming the runner's process id; the kernel exits when that process is gone. */
+export const RUNNER_PID_VARIABLE = 'NOTEBOOK_RUNNER_PID';
+
 export interface ConnectionInfo {
   transport: 'tcp';
   ip: string;

@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Dealer, Subscriber } from 'zeromq';
-import { createConnectionInfo, endpoint, type ConnectionInfo } from './connection';
+import { createConnectionInfo, endpoint, RUNNER_PID_VARIABLE, type ConnectionInfo } from './connection';
 import { createMessage, decodeMessage, encodeMessage, type JupyterMessage } from './wire';
 
 /** One nbformat 4 output of a code cell. */
@@ -32,6 +32,8 @@ export interface KernelStartOptions {
   env?: NodeJS.ProcessEnv;
   /** How long to wait for the kernel to answer kernel_info (default 60 s). */
   startTimeoutMs?: number;
+  /** Aborting while the kernel starts stops it and rejects with an "interrupted" error. */
+  signal?: AbortSignal;
 }
 
 /** Raised when a cell does not finish in time; the kernel is no longer usable afterwards. */
@@ -85,7 +87,7 @@ export class TslabKernel {
     const file = join(dir, 'connection.json');
     writeFileSync(file, JSON.stringify(info, null, 2), { mode: 0o600 });
     const [cmd, ...args] = kernelCommand(file);
-    const child = spawn(cmd, args, { cwd: options.cwd, env: options.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(cmd, args, { cwd: options.cwd, env: { ...(options.env ?? process.env), [RUNNER_PID_VARIABLE]: String(process.pid) }, stdio: ['ignore', 'pipe', 'pipe'] });
     const socket = <T extends Dealer | Subscriber>(s: T, port: number): T => {
       s.linger = 0;
       s.connect(endpoint(info, port));
@@ -104,7 +106,7 @@ export class TslabKernel {
     );
     kernel.listen();
     try {
-      await kernel.waitReady(options.startTimeoutMs ?? 60_000);
+      await kernel.waitReady(options.startTimeoutMs ?? 60_000, options.signal);
     } catch (err) {
       await kernel.shutdown();
       throw err;
@@ -255,11 +257,12 @@ export class TslabKernel {
     }
   }
 
-  private async waitReady(timeoutMs: number): Promise<void> {
+  private async waitReady(timeoutMs: number, signal?: AbortSignal): Promise<void> {
     // iopub is a PUB/SUB pair: messages published before our subscription reaches the kernel are lost.
     // Ask for kernel_info until a reply arrives AND its busy/idle status shows up on iopub.
     const deadline = Date.now() + timeoutMs;
     for (;;) {
+      if (signal?.aborted) throw new Error('interrupted');
       if (this.exited) throw new KernelDiedError(`kernel exited during start-up: ${this.logTail.trim() || '(no output)'}`);
       if (Date.now() > deadline) {
         throw new Error(`kernel did not answer within ${formatSeconds(timeoutMs)}${this.logTail ? `: ${this.logTail.trim()}` : ''}`);

@@ -8,6 +8,19 @@
 import { Command } from 'commander';
 import { existsSync } from 'node:fs';
 import { allowImportsOutsideNotebookFolder } from './project-imports';
+import { RUNNER_PID_VARIABLE } from './connection';
+
+/** Under the headless runner, exit when the runner is gone (killed hard), so no kernel is left behind. */
+function watchRunner(pid: string | undefined): void {
+  if (!pid || !/^\d+$/.test(pid)) return;
+  setInterval(() => {
+    try {
+      process.kill(Number(pid), 0);
+    } catch {
+      process.exit(0);
+    }
+  }, 2000).unref();
+}
 
 const program = new Command()
   .name('kernel')
@@ -20,6 +33,7 @@ if (!existsSync(configPath)) {
   console.error(`kernel: connection file ${configPath} does not exist`);
   process.exit(2);
 }
+watchRunner(process.env[RUNNER_PID_VARIABLE]);
 allowImportsOutsideNotebookFolder(process.cwd());
 // Required only now: tslab must load the patched TypeScript module.
 // eslint-disable-next-line @typescript-eslint/no-var-requires

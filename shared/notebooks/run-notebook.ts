@@ -85,12 +85,12 @@ export async function runNotebook(path: string, options: RunOptions = {}): Promi
   const outputs = new Map<number, { outputs: CellOutput[]; executionCount: number | null }>();
   const result: NotebookRunResult = { path, ok: true, codeCells: indices.length, executed: 0, elapsedMs: 0 };
 
-  if (options.signal?.aborted) throw new Error('interrupted');
-  const kernel = await TslabKernel.start({ cwd: dirname(resolve(path)), env: options.env });
   const interrupted = new Promise<never>((_, reject) => {
+    if (options.signal?.aborted) reject(new Error('interrupted'));
     options.signal?.addEventListener('abort', () => reject(new Error('interrupted')), { once: true });
   });
   interrupted.catch(() => undefined);
+  const kernel = await TslabKernel.start({ cwd: dirname(resolve(path)), env: options.env, signal: options.signal });
   try {
     for (const [k, index] of indices.entries()) {
       const cell = nb.cells[index];
