@@ -118,6 +118,19 @@ test('an oversized JSON request gets 413 RequestEntityTooLargeException and chan
   }
 });
 
+test('a second cloud on the same state folder is refused while the first runs', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'local-cloud-'));
+  const first = await startLocalCloud({ dir, installers: [fakeIot] });
+  try {
+    await assert.rejects(startLocalCloud({ dir, installers: [fakeIot] }), /is in use by another local cloud/);
+  } finally {
+    await first.stop();
+  }
+  const second = await startLocalCloud({ dir, installers: [fakeIot] });
+  await second.stop();
+  await rm(dir, { recursive: true, force: true });
+});
+
 test('a failing installer stops what started and names the service', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'local-cloud-'));
   let stopped = false;

@@ -10,7 +10,7 @@
  *   ...
  *   await cloud.stop(); await rm(dir, { recursive: true, force: true });
  */
-import { chmodSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { realClock } from './clock';
 import type { AwsClientConfig } from './config';
@@ -83,14 +83,58 @@ function writeFileAtomic(path: string, text: string, mode: number): void {
   renameSync(tmp, path);
 }
 
+/** State folders held by a cloud of this process. */
+const lockedDirs = new Set<string>();
+
+/** True when a process with that id exists. */
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Hold <dir>/cloud.lock so two clouds never write the same journals; a lock left by a dead process is
+ * taken over. Returns the release function.
+ */
+function lockStateDir(dir: string): () => void {
+  const path = join(dir, 'cloud.lock');
+  const inUse = (pid: number) => new Error(`state folder ${dir} is in use by another local cloud (pid ${pid}); stop it or use another --dir`);
+  if (lockedDirs.has(dir)) throw inUse(process.pid);
+  try {
+    writeFileSync(path, String(process.pid), { flag: 'wx' });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    const pid = Number(readFileSync(path, 'utf8').trim());
+    if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && processAlive(pid)) throw inUse(pid);
+    writeFileSync(path, String(process.pid));
+  }
+  lockedDirs.add(dir);
+  return () => {
+    lockedDirs.delete(dir);
+    rmSync(path, { force: true });
+  };
+}
+
 /** Start the local cloud; resolves once every service is installed and requests are served. */
 export async function startLocalCloud(options: LocalCloudOptions): Promise<LocalCloud> {
   const dir = resolve(options.dir);
   mkdirSync(dir, { recursive: true });
   const region = options.region ?? 'us-east-1';
   const clock = options.clock ?? realClock;
-  const credentials = loadOrCreateCredentials(dir);
-  const store = openStateStore(dir);
+  const unlock = lockStateDir(dir);
+  let credentials: CloudCredentials;
+  let store: ReturnType<typeof openStateStore>;
+  try {
+    credentials = loadOrCreateCredentials(dir);
+    store = openStateStore(dir);
+  } catch (err) {
+    unlock();
+    throw err;
+  }
   const router = new Router();
   let markReady!: () => void;
   let markFailed!: (err: Error) => void;
@@ -115,6 +159,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     }
     handles.length = 0;
     await store.close();
+    unlock();
   };
 
   try {
