@@ -49,6 +49,11 @@ test('outputs go in with execution counts; cells that did not run are cleared; c
   assert.equal(hasOutputs(nb), true, 'the input is not modified');
 });
 
+test('a file without nbformat_minor gets 4.5 only when every cell has an id', () => {
+  assert.equal(parseNotebook('{"nbformat": 4, "cells": [{"cell_type": "code", "id": "a", "source": ""}]}', 'x').nbformat_minor, 5);
+  assert.equal(parseNotebook('{"nbformat": 4, "cells": [{"cell_type": "code", "source": ""}]}', 'x').nbformat_minor, 4);
+});
+
 test('bad files are refused with the file and cell named', () => {
   const cases: [string, RegExp][] = [
     ['{not json', /^bad\.ipynb: not a notebook: invalid JSON/],

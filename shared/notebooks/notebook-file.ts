@@ -46,7 +46,8 @@ export function parseNotebook(text: string, path: string): Notebook {
   });
   return {
     nbformat: 4,
-    nbformat_minor: typeof nb.nbformat_minor === 'number' ? nb.nbformat_minor : 5,
+    // Cell ids arrived with 4.5: a file that states no minor version gets the newest one its cells satisfy.
+    nbformat_minor: typeof nb.nbformat_minor === 'number' ? nb.nbformat_minor : nb.cells.every((c) => typeof c.id === 'string') ? 5 : 4,
     metadata: nb.metadata && typeof nb.metadata === 'object' ? nb.metadata : {},
     cells: nb.cells,
   };
