@@ -6,7 +6,7 @@
 import { Command } from 'commander';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { isAbsolute, join, relative } from 'node:path';
 import { describeLabConfig, loadLabConfig, PROJECT_ROOT, type LabConfig } from '../config/lab-config';
 
 interface Step {
@@ -41,8 +41,10 @@ function cliExists(script: string): boolean {
   return existsSync(join(PROJECT_ROOT, 'shared', 'cli', `${script}.ts`));
 }
 
+/** A path as short as it can be said: relative when inside the working directory, else absolute. */
 function show(path: string): string {
-  return relative(process.cwd(), path) || '.';
+  const rel = relative(process.cwd(), path);
+  return rel === '' ? '.' : rel.startsWith('..') || isAbsolute(rel) ? path : rel;
 }
 
 function steps(config: LabConfig): Step[] {
@@ -59,7 +61,7 @@ function steps(config: LabConfig): Step[] {
       script: 'features',
       what: 'euler angles, db6 denoising, normalisation, windows (N, 6, 10, 10)',
       args: ['--data', dataset, '--out', features],
-      outputs: [join(features, 'statistics.json'), features],
+      outputs: [join(features, 'statistics.json'), join(features, 'windows.npy'), join(features, 'windows-index.csv')],
       needs: () => (existsSync(dataset) ? undefined : `no data set at ${show(dataset)}`),
     },
     {
