@@ -37,7 +37,7 @@ import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { ManualClock } from '../clock';
 import { cloudClientConfig, startLocalCloud, type LocalCloud, type LocalCloudOptions } from '../local-cloud';
-import { s3Installer } from './service';
+import { LocalPresigner, s3Installer } from './service';
 
 const SMALL_PART = 1024;
 
@@ -244,9 +244,20 @@ test('pre-signed GET and PUT URLs work, and expire by the cloud clock', async ()
   await withCloud(
     async (cloud, s3) => {
       await s3.send(new CreateBucketCommand({ Bucket: 'pre' }));
-      const putUrl = await getSignedUrl(s3, new PutObjectCommand({ Bucket: 'pre', Key: 'up/load.txt' }), { expiresIn: 60, signingDate: new Date(clock.now()) });
+      // By default the SDK signs the CRC32 of an empty body into a PUT URL; S3 then refuses real uploads.
+      const emptyCrcUrl = await getSignedUrl(s3, new PutObjectCommand({ Bucket: 'pre', Key: 'up/load.txt' }), { expiresIn: 60, signingDate: new Date(clock.now()) });
+      assert.match(emptyCrcUrl, /x-amz-checksum-crc32=AAAAAA%3D%3D/);
+      const refused = await fetch(emptyCrcUrl, { method: 'PUT', body: 'uploaded via url' });
+      assert.equal(refused.status, 400);
+      assert.match(await refused.text(), /<Code>BadDigest<\/Code>/);
+      // The documented fix: requestChecksumCalculation WHEN_REQUIRED (the cloud's presignPut does this).
+      const presignClient = new S3Client({ ...cloudClientConfig(cloud), requestChecksumCalculation: 'WHEN_REQUIRED' });
+      const putUrl = await getSignedUrl(presignClient, new PutObjectCommand({ Bucket: 'pre', Key: 'up/load.txt' }), { expiresIn: 60, signingDate: new Date(clock.now()) });
+      presignClient.destroy();
       const put = await fetch(putUrl, { method: 'PUT', body: 'uploaded via url' });
       assert.equal(put.status, 200, await put.text());
+      const viaPresignPut = await (cloud.context.presigner as LocalPresigner).presignPut('pre', 'other.txt', 60);
+      assert.equal((await fetch(viaPresignPut, { method: 'PUT', body: 'other' })).status, 200);
       const getUrl = await getSignedUrl(s3, new GetObjectCommand({ Bucket: 'pre', Key: 'up/load.txt' }), { expiresIn: 60, signingDate: new Date(clock.now()) });
       const got = await fetch(getUrl);
       assert.equal(await got.text(), 'uploaded via url');

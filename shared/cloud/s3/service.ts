@@ -19,6 +19,8 @@ export interface S3ServiceOptions {
 /** Pre-signs S3 URLs against the local cloud's endpoint with its own key. */
 export class LocalPresigner implements Presigner {
   private readonly client: S3Client;
+  /** For PUT URLs: no checksum signed in, so any body can be uploaded (as AWS requires for presigned PUTs). */
+  private readonly putClient: S3Client;
 
   constructor(private readonly ctx: CloudContext) {
     if (!ctx.endpoints) throw new Error('LocalPresigner: the HTTP endpoint is not known yet');
@@ -27,6 +29,13 @@ export class LocalPresigner implements Presigner {
       endpoint: ctx.endpoints.http,
       forcePathStyle: true,
       credentials: loadOrCreateCredentials(ctx.dir),
+    });
+    this.putClient = new S3Client({
+      region: ctx.region,
+      endpoint: ctx.endpoints.http,
+      forcePathStyle: true,
+      credentials: loadOrCreateCredentials(ctx.dir),
+      requestChecksumCalculation: 'WHEN_REQUIRED',
     });
   }
 
@@ -40,7 +49,7 @@ export class LocalPresigner implements Presigner {
 
   /** A URL that PUTs bucket/key (any body, any content type) for expiresInSeconds of cloud time. */
   presignPut(bucket: string, key: string, expiresInSeconds: number): Promise<string> {
-    return getSignedUrl(this.client, new PutObjectCommand({ Bucket: bucket, Key: key }), {
+    return getSignedUrl(this.putClient, new PutObjectCommand({ Bucket: bucket, Key: key }), {
       expiresIn: expiresInSeconds,
       signingDate: new Date(this.ctx.clock.now()),
     });
@@ -49,6 +58,7 @@ export class LocalPresigner implements Presigner {
   /** Release the client's sockets. */
   destroy(): void {
     this.client.destroy();
+    this.putClient.destroy();
   }
 }
 
