@@ -35,6 +35,7 @@ const program = new Command()
       'Outputs go to the data folder (LAB_DATA_DIR, default data/ in the project) and imgs/.',
   )
   .option('--profile <ci|full>', 'lab profile (sets LAB_PROFILE; default: $LAB_PROFILE, else full)')
+  .option('--steps <names>', 'comma-separated subset of the steps to run: dataset,features,plots (default: all)')
   .parse(process.argv);
 
 function cliExists(script: string): boolean {
@@ -74,7 +75,7 @@ function steps(config: LabConfig): Step[] {
 }
 
 function main(): void {
-  const opts = program.opts<{ profile?: string }>();
+  const opts = program.opts<{ profile?: string; steps?: string }>();
   const env: NodeJS.ProcessEnv = { ...process.env };
   if (opts.profile) env.LAB_PROFILE = opts.profile;
   let config: LabConfig;
@@ -84,12 +85,19 @@ function main(): void {
     console.error((err as Error).message);
     process.exit(1);
   }
+  const all = steps(config);
+  const wanted = opts.steps?.split(',').map((s) => s.trim()).filter((s) => s !== '') ?? all.map((s) => s.script);
+  const unknown = wanted.filter((w) => !all.some((s) => s.script === w));
+  if (unknown.length > 0) {
+    console.error(`--steps: unknown step ${unknown.join(', ')}; the steps are ${all.map((s) => s.script).join(', ')}`);
+    process.exit(1);
+  }
   console.log(`Wind-turbine edge ML labs: ${describeLabConfig(config)}`);
   mkdirSync(config.dataDir, { recursive: true });
 
   const done: Step[] = [];
   const missing: Step[] = [];
-  for (const step of steps(config)) {
+  for (const step of all.filter((s) => wanted.includes(s.script))) {
     if (!cliExists(step.script)) {
       missing.push(step);
       console.log(`\n- ${step.script}: not built yet (shared/cli/${step.script}.ts does not exist), skipped`);
