@@ -14,4 +14,5 @@ export { AwsError } from './http/errors';
 export type { AwsProtocol } from './http/errors';
 export { openStateStore, MemoryStateStore } from './state/store';
 export { installers } from './services';
+export { s3Installer, installS3, LocalPresigner } from './s3/service';
 export type { Installer, NamedInstaller } from './services';

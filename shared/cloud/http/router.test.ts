@@ -63,3 +63,11 @@ test('malformed templates are refused with the route named', () => {
   assert.throws(() => compileRoute(route('GET', '/{a+}/b', 'Y')), /route Y: greedy/);
   assert.throws(() => compileRoute(route('GET', '/a{b}', 'Z')), /route Z: segment "a\{b\}"/);
 });
+
+test('virtual-hosted-style S3 hosts map to path-style paths', async () => {
+  const { s3PathStyle } = await import('./server');
+  assert.equal(s3PathStyle('/key/a.txt', 'models.localhost:4566'), '/models/key/a.txt');
+  assert.equal(s3PathStyle('/', 'models.s3.localhost:4566'), '/models');
+  assert.equal(s3PathStyle('/models/key', '127.0.0.1:4566'), '/models/key');
+  assert.equal(s3PathStyle('/models/key', undefined), '/models/key');
+});

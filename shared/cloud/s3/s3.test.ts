@@ -123,6 +123,12 @@ test('objects: put, get with metadata and ranges, head, streamed (aws-chunked) p
     assert.ok(Buffer.from(await streamed.Body!.transformToByteArray()).equals(bytes));
     assert.equal(streamed.ETag, `"${md5(bytes)}"`);
 
+    // Bodies over 2 MiB go with Expect: 100-continue.
+    const large = Buffer.alloc(3 * 1024 * 1024, 7);
+    await s3.send(new PutObjectCommand({ Bucket: 'data', Key: 'large.bin', Body: large }));
+    assert.equal((await s3.send(new HeadObjectCommand({ Bucket: 'data', Key: 'large.bin' }))).ETag, `"${md5(large)}"`);
+    await s3.send(new DeleteObjectCommand({ Bucket: 'data', Key: 'large.bin' }));
+
     const copy = await s3.send(new CopyObjectCommand({ Bucket: 'data', Key: 'copy.txt', CopySource: 'data/dir/a%20b%2Bc.txt' }));
     assert.equal(copy.CopyObjectResult?.ETag, put.ETag);
     const copied = await s3.send(new GetObjectCommand({ Bucket: 'data', Key: 'copy.txt' }));
