@@ -291,7 +291,7 @@ export class CloudHttpServer {
  * → the path-style path `/bucket/key` the routes use.
  */
 export function s3PathStyle(rawPath: string, host: string | undefined): string {
-  const m = host ? /^([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])\.(?:s3\.)?localhost(?::\d+)?$/.exec(host) : null;
+  const m = host ? /^([a-z0-9][a-z0-9.-]{1,61}?[a-z0-9])\.(?:s3\.)?localhost(?::\d+)?$/.exec(host) : null;
   return m ? `/${m[1]}${rawPath === '/' ? '' : rawPath}` : rawPath;
 }
 
