@@ -1,0 +1,69 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { formatFramesCsv, readFramesCsv } from '../turbine/csv';
+import { simulateFarm } from '../turbine/farm';
+import { readLabelsCsv } from '../turbine/labels';
+
+const root = join(__dirname, '..', '..');
+const cli = join(root, 'shared', 'cli', 'dataset.ts');
+
+function dataset(args: string[]) {
+  return spawnSync(process.execPath, ['--import', 'tsx', cli, ...args], { cwd: root, encoding: 'utf8', timeout: 60_000 });
+}
+
+test('npm run dataset writes the gzipped CSV and, with --faults, the labels file beside it', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'dataset-cli-'));
+  try {
+    const out = join(dir, 'sub', 'farm.csv.gz');
+    const result = dataset(['--out', out, '--turbines', '2', '--minutes', '4', '--seed', '3', '--faults']);
+    assert.equal(result.status, 0, result.stderr);
+    assert.match(result.stdout, /wrote .*farm\.csv\.gz: 2 turbine\(s\) x 4 min = 9600 frames/);
+    const expected = simulateFarm({ turbines: 2, minutes: 4, seed: 3, faults: true });
+    assert.equal(formatFramesCsv(readFramesCsv(out)), formatFramesCsv(expected.frames));
+    assert.deepEqual(readLabelsCsv(join(dir, 'sub', 'farm.labels.csv')), expected.labels);
+    assert.deepEqual(readdirSync(join(dir, 'sub')).sort(), ['farm.csv.gz', 'farm.labels.csv']); // no temporary files left
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('npm run dataset --help explains the options and where the labels go', () => {
+  const result = dataset(['--help']);
+  assert.equal(result.status, 0);
+  for (const text of ['--out', '--turbines', '--minutes', '--seed', '--faults', 'data/farm.labels.csv', 'turbineId,start,end,kind']) {
+    assert.ok(result.stdout.includes(text), `help lacks ${text}`);
+  }
+});
+
+test('bad arguments give a one-line error, a non-zero exit and no file', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'dataset-cli-'));
+  try {
+    const out = join(dir, 'x.csv.gz');
+    const cases: Array<[string[], RegExp]> = [
+      [['--out', out, '--minutes', '-3'], /minutes must be a positive number, got "-3"/],
+      [['--out', out, '--minutes', 'ten'], /minutes must be a positive number, got "ten"/],
+      [['--out', out, '--turbines', '2.5'], /turbines must be an integer >= 1, got "2.5"/],
+      [['--out', out, '--turbines', '0'], /turbines must be an integer >= 1, got "0"/],
+      [['--out', out, '--seed', 'abc'], /seed must be an integer, got "abc"/],
+      [['--out', join(dir, 'x.txt')], /--out must end in \.csv\.gz or \.csv/],
+      [['--out', out, '--start', 'tomorrow'], /invalid start time "tomorrow"/],
+      [[], /required option '--out <file>' not specified/],
+    ];
+    for (const [args, message] of cases) {
+      const result = dataset(args);
+      assert.notEqual(result.status, 0, args.join(' '));
+      assert.match(result.stderr, message);
+      assert.ok(!/\n\s+at /.test(result.stderr), `stack trace in: ${result.stderr}`);
+      assert.ok(result.stderr.trim().split('\n').length <= 2, result.stderr);
+    }
+    assert.deepEqual(readdirSync(dir), []);
+    assert.equal(existsSync(out), false);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
