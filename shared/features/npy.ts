@@ -16,12 +16,12 @@ export interface NpyArray {
 
 /** Encodes a float32 array of the given shape as .npy bytes (header + raw little-endian data). */
 export function encodeNpy(data: Float32Array, shape: readonly number[]): Buffer {
-  return Buffer.concat([npyHeader(data, shape), littleEndianBytes(data)]);
+  return Buffer.concat([npyHeader(data.length, shape), littleEndianBytes(data)]);
 }
 
 /** The .npy header (magic, version, padded dict) for a float32 array of the given shape. */
-function npyHeader(data: Float32Array, shape: readonly number[]): Buffer {
-  checkShape(data.length, shape);
+function npyHeader(length: number, shape: readonly number[]): Buffer {
+  checkShape(length, shape);
   const shapeText = shape.length === 1 ? `(${shape[0]},)` : `(${shape.join(', ')})`;
   let header = `{'descr': '<f4', 'fortran_order': False, 'shape': ${shapeText}, }`;
   // Pad with spaces so the data starts on a 64-byte boundary; the header ends with a newline.
@@ -72,12 +72,18 @@ export function decodeNpy(bytes: Buffer, source = 'npy data'): NpyArray {
 
 /** Writes a float32 array of the given shape to a .npy file. */
 export function writeNpy(path: string, data: Float32Array, shape: readonly number[]): void {
-  const header = npyHeader(data, shape);
-  // Two writes instead of one concatenated buffer: window files can be hundreds of megabytes.
+  writeNpyChunks(path, [data], shape);
+}
+
+/** Writes consecutive float32 chunks as one .npy array of the given shape, without concatenating them. */
+export function writeNpyChunks(path: string, chunks: readonly Float32Array[], shape: readonly number[]): void {
+  const length = chunks.reduce((sum, c) => sum + c.length, 0);
+  const header = npyHeader(length, shape);
+  // Separate writes instead of one concatenated buffer: window files can be hundreds of megabytes.
   const fd = openSync(path, 'w');
   try {
     writeAll(fd, header);
-    writeAll(fd, littleEndianBytes(data));
+    for (const chunk of chunks) writeAll(fd, littleEndianBytes(chunk));
   } finally {
     closeSync(fd);
   }

@@ -31,9 +31,10 @@ export interface PreprocessingParams {
 }
 
 /**
- * Default: blocks of 32 frames (1.6 s; worst-case window latency 31 frames = 1.55 s), level 2, threshold
- * 1 x noise sigma — mild enough that a doubled noise level still passes most of its extra energy (see the
- * features README and `npm run bench`).
+ * Default: blocks of 32 frames (1.6 s; a window is ready at most 31 frames = 1.55 s after its last frame),
+ * level 1 (PyWavelets' dwt_max_level for 32 samples of db6), soft threshold 1 x fitted noise sigma on the
+ * details: removes about a quarter of white noise while a doubled noise level comes out more than doubled
+ * (see shared/features/README.md and `npm run bench`).
  */
 export const DEFAULT_PREPROCESSING: Readonly<PreprocessingParams> = Object.freeze({
   scheme: 'block',

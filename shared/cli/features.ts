@@ -1,0 +1,160 @@
+/**
+ * `npm run features -- --data <csv[.gz]> --out <dir> [--scheme block|original]`: turns turbine frames into
+ * model input as the original's preprocessing step did: statistics.json (raw_std, mean, std, features, plus
+ * the scheme's parameters) and windows.npy, float32 (N, 6, 10, 10). Also windows-index.csv, which frames
+ * each window covers, so labels can be matched to windows.
+ */
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { SingleBar } from 'cli-progress';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { batchWindows, type BatchWindows } from '../features/batch';
+import { FEATURE_COUNT } from '../features/euler';
+import { writeNpyChunks } from '../features/npy';
+import { type PreprocessingParams, PREPROCESSING_SCHEMES, type PreprocessingScheme, preprocessingParams, windowSide } from '../features/params';
+import { type FeatureStatistics, fitFeatureStatistics, statisticsFromJson, statisticsToJson } from '../features/statistics';
+import { readFramesCsv } from '../turbine/csv';
+import { selectRows } from '../turbine/frames';
+import type { FrameColumns } from '../turbine/schema';
+
+function numberOption(name: string, integer: boolean) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (value.trim() === '' || !Number.isFinite(n) || (integer && !Number.isInteger(n))) {
+      throw new InvalidArgumentError(`${name} must be ${integer ? 'an integer' : 'a number'}, got "${value}"`);
+    }
+    return n;
+  };
+}
+
+/** Row numbers (0-based data rows) of each turbine, turbines in ascending id, rows in file order. */
+function rowsByTurbine(frames: FrameColumns): Map<number, number[]> {
+  const byId = new Map<number, number[]>();
+  const ids = frames.columns.turbineId;
+  for (let i = 0; i < frames.length; i++) {
+    let rows = byId.get(ids[i]);
+    if (!rows) byId.set(ids[i], (rows = []));
+    rows.push(i);
+  }
+  return new Map([...byId.entries()].sort((a, b) => a[0] - b[0]));
+}
+
+interface Options {
+  data: string;
+  out: string;
+  scheme: PreprocessingScheme;
+  statistics?: string;
+  blockLength?: number;
+  level?: number;
+  thresholdMultiplier?: number;
+}
+
+async function main(): Promise<void> {
+  const program = new Command('features')
+    .description('Compute model-input windows from turbine frames: quaternion -> euler, db6 wavelet denoising, z-score, windows of 100 steps every 10, shape (N, 6, 10, 10).')
+    .requiredOption('--data <file>', 'frames in the original 23-column CSV schema, plain or gzip (.csv / .csv.gz)')
+    .requiredOption('--out <dir>', 'output directory for statistics.json, windows.npy and windows-index.csv')
+    .addOption(new Option('--scheme <name>', 'preprocessing scheme: block (training = device) or original (the workshop\'s exact steps)').choices([...PREPROCESSING_SCHEMES]).default('block'))
+    .option('--statistics <file>', 'use the statistics and parameters in this statistics.json instead of fitting them on --data (e.g. for test data)')
+    .option('--block-length <n>', 'block scheme: frames per denoising block', numberOption('block-length', true))
+    .option('--level <n>', 'block scheme: wavelet level inside a block', numberOption('level', true))
+    .option('--threshold-multiplier <k>', 'block scheme: soft threshold = k x fitted noise sigma', numberOption('threshold-multiplier', false))
+    .addHelpText(
+      'after',
+      '\nA file with several turbines (turbineId column) is split by turbine: statistics are fitted on all of them, windows are\n' +
+        'computed per turbine (never spanning two) and concatenated in ascending turbineId order. windows-index.csv has one row\n' +
+        'per window in the same order: turbineId, first and last data row (0-based, in the input file) and the last eventTime.\n' +
+        'Block scheme: frames whose quaternion, wind_speed_rps, rps or voltage is not a finite number are skipped, as on the device.',
+    )
+    .showHelpAfterError('(run with --help for usage)');
+  program.parse();
+  const opts = program.opts<Options>();
+
+  const frames = readFramesCsv(opts.data);
+  const turbines = rowsByTurbine(frames);
+  const series = [...turbines.entries()].map(([id, rows]) => ({ id, rows, frames: selectRows(frames, rows) }));
+  const longest = Math.max(0, ...series.map((s) => s.frames.length));
+  const needed = opts.scheme === 'original' ? 101 : 100;
+  if (longest < needed && !opts.statistics) {
+    throw new Error(
+      `${opts.data}: too short: ${frames.length} data rows for ${series.length} turbine(s), the longest series has ${longest} frames; ` +
+        `one window needs ${needed}`,
+    );
+  }
+
+  let stats: FeatureStatistics;
+  let params: PreprocessingParams;
+  if (opts.statistics) {
+    if (opts.blockLength !== undefined || opts.level !== undefined || opts.thresholdMultiplier !== undefined) {
+      throw new Error('--statistics brings its own preprocessing parameters; drop --block-length, --level and --threshold-multiplier');
+    }
+    ({ stats, params } = readStatistics(opts.statistics));
+  } else {
+    params = preprocessingParams({
+      scheme: opts.scheme,
+      ...(opts.blockLength !== undefined ? { blockLength: opts.blockLength } : {}),
+      ...(opts.level !== undefined ? { level: opts.level } : {}),
+      ...(opts.thresholdMultiplier !== undefined ? { thresholdMultiplier: opts.thresholdMultiplier } : {}),
+    });
+    try {
+      stats = fitFeatureStatistics(series.map((s) => s.frames), params);
+    } catch (err) {
+      throw new Error(`${opts.data}: ${(err as Error).message}`);
+    }
+  }
+
+  const bar = new SingleBar({ format: 'features [{bar}] {value}/{total} turbines | {windows} windows', stream: process.stderr });
+  bar.start(series.length, 0, { windows: 0 });
+  const results: { id: number; rows: number[]; frames: FrameColumns; windows: BatchWindows }[] = [];
+  let total = 0;
+  try {
+    for (const s of series) {
+      const windows = batchWindows(s.frames, stats, params);
+      results.push({ ...s, windows });
+      total += windows.count;
+      bar.increment(1, { windows: total });
+    }
+  } finally {
+    bar.stop();
+  }
+  if (total === 0) {
+    throw new Error(`${opts.data}: no turbine has enough frames for one window of ${params.windowLength} (longest series: ${longest} frames)`);
+  }
+
+  mkdirSync(opts.out, { recursive: true });
+  writeFileSync(join(opts.out, 'statistics.json'), `${JSON.stringify(statisticsToJson(stats, params), null, 2)}\n`);
+  const side = windowSide(params);
+  writeNpyChunks(join(opts.out, 'windows.npy'), results.map((r) => r.windows.windows), [total, FEATURE_COUNT, side, side]);
+  const index = ['turbineId,startRow,endRow,endEventTime'];
+  for (const r of results) {
+    for (let w = 0; w < r.windows.count; w++) {
+      const end = r.windows.endIndex[w];
+      index.push(`${r.id},${r.rows[r.windows.startIndex[w]]},${r.rows[end]},${r.frames.eventTime[end]}`);
+    }
+  }
+  writeFileSync(join(opts.out, 'windows-index.csv'), `${index.join('\n')}\n`);
+  const rejected = results.reduce((sum, r) => sum + r.windows.rejectedFrames, 0);
+  process.stdout.write(
+    `wrote ${join(opts.out, 'windows.npy')}: ${total} windows (${total}, ${FEATURE_COUNT}, ${side}, ${side}) from ${frames.length} frames of ${series.length} turbine(s), scheme ${params.scheme}` +
+      `${rejected ? `, ${rejected} bad frames skipped` : ''}\nwrote ${join(opts.out, 'statistics.json')} and windows-index.csv\n`,
+  );
+}
+
+function readStatistics(path: string): { stats: FeatureStatistics; params: PreprocessingParams } {
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (err) {
+    throw new Error(`${path}: cannot read statistics (${(err as Error).message})`);
+  }
+  try {
+    return statisticsFromJson(json);
+  } catch (err) {
+    throw new Error(`${path}: ${(err as Error).message}`);
+  }
+}
+
+main().catch((err: Error) => {
+  process.stderr.write(`features: ${err.message}\n`);
+  process.exit(1);
+});
