@@ -283,10 +283,11 @@ class FramesCsvParser {
   private capacity: number;
   private columns: Float64Array[];
   private eventTime: string[] = [];
+  private lastTime = '';
   private length = 0;
 
   constructor(private readonly source: string, expectedRows = 1024) {
-    this.capacity = Math.max(16, expectedRows);
+    this.capacity = Math.max(1, expectedRows);
     this.columns = NUMERIC_COLUMNS.map(() => new Float64Array(this.capacity));
   }
 
@@ -309,7 +310,11 @@ class FramesCsvParser {
     if (this.line === 0 || this.width === 0) throw new CsvFormatError(this.source, undefined, undefined, 'empty file: expected a header line with the columns ' + RAW_COLUMNS.join(','));
     const frames = createFrameColumns(0);
     frames.length = this.length;
-    NUMERIC_COLUMNS.forEach((name, c) => (frames.columns[name] = this.columns[c].slice(0, this.length)));
+    NUMERIC_COLUMNS.forEach((name, c) => {
+      const column = this.columns[c];
+      // The capacity is an upper bound from counting lines: a view wastes at most a few rows, a copy doubles memory.
+      frames.columns[name] = column.length - this.length <= 16 ? column.subarray(0, this.length) : column.slice(0, this.length);
+    });
     frames.eventTime = this.eventTime;
     return frames;
   }
@@ -344,8 +349,14 @@ class FramesCsvParser {
       this.columns[c][row] = v;
     }
     const t = fields[this.eventTimeAt];
-    if (!DATE_TIME.test(t)) throw new CsvFormatError(this.source, this.line, 'eventTime', `${JSON.stringify(t)} is not a date-time`);
-    this.eventTime.push(t);
+    if (t === this.lastTime) {
+      this.eventTime.push(this.lastTime); // rows of one time step share one string
+    } else {
+      if (!DATE_TIME.test(t)) throw new CsvFormatError(this.source, this.line, 'eventTime', `${JSON.stringify(t)} is not a date-time`);
+      // A substring keeps its whole source chunk alive; concatenating and cutting makes V8 copy it.
+      this.lastTime = `${t} `.slice(0, -1);
+      this.eventTime.push(this.lastTime);
+    }
     this.length++;
   }
 
@@ -380,7 +391,9 @@ class FramesCsvParser {
  * `data.csv line 12, column voltage: "abc" is not a number`.
  */
 export function parseFramesCsv(text: string, source = 'input'): FrameColumns {
-  const parser = new FramesCsvParser(source, Math.ceil(text.length / 150));
+  let lines = 0;
+  for (let at = text.indexOf('\n'); at >= 0; at = text.indexOf('\n', at + 1)) lines++;
+  const parser = new FramesCsvParser(source, lines + 1);
   parser.push(text);
   return parser.finish();
 }
@@ -401,7 +414,9 @@ export function readFramesCsv(path: string): FrameColumns {
       throw new Error(`${path}: not a valid gzip file (${(err as Error).message})`);
     }
   }
-  const parser = new FramesCsvParser(source, Math.ceil(bytes.length / 150));
+  let lines = 0;
+  for (let at = bytes.indexOf(0x0a); at >= 0; at = bytes.indexOf(0x0a, at + 1)) lines++;
+  const parser = new FramesCsvParser(source, lines + 1); // an upper bound on rows: no regrowing
   // Decode in slices cut at line ends: bounded string sizes for files larger than V8's string limit.
   const slice = 16 << 20;
   for (let at = 0; at < bytes.length; ) {
