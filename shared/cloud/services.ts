@@ -18,6 +18,7 @@ import type { CloudContext, ServiceHandle } from './contracts';
 import { installS3 } from './s3/service';
 import { installIotRegistry } from './iot/registry-service';
 import { installMqttBroker } from './mqtt/service';
+import { installJobs } from './jobs/service';
 
 /** Installs one service into the cloud. */
 export type Installer = (ctx: CloudContext) => Promise<ServiceHandle>;
@@ -33,4 +34,5 @@ export const installers: NamedInstaller[] = [
   { name: 's3', install: installS3 },
   { name: 'iot-registry', install: installIotRegistry },
   { name: 'mqtt-broker', install: installMqttBroker },
+  { name: 'jobs', install: installJobs },
 ];
