@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { batchWindows } from './batch';
+import { batchWindows, preprocessSeries } from './batch';
 import { FEATURE_NAMES } from './euler';
 import { ORIGINAL_PREPROCESSING, preprocessingParams } from './params';
 import { fitFeatureStatistics, statisticsFromJson, statisticsToJson } from './statistics';
@@ -74,4 +74,21 @@ test('preprocessing parameters are validated with the bad value named', () => {
   assert.throws(() => preprocessingParams({ blockLength: 8 }), /blockLength must be an integer >= 12/);
   assert.throws(() => preprocessingParams({ thresholdMultiplier: -1 }), /thresholdMultiplier must be a finite number >= 0, got -1/);
   assert.throws(() => preprocessingParams({ scheme: 'x' as 'block' }), /scheme must be one of block, original, got "x"/);
+});
+
+test('preprocessSeries shows exactly the values the windows hold (block scheme, with a skipped frame)', () => {
+  const stats = fitFeatureStatistics(frames);
+  const withBad = withValues(frames, [{ row: 40, column: 'qy', value: NaN }]);
+  const series = preprocessSeries(withBad, stats);
+  const batch = batchWindows(withBad, stats);
+  assert.equal(series.length, 2976);
+  assert.equal(series.frameIndex[40], 41, 'step 40 is frame 41: frame 40 was skipped');
+  for (const w of [0, 3, batch.count - 1]) {
+    for (let f = 0; f < FEATURE_NAMES.length; f++) {
+      for (let t = 0; t < 100; t++) {
+        assert.equal(batch.windows[w * 600 + f * 100 + t], Math.fround(series.normalised[f][w * 10 + t]));
+      }
+    }
+  }
+  assert.ok(series.denoised[0].some((v, i) => v !== series.raw[0][i]), 'denoising changed roll');
 });
