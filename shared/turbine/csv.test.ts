@@ -150,3 +150,19 @@ test('readFramesCsv names the file; a bad value or missing file throws, a writer
     await assert.rejects(writeFramesCsv(frames, join(dir, 'out.txt')), /must end in \.csv or \.csv\.gz/);
   });
 });
+
+test('numbers parse to exactly what Number() gives, in every notation a CSV may hold', () => {
+  const rng = new Random('parse');
+  const values: string[] = ['0', '-0', '5.', '+5', '.5', '-.25', '1e-3', '2.5E+4', '0.1', '123456789012345678', '0.000000000000000000000123', '9007199254740993'];
+  for (let i = 0; i < 5000; i++) {
+    const x = rng.normal() * 10 ** rng.integer(-12, 12);
+    values.push(String(x), x.toFixed(rng.integer(0, 20)), x.toPrecision(rng.integer(1, 21)), x.toExponential(rng.integer(0, 18)));
+  }
+  const header = smallText.split('\n')[0];
+  const row = smallText.split('\n')[1].split(',');
+  const v = col('voltage');
+  const text = [header, ...values.map((s) => Object.assign([...row], { [v]: s }).join(','))].join('\n');
+  const frames = parseFramesCsv(text);
+  assert.equal(frames.length, values.length);
+  values.forEach((s, i) => assert.ok(Object.is(frames.columns.voltage[i], Number(s)), `${s}: ${frames.columns.voltage[i]} vs ${Number(s)}`));
+});

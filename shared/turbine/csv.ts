@@ -267,6 +267,11 @@ export async function writeFramesCsv(frames: FrameColumns, path: string): Promis
   await writer.close();
 }
 
+const EVENT_TIME = -1;
+const IGNORED = -2;
+/** Powers of ten that are exact doubles (10^0 .. 10^22). */
+const POW10 = Array.from({ length: 23 }, (_, i) => Number(`1e${i}`));
+
 /** Loose check that a field looks like an ISO date-time (full parsing is left to the consumer). */
 const DATE_TIME = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}/;
 
@@ -278,17 +283,18 @@ class FramesCsvParser {
   private line = 0;
   private rest = '';
   private width = 0;
-  private numericAt: number[] = []; // file positions of NUMERIC_COLUMNS
-  private eventTimeAt = 0;
+  /** For each field of the file: the NUMERIC_COLUMNS index it fills, EVENT_TIME, or IGNORED. */
+  private targetOf: number[] = [];
   private capacity: number;
   private columns: Float64Array[];
-  private eventTime: string[] = [];
+  private eventTime: string[];
   private lastTime = '';
   private length = 0;
 
   constructor(private readonly source: string, expectedRows = 1024) {
     this.capacity = Math.max(1, expectedRows);
     this.columns = NUMERIC_COLUMNS.map(() => new Float64Array(this.capacity));
+    this.eventTime = new Array<string>(this.capacity);
   }
 
   push(chunk: string): void {
@@ -315,6 +321,7 @@ class FramesCsvParser {
       // The capacity is an upper bound from counting lines: a view wastes at most a few rows, a copy doubles memory.
       frames.columns[name] = column.length - this.length <= 16 ? column.subarray(0, this.length) : column.slice(0, this.length);
     });
+    this.eventTime.length = this.length;
     frames.eventTime = this.eventTime;
     return frames;
   }
@@ -323,41 +330,94 @@ class FramesCsvParser {
     this.line++;
     if (end > start && text.charCodeAt(end - 1) === 13) end--; // CRLF
     if (end === start) return; // blank lines carry no row
-    const line = text.slice(start, end);
-    if (this.width === 0) return this.parseHeader(line);
-    const fields = line.split(',');
-    if (fields.length !== this.width) {
-      throw new CsvFormatError(this.source, this.line, undefined, `expected ${this.width} fields, found ${fields.length}`);
-    }
+    if (this.width === 0) return this.parseHeader(text.slice(start, end));
     if (this.length === this.capacity) this.grow();
     const row = this.length;
-    for (let c = 0; c < this.numericAt.length; c++) {
-      const s = fields[this.numericAt[c]];
-      const v = Number(s);
-      // Number() also accepts '', whitespace, hex and Infinity: reject those explicitly.
-      const first = s.charCodeAt(0);
-      const second = s.charCodeAt(1);
-      if (
-        !Number.isFinite(v) ||
-        s.length === 0 ||
-        !((first >= 48 && first <= 57) || first === 45 || first === 43 || first === 46) ||
-        second === 120 || second === 88 || second === 98 || second === 66 || second === 111 || second === 79 ||
-        s.charCodeAt(s.length - 1) <= 32
-      ) {
-        throw new CsvFormatError(this.source, this.line, NUMERIC_COLUMNS[c], `${JSON.stringify(s)} is not a number`);
+    const targets = this.targetOf;
+    const last = this.width - 1;
+    let pos = start;
+    // Scan the fields in place (no substrings): most numbers take the exact fast path below.
+    for (let f = 0; f <= last; f++) {
+      const target = targets[f];
+      let fieldEnd: number;
+      if (target >= 0) {
+        // Fast path, exact: at most 15 significant digits and 22 decimals make mantissa and 10^decimals exact
+        // doubles, and one correctly rounded division gives the same double as Number().
+        let i = pos;
+        let c = text.charCodeAt(i);
+        const negative = c === 45;
+        if (negative) c = text.charCodeAt(++i);
+        let mantissa = 0;
+        let significant = 0;
+        let decimals = 0;
+        let digits = 0;
+        let dot = false;
+        for (; i < end; c = text.charCodeAt(++i)) {
+          if (c >= 48 && c <= 57) {
+            mantissa = mantissa * 10 + (c - 48);
+            digits++;
+            if (mantissa !== 0) significant++;
+            if (dot) decimals++;
+          } else if (c === 46 && !dot) {
+            dot = true;
+          } else {
+            break;
+          }
+        }
+        if (digits > 0 && (i === end || c === 44) && significant <= 15 && decimals <= 22) {
+          const v = decimals > 0 ? mantissa / POW10[decimals] : mantissa;
+          this.columns[target][row] = negative ? -v : v;
+          fieldEnd = i;
+        } else {
+          fieldEnd = text.indexOf(',', pos);
+          if (fieldEnd < 0 || fieldEnd > end) fieldEnd = end;
+          this.columns[target][row] = this.parseNumber(text.slice(pos, fieldEnd), target);
+        }
+      } else {
+        fieldEnd = text.indexOf(',', pos);
+        if (fieldEnd < 0 || fieldEnd > end) fieldEnd = end;
+        if (target === EVENT_TIME) this.eventTime[row] = this.parseEventTime(text, pos, fieldEnd);
       }
-      this.columns[c][row] = v;
-    }
-    const t = fields[this.eventTimeAt];
-    if (t === this.lastTime) {
-      this.eventTime.push(this.lastTime); // rows of one time step share one string
-    } else {
-      if (!DATE_TIME.test(t)) throw new CsvFormatError(this.source, this.line, 'eventTime', `${JSON.stringify(t)} is not a date-time`);
-      // A substring keeps its whole source chunk alive; concatenating and cutting makes V8 copy it.
-      this.lastTime = `${t} `.slice(0, -1);
-      this.eventTime.push(this.lastTime);
+      if (f < last) {
+        if (fieldEnd >= end) this.fieldCountError(text, start, end);
+        pos = fieldEnd + 1;
+      } else if (fieldEnd !== end) {
+        this.fieldCountError(text, start, end);
+      }
     }
     this.length++;
+  }
+
+  /** Slow path for one numeric field: Number(), minus what Number() accepts but a CSV value must not be. */
+  private parseNumber(s: string, column: number): number {
+    const v = Number(s);
+    const first = s.charCodeAt(0);
+    const second = s.charCodeAt(1);
+    if (
+      !Number.isFinite(v) ||
+      s.length === 0 ||
+      !((first >= 48 && first <= 57) || first === 45 || first === 43 || first === 46) ||
+      second === 120 || second === 88 || second === 98 || second === 66 || second === 111 || second === 79 ||
+      s.charCodeAt(s.length - 1) <= 32
+    ) {
+      throw new CsvFormatError(this.source, this.line, NUMERIC_COLUMNS[column], `${JSON.stringify(s)} is not a number`);
+    }
+    return v;
+  }
+
+  private parseEventTime(text: string, from: number, to: number): string {
+    const previous = this.lastTime;
+    if (to - from === previous.length && text.startsWith(previous, from)) return previous; // rows of one step share one string
+    const t = text.slice(from, to);
+    if (!DATE_TIME.test(t)) throw new CsvFormatError(this.source, this.line, 'eventTime', `${JSON.stringify(t)} is not a date-time`);
+    // A substring keeps its whole source chunk alive; concatenating and cutting makes V8 copy it.
+    this.lastTime = `${t} `.slice(0, -1);
+    return this.lastTime;
+  }
+
+  private fieldCountError(text: string, start: number, end: number): never {
+    const found = text.slice(start, end).split(',').length;
+    throw new CsvFormatError(this.source, this.line, undefined, `expected ${this.width} fields, found ${found}`);
   }
 
   private parseHeader(line: string): void {
@@ -372,8 +432,11 @@ class FramesCsvParser {
       throw new CsvFormatError(this.source, this.line, undefined, `header is missing column${missing.length > 1 ? 's' : ''} ${missing.join(', ')}`);
     }
     this.width = names.length;
-    this.numericAt = NUMERIC_COLUMNS.map((c) => names.indexOf(c));
-    this.eventTimeAt = names.indexOf('eventTime');
+    this.targetOf = names.map((n) => {
+      if (n === 'eventTime') return EVENT_TIME;
+      const c = (NUMERIC_COLUMNS as readonly string[]).indexOf(n);
+      return c >= 0 ? c : IGNORED;
+    });
   }
 
   private grow(): void {

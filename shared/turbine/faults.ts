@@ -82,8 +82,8 @@ export const FAULT_MAGNITUDES: Record<FaultKind, FaultMagnitude> = {
     meaning: 'yaw offset (rad) from the wind, reached at 0.05 rad/s; the rotor slows by cos(offset) and the yaw oscillates at the rotor frequency',
   },
   generator_fault: {
-    mild: 0.4,
-    severe: 0.8,
+    mild: 0.5,
+    severe: 0.85,
     meaning: 'fraction of the voltage lost for the rotor speed',
   },
   stuck_sensor: {
