@@ -8,14 +8,12 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SingleBar } from 'cli-progress';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { batchWindows, type BatchWindows } from '../features/batch';
 import { FEATURE_COUNT } from '../features/euler';
 import { writeNpyChunks } from '../features/npy';
 import { type PreprocessingParams, PREPROCESSING_SCHEMES, type PreprocessingScheme, preprocessingParams, windowSide } from '../features/params';
-import { type FeatureStatistics, fitFeatureStatistics, statisticsFromJson, statisticsToJson } from '../features/statistics';
+import { farmWindows, type FarmWindows, fitFarmStatistics, turbineSeries } from '../features/farm';
+import { type FeatureStatistics, statisticsFromJson, statisticsToJson } from '../features/statistics';
 import { readFramesCsv } from '../turbine/csv';
-import { selectRows } from '../turbine/frames';
-import type { FrameColumns } from '../turbine/schema';
 
 function numberOption(name: string, integer: boolean) {
   return (value: string): number => {
@@ -25,18 +23,6 @@ function numberOption(name: string, integer: boolean) {
     }
     return n;
   };
-}
-
-/** Row numbers (0-based data rows) of each turbine, turbines in ascending id, rows in file order. */
-function rowsByTurbine(frames: FrameColumns): Map<number, number[]> {
-  const byId = new Map<number, number[]>();
-  const ids = frames.columns.turbineId;
-  for (let i = 0; i < frames.length; i++) {
-    let rows = byId.get(ids[i]);
-    if (!rows) byId.set(ids[i], (rows = []));
-    rows.push(i);
-  }
-  return new Map([...byId.entries()].sort((a, b) => a[0] - b[0]));
 }
 
 interface Options {
@@ -71,8 +57,7 @@ async function main(): Promise<void> {
   const opts = program.opts<Options>();
 
   const frames = readFramesCsv(opts.data);
-  const turbines = rowsByTurbine(frames);
-  const series = [...turbines.entries()].map(([id, rows]) => ({ id, rows, frames: selectRows(frames, rows) }));
+  const series = turbineSeries(frames);
   const longest = Math.max(0, ...series.map((s) => s.frames.length));
   const needed = opts.scheme === 'original' ? 101 : 100;
   if (longest < needed && !opts.statistics) {
@@ -97,26 +82,25 @@ async function main(): Promise<void> {
       ...(opts.thresholdMultiplier !== undefined ? { thresholdMultiplier: opts.thresholdMultiplier } : {}),
     });
     try {
-      stats = fitFeatureStatistics(series.map((s) => s.frames), params);
+      stats = fitFarmStatistics(series, params);
     } catch (err) {
       throw new Error(`${opts.data}: ${(err as Error).message}`);
     }
   }
 
-  const bar = new SingleBar({ format: 'features [{bar}] {value}/{total} turbines | {windows} windows', stream: process.stderr });
-  bar.start(series.length, 0, { windows: 0 });
-  const results: { id: number; rows: number[]; frames: FrameColumns; windows: BatchWindows }[] = [];
-  let total = 0;
+  const bar = new SingleBar({ format: 'features [{bar}] {value}/{total} turbines', stream: process.stderr });
+  bar.start(series.length, 0);
+  const parts: FarmWindows[] = [];
   try {
+    // One turbine at a time, so the progress bar moves on a big farm.
     for (const s of series) {
-      const windows = batchWindows(s.frames, stats, params);
-      results.push({ ...s, windows });
-      total += windows.count;
-      bar.increment(1, { windows: total });
+      parts.push(farmWindows([s], stats, params));
+      bar.increment();
     }
   } finally {
     bar.stop();
   }
+  const total = parts.reduce((sum, p) => sum + p.count, 0);
   if (total === 0) {
     throw new Error(`${opts.data}: no turbine has enough frames for one window of ${params.windowLength} (longest series: ${longest} frames)`);
   }
@@ -124,16 +108,14 @@ async function main(): Promise<void> {
   mkdirSync(opts.out, { recursive: true });
   writeFileSync(join(opts.out, 'statistics.json'), `${JSON.stringify(statisticsToJson(stats, params), null, 2)}\n`);
   const side = windowSide(params);
-  writeNpyChunks(join(opts.out, 'windows.npy'), results.map((r) => r.windows.windows), [total, FEATURE_COUNT, side, side]);
+  // Written part by part: a farm's windows can be hundreds of megabytes.
+  writeNpyChunks(join(opts.out, 'windows.npy'), parts.map((p) => p.windows), [total, FEATURE_COUNT, side, side]);
   const index = ['turbineId,startRow,endRow,endEventTime'];
-  for (const r of results) {
-    for (let w = 0; w < r.windows.count; w++) {
-      const end = r.windows.endIndex[w];
-      index.push(`${r.id},${r.rows[r.windows.startIndex[w]]},${r.rows[end]},${r.frames.eventTime[end]}`);
-    }
+  for (const p of parts) {
+    for (let w = 0; w < p.count; w++) index.push(`${p.turbineId[w]},${p.startRow[w]},${p.endRow[w]},${frames.eventTime[p.endRow[w]]}`);
   }
   writeFileSync(join(opts.out, 'windows-index.csv'), `${index.join('\n')}\n`);
-  const rejected = results.reduce((sum, r) => sum + r.windows.rejectedFrames, 0);
+  const rejected = parts.reduce((sum, p) => sum + p.rejectedFrames, 0);
   process.stdout.write(
     `wrote ${join(opts.out, 'windows.npy')}: ${total} windows (${total}, ${FEATURE_COUNT}, ${side}, ${side}) from ${frames.length} frames of ${series.length} turbine(s), scheme ${params.scheme}` +
       `${rejected ? `, ${rejected} bad frames skipped` : ''}\nwrote ${join(opts.out, 'statistics.json')} and windows-index.csv\n`,

@@ -8,3 +8,4 @@ export * from './statistics';
 export * from './batch';
 export * from './streaming';
 export * from './npy';
+export * from './farm';

@@ -4,6 +4,8 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { simulateFarm } from '../turbine/farm';
+import { splitByTurbine } from '../turbine/frames';
 import type { RawFrame } from '../turbine/schema';
 import { batchWindows } from './batch';
 import { DEFAULT_PREPROCESSING, ORIGINAL_PREPROCESSING, preprocessingParams } from './params';
@@ -142,4 +144,15 @@ test('the streaming pipeline refuses the original scheme and statistics without 
   assert.throws(() => new StreamingFeaturePipeline(withoutSigma), /noiseSigma.*block scheme needs a fitted noise sigma/);
   assert.throws(() => new StreamingFeaturePipeline({ ...stats, std: [1, 1, 0, 1, 1, 1] }), /"std" for yaw is 0/);
   assert.throws(() => new StreamingFeaturePipeline({ ...stats, featureNames: ['a'] }), /expected \[roll, pitch/);
+});
+
+test('on simulated turbines with faults (stuck sensors, dropouts to zero) batch and streaming still agree', () => {
+  const farm = simulateFarm({ turbines: 2, minutes: 6, faults: true, seed: 5 });
+  const [first, second] = [...splitByTurbine(farm.frames).values()];
+  const fitted = fitFeatureStatistics(first);
+  const batch = batchWindows(second, fitted);
+  const { windows, pipeline } = stream(Array.from({ length: second.length }, (_, i) => frameAt(second, i)), new StreamingFeaturePipeline(fitted));
+  assert.ok(batch.count > 600);
+  assertSameWindows(batch, windows);
+  assert.equal(pipeline.counters.rejected, batch.rejectedFrames);
 });
