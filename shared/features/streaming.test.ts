@@ -156,3 +156,19 @@ test('on simulated turbines with faults (stuck sensors, dropouts to zero) batch 
   assertSameWindows(batch, windows);
   assert.equal(pipeline.counters.rejected, batch.rejectedFrames);
 });
+
+test('reset() drops buffered frames and realigns blocks; counters and frame indexes keep counting', () => {
+  const frames = syntheticFrames(1500, 18);
+  const objects = Array.from({ length: frames.length }, (_, i) => frameAt(frames, i));
+  const resumed = new StreamingFeaturePipeline(stats);
+  stream(objects.slice(0, 500), resumed);
+  resumed.reset();
+  const after = stream(objects.slice(500), resumed).windows;
+  const fresh = stream(objects.slice(500)).windows;
+  assert.equal(after.length, fresh.length);
+  after.forEach((w, i) => {
+    assert.deepEqual(w.data, fresh[i].data);
+    assert.equal(w.endIndex, fresh[i].endIndex + 500);
+  });
+  assert.equal(resumed.counters.accepted, 1500);
+});
