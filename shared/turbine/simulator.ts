@@ -49,6 +49,8 @@ export const TURBINE_MODEL = {
   swayStd: 0.004,
   swayTauS: 4,
   thrustTilt: 0.0008,
+  /** Mean rps^2 in normal operation: thrust tilt is measured from it so the pitch mean stays the offset. */
+  thrustTiltReference: 3.2,
   vibrationBase: 0.0032,
   vibrationPerRps: 0.0075,
   vibrationCorrelation: 0.55,
@@ -420,7 +422,7 @@ export class TurbineSimulator {
       if (Math.abs(yawError) < M.yawSettle) this.yawMoving = false;
     }
     let roll = M.rollOffset + this.swayRoll + vib * this.vibRoll;
-    let pitch = M.pitchOffset + M.thrustTilt * (omega * omega - 2.9) + this.swayPitch + vib * this.vibPitch;
+    let pitch = M.pitchOffset + M.thrustTilt * (omega * omega - M.thrustTiltReference) + this.swayPitch + vib * this.vibPitch;
     let yaw = this.nacelleYaw + M.yawVibrationShare * vib * this.vibYaw;
     const gyroNoiseX = M.gyroNoise * r.normal();
     const gyroNoiseY = M.gyroNoise * r.normal();
