@@ -42,7 +42,7 @@ test('the original workshop file loads as is', () => {
 });
 
 test('simulated frames survive a CSV round trip bit for bit, plain and gzip', async () => {
-  const { frames } = simulateFarm({ turbines: 2, minutes: 2, seed: 4, faults: true });
+  const { frames } = simulateFarm({ turbines: 4, minutes: 10, seed: 4, faults: true });
   assertSameFrames(parseFramesCsv(formatFramesCsv(frames)), frames);
   await withTempDir(async (dir) => {
     await writeFramesCsv(frames, join(dir, 'farm.csv.gz'));

@@ -134,9 +134,10 @@ const IMU_COLUMNS = [C_QW, C_QX, C_QY, C_QZ, C_GX, C_GY, C_GZ, C_AX, C_AY, C_AZ]
 /** Number of numeric values in a row. */
 export const NUMERIC_WIDTH = NUMERIC_COLUMNS.length;
 
-const q6 = (x: number): number => Math.round(x * 1e6) / 1e6;
-const q4 = (x: number): number => Math.round(x * 1e4) / 1e4;
-const q2 = (x: number): number => Math.round(x * 100) / 100;
+// Readings are rounded to what the sensor resolves; `+ 0` turns -0 into 0, so a CSV round trip is exact.
+const q6 = (x: number): number => Math.round(x * 1e6) / 1e6 + 0;
+const q4 = (x: number): number => Math.round(x * 1e4) / 1e4 + 0;
+const q2 = (x: number): number => Math.round(x * 100) / 100 + 0;
 /** x, pushed away from zero to at least `min` so an injected perturbation always shows after rounding. */
 const atLeast = (x: number, min: number): number => (x >= 0 ? (x < min ? min : x) : x > -min ? -min : x);
 
