@@ -1,6 +1,6 @@
 /**
- * Nacelle orientation maths: unit quaternion from roll/pitch/yaw (Z-Y-X, the convention of the original's
- * euler conversion) and back.
+ * Nacelle orientation maths: unit quaternion from roll/pitch/yaw (Z-Y-X, the inverse of the original's
+ * euler conversion, which lives in shared/features/euler.ts).
  */
 
 /** Quaternion components in the CSV's order (w, x, y, z). */
@@ -25,18 +25,4 @@ export function quaternionFromEuler(roll: number, pitch: number, yaw: number): Q
     qy: cr * sp * cy + sr * cp * sy,
     qz: cr * cp * sy - sr * sp * cy,
   };
-}
-
-/**
- * Roll, pitch and yaw (radians) of a quaternion given in the CSV's order (w, x, y, z), with the original's
- * formulas; pitch's asin argument is clamped so an all-zero quaternion (a dropped-out IMU) gives zeros.
- * The model's feature pipeline has its own copy (shared/features/euler.ts); this one serves the simulator's
- * tests and plots.
- */
-export function rollPitchYaw(qw: number, qx: number, qy: number, qz: number): [roll: number, pitch: number, yaw: number] {
-  const roll = Math.atan2(2 * (qw * qx + qy * qz), 1 - 2 * (qx * qx + qy * qy));
-  const sinPitch = 2 * (qw * qy - qz * qx);
-  const pitch = Math.asin(sinPitch > 1 ? 1 : sinPitch < -1 ? -1 : sinPitch);
-  const yaw = Math.atan2(2 * (qw * qz + qx * qy), 1 - 2 * (qy * qy + qz * qz));
-  return [roll, pitch, yaw];
 }

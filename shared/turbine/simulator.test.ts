@@ -3,7 +3,8 @@ import { test } from 'node:test';
 import { FAULT_KINDS, FAULT_SEVERITIES, NORMAL_STATISTICS } from './faults';
 import { simulateFarm } from './farm';
 import { splitByTurbine, createFrameColumns, columnList } from './frames';
-import { quaternionFromEuler, rollPitchYaw } from './orientation';
+import { eulerFromQuaternion } from '../features/euler';
+import { quaternionFromEuler } from './orientation';
 import { NUMERIC_COLUMNS } from './schema';
 import { TurbineSimulator } from './simulator';
 import { SIX_FEATURES, meanStd, rowsDiffer, sixFeatures } from './test-helpers';
@@ -61,13 +62,13 @@ test('the quaternion is a unit quaternion and gravity in the accelerometer agree
   for (let i = 0; i < 2000; i++) {
     const f = sim.next();
     assert.ok(Math.abs(f.qw ** 2 + f.qx ** 2 + f.qy ** 2 + f.qz ** 2 - 1) < 1e-5);
-    const [roll, pitch] = rollPitchYaw(f.qw, f.qx, f.qy, f.qz);
+    const [roll, pitch] = eulerFromQuaternion(f.qx, f.qy, f.qz, f.qw);
     assert.ok(Math.abs(f.ax + Math.sin(pitch)) < 0.2, `ax ${f.ax} vs -sin(pitch) ${-Math.sin(pitch)}`);
     assert.ok(Math.abs(f.ay - Math.cos(pitch) * Math.sin(roll)) < 0.2);
     assert.ok(Math.abs(f.az - 1) < 0.2);
   }
   const q = quaternionFromEuler(0.1, -0.05, 0.3);
-  const [r, p, y] = rollPitchYaw(q.qw, q.qx, q.qy, q.qz);
+  const [r, p, y] = eulerFromQuaternion(q.qx, q.qy, q.qz, q.qw);
   assert.ok(Math.abs(r - 0.1) < 1e-12 && Math.abs(p + 0.05) < 1e-12 && Math.abs(y - 0.3) < 1e-12);
 });
 

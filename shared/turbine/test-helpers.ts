@@ -2,7 +2,7 @@
  * Test helpers for the simulator's tests: the six model features of a frame series and simple statistics.
  * Not part of the public API.
  */
-import { rollPitchYaw } from './orientation';
+import { eulerFromQuaternion } from '../features/euler'; // the model's own conversion
 import type { FrameColumns } from './schema';
 
 /** Names of the six model features, in model order. */
@@ -13,7 +13,7 @@ export function sixFeatures(frames: FrameColumns): Float64Array[] {
   const c = frames.columns;
   const out = SIX_FEATURES.map(() => new Float64Array(frames.length));
   for (let i = 0; i < frames.length; i++) {
-    const [roll, pitch, yaw] = rollPitchYaw(c.qw[i], c.qx[i], c.qy[i], c.qz[i]);
+    const [roll, pitch, yaw] = eulerFromQuaternion(c.qx[i], c.qy[i], c.qz[i], c.qw[i]);
     out[0][i] = roll;
     out[1][i] = pitch;
     out[2][i] = yaw;
