@@ -24,7 +24,9 @@ export class BlockDenoiser {
 
   /** Denoises input[inOffset .. +blockLength) of feature f into output[outOffset ..]. */
   denoiseBlock(feature: number, input: Float64Array, inOffset: number, output: Float64Array, outOffset: number): void {
-    this.wavelet.denoise(input, inOffset, output, outOffset, this.thresholds[feature], 0);
+    // Level 1 (the default) takes the half-cost path; both pipelines go through here, so they stay equal.
+    if (this.params.level === 1) this.wavelet.denoiseLevelOneDetails(input, inOffset, output, outOffset, this.thresholds[feature]);
+    else this.wavelet.denoise(input, inOffset, output, outOffset, this.thresholds[feature], 0);
   }
 
   /** Denoises the first `length` samples (a multiple of blockLength) of every feature series. */

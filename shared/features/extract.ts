@@ -59,17 +59,13 @@ export function usableFrameIndexes(frames: FrameColumns): { rows: Int32Array; re
     if (!column || column.length < n) throw new Error(`frames lack column "${name}" (needed for features)`);
     return column;
   });
+  const [qx, qy, qz, qw, wind, rps, voltage] = inputs;
   const rows = new Int32Array(n);
   let count = 0;
   for (let i = 0; i < n; i++) {
-    let ok = true;
-    for (let c = 0; c < inputs.length; c++) {
-      if (!Number.isFinite(inputs[c][i])) {
-        ok = false;
-        break;
-      }
-    }
-    if (ok) rows[count++] = i;
+    // x - x is 0 exactly when x is finite (NaN for NaN and infinities); one sum checks all seven inputs.
+    const check = qx[i] - qx[i] + (qy[i] - qy[i]) + (qz[i] - qz[i]) + (qw[i] - qw[i]) + (wind[i] - wind[i]) + (rps[i] - rps[i]) + (voltage[i] - voltage[i]);
+    if (check === 0) rows[count++] = i;
   }
   return { rows: count === n ? rows : rows.slice(0, count), rejected: n - count };
 }

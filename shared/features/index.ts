@@ -9,3 +9,4 @@ export * from './batch';
 export * from './streaming';
 export * from './npy';
 export * from './farm';
+export * from './original-device';

@@ -59,3 +59,20 @@ test('refuses what PyWavelets refuses or we do not implement', () => {
   assert.throws(() => new WaveletDenoiser(32, -1), /level/);
   assert.throws(() => new WaveletDenoiser(32, 1, 'haar'), /unsupported wavelet "haar"/);
 });
+
+test('the level-1 details-only path equals full denoising to rounding, for even, odd and short blocks', () => {
+  const normal = gaussian(seededRandom(8));
+  for (const n of [32, 33, 40, 12, 7]) {
+    const w = new WaveletDenoiser(n, 1);
+    const x = Float64Array.from({ length: n + 3 }, () => normal());
+    for (const t of [0, 0.3, 1, 5]) {
+      const full = new Float64Array(n + 1).fill(7);
+      const fast = new Float64Array(n + 1).fill(7);
+      w.denoise(x, 3, full, 0, t, 0);
+      w.denoiseLevelOneDetails(x, 3, fast, 0, t);
+      assert.equal(fast[n], 7, 'writes exactly n samples');
+      for (let i = 0; i < n; i++) assert.ok(Math.abs(full[i] - fast[i]) < 1e-14, `n=${n} t=${t} sample ${i}: ${full[i]} vs ${fast[i]}`);
+    }
+  }
+  assert.throws(() => new WaveletDenoiser(32, 2).denoiseLevelOneDetails(new Float64Array(32), 0, new Float64Array(32), 0, 1), /needs a level-1 denoiser/);
+});

@@ -168,11 +168,48 @@ export class WaveletDenoiser {
   }
 
   /**
-   * One analysis step: out[o] = sum_j filter[j] * ext(x)[2o + 1 - j] (pywt downsampling_convolution),
-   * unrolled for 12 taps: this loop is most of the feature pipeline's time.
+   * Level-1 denoising of the details only, computed as x - R_hi(clip(d, -t, t)): algebraically the same as
+   * waverec([a, soft(d, t)]) because the unthresholded transform reconstructs x exactly, and half the work
+   * (no low-pass analysis or synthesis). Agrees with denoise(..., t, 0) to rounding (about 1e-16 relative),
+   * not bit for bit; the block scheme uses it in batch and streaming alike.
    */
-  private dwtStep(x: Float64Array, offset: number, n: number, lo: Float64Array, hi: Float64Array): void {
-    const { decLo: l, decHi: h } = this.filters;
+  denoiseLevelOneDetails(input: Float64Array, inOffset: number, output: Float64Array, outOffset: number, threshold: number): void {
+    if (this.level !== 1) throw new Error(`denoiseLevelOneDetails needs a level-1 denoiser, this one is level ${this.level}`);
+    const n = this.signalLength;
+    if (!(threshold > 0)) {
+      if (output !== input || outOffset !== inOffset) for (let i = 0; i < n; i++) output[outOffset + i] = input[inOffset + i];
+      return;
+    }
+    const ext = this.extension;
+    const pad = 11;
+    this.fillExtension(input, inOffset, n);
+    const h = this.filters.decHi;
+    const h0 = h[0], h1 = h[1], h2 = h[2], h3 = h[3], h4 = h[4], h5 = h[5];
+    const h6 = h[6], h7 = h[7], h8 = h[8], h9 = h[9], h10 = h[10], h11 = h[11];
+    const m = this.approxLengths[1];
+    const clipped = this.details[0];
+    const t = threshold;
+    for (let o = 0; o < m; o++) {
+      const b = 2 * o + 1 + pad;
+      const d =
+        h0 * ext[b] + h1 * ext[b - 1] + h2 * ext[b - 2] + h3 * ext[b - 3] + h4 * ext[b - 4] + h5 * ext[b - 5] +
+        h6 * ext[b - 6] + h7 * ext[b - 7] + h8 * ext[b - 8] + h9 * ext[b - 9] + h10 * ext[b - 10] + h11 * ext[b - 11];
+      // d - soft(d, t): what thresholding removes.
+      clipped[o] = d > t ? t : d < -t ? -t : d;
+    }
+    const r = this.filters.recHi;
+    const r0 = r[0], r1 = r[1], r2 = r[2], r3 = r[3], r4 = r[4], r5 = r[5];
+    const r6 = r[6], r7 = r[7], r8 = r[8], r9 = r[9], r10 = r[10], r11 = r[11];
+    for (let i = 5, o = 0; i < m && o < n; i++, o += 2) {
+      const c0 = clipped[i], c1 = clipped[i - 1], c2 = clipped[i - 2], c3 = clipped[i - 3], c4 = clipped[i - 4], c5 = clipped[i - 5];
+      output[outOffset + o] = ext[pad + o] - (r0 * c0 + r2 * c1 + r4 * c2 + r6 * c3 + r8 * c4 + r10 * c5);
+      // For odd n waverec's extra last sample is dropped.
+      if (o + 1 < n) output[outOffset + o + 1] = ext[pad + o + 1] - (r1 * c0 + r3 * c1 + r5 * c2 + r7 * c3 + r9 * c4 + r11 * c5);
+    }
+  }
+
+  /** Copies x[offset .. offset+n) into the extension buffer with 11 samples of symmetric padding each side. */
+  private fillExtension(x: Float64Array, offset: number, n: number): void {
     const ext = this.extension;
     const pad = 11;
     if (n >= pad) {
@@ -185,6 +222,17 @@ export class WaveletDenoiser {
       for (let k = n; k < n + pad; k++) ext[k + pad] = x[offset + symmetricIndex(k, n)];
     }
     for (let k = 0; k < n; k++) ext[k + pad] = x[offset + k];
+  }
+
+  /**
+   * One analysis step: out[o] = sum_j filter[j] * ext(x)[2o + 1 - j] (pywt downsampling_convolution),
+   * unrolled for 12 taps: this loop is most of the feature pipeline's time.
+   */
+  private dwtStep(x: Float64Array, offset: number, n: number, lo: Float64Array, hi: Float64Array): void {
+    const { decLo: l, decHi: h } = this.filters;
+    const ext = this.extension;
+    const pad = 11;
+    this.fillExtension(x, offset, n);
     const l0 = l[0], l1 = l[1], l2 = l[2], l3 = l[3], l4 = l[4], l5 = l[5];
     const l6 = l[6], l7 = l[7], l8 = l[8], l9 = l[9], l10 = l[10], l11 = l[11];
     const h0 = h[0], h1 = h[1], h2 = h[2], h3 = h[3], h4 = h[4], h5 = h[5];
