@@ -141,7 +141,10 @@ export class CloudHttpServer {
         req.resume();
         throw this.tooLarge(s3);
       }
-      const read = await readBody(req, this.maxBodyBytes);
+      // aws-chunked framing adds chunk headers (and signatures) around the payload: allow for them here,
+      // the decoded payload is held to the limit below.
+      const chunked = /^STREAMING-/.test(header(req, 'x-amz-content-sha256') ?? '');
+      const read = await readBody(req, chunked ? Math.ceil(this.maxBodyBytes * 1.01) + 8192 : this.maxBodyBytes);
       if (!read.ok) throw this.tooLarge(s3);
       const claim = parseSigV4(authorization, header(req, 'x-amz-date') ?? header(req, 'date'), query);
       if (!claim) {
@@ -150,6 +153,7 @@ export class CloudHttpServer {
           : new AwsError('MissingAuthenticationTokenException', 'Missing Authentication Token: sign the request with the local cloud credentials (SigV4).', 403);
       }
       const { body, trailers } = this.verify(claim, { method, rawPath, rawQuery, rawHeaders: req.rawHeaders }, req, read.body);
+      if (body.length > this.maxBodyBytes) throw this.tooLarge(s3);
       // aws-chunked trailers (e.g. x-amz-checksum-crc32) are headers that came after the body.
       const headers = { ...req.headers, ...trailers };
       if (typeof headers['content-encoding'] === 'string') {

@@ -118,9 +118,13 @@ export class S3Storage {
     return { file, md5: md5.digest('hex'), size };
   }
 
-  /** Stream a data file, optionally a byte range (inclusive end). */
+  /**
+   * Stream a data file, optionally a byte range (inclusive end). The file is opened at once, so a
+   * concurrent overwrite or delete (which unlinks it) cannot pull it away from under the reader.
+   */
   readData(file: string, range?: { start: number; end: number }): Readable {
-    return createReadStream(this.pathOf(file), range);
+    const fd = openSync(this.pathOf(file), 'r');
+    return createReadStream('', { fd, autoClose: true, ...range });
   }
 
   /** Remove data files once the metadata no longer points at them; waits for the store first. */
