@@ -162,14 +162,16 @@ export function faultComparisonFigure(
   const s = (i: number) => (i * FRAME_PERIOD_MS) / 1000;
   return {
     data: [
-      { type: 'scatter', mode: 'lines', name: 'normal', x: t.subarray(0, normal.length), y: normal, line: { width: 1, color: '#1f77b4' } },
       { type: 'scatter', mode: 'lines', name: `with ${fault.kind}`, x: t.subarray(0, faulty.length), y: faulty, line: { width: 1, color: '#d62728' } },
+      // Drawn last so the normal trace stays visible where the fault hides nothing.
+      { type: 'scatter', mode: 'lines', name: 'normal (same turbine, same seed, no fault)', x: t.subarray(0, normal.length), y: normal, line: { width: 1, color: '#1f77b4' } },
     ],
     layout: {
       title: { text: `${name}: normal operation and ${fault.kind}` },
       xaxis: { title: { text: 'time (s)' } },
       yaxis: { title: { text: name } },
-      height: 350,
+      height: 380,
+      legend: { orientation: 'h', y: -0.25 },
       shapes: [{ type: 'rect', xref: 'x', yref: 'paper', x0: s(fault.startIndex), x1: s(fault.endIndex), y0: 0, y1: 1, fillcolor: 'rgba(214,39,40,0.12)', line: { width: 0 } }],
     },
   };
