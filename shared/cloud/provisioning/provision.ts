@@ -1,0 +1,235 @@
+/**
+ * Provisioning, as the workshop's CloudFormation/CodeBuild step did it: N things in a thing group, one
+ * certificate per device, one policy limiting each device to its own topics, and a bundle per device
+ * (see bundle.ts) that the edge agent starts from. It speaks only through @aws-sdk/client-iot, so the
+ * same code provisions the local cloud and real AWS IoT.
+ *
+ * Re-running is safe: existing things, group and policy are reused (a changed policy document becomes a
+ * new default policy version), a device whose bundle holds a certificate that is still ACTIVE keeps it,
+ * and device.json is rewritten every time (the local cloud's ports may have changed).
+ */
+import { join } from 'node:path';
+import {
+  AddThingToThingGroupCommand,
+  AttachPolicyCommand,
+  AttachThingPrincipalCommand,
+  CreateKeysAndCertificateCommand,
+  CreatePolicyCommand,
+  CreatePolicyVersionCommand,
+  CreateThingCommand,
+  CreateThingGroupCommand,
+  DeletePolicyVersionCommand,
+  DescribeCertificateCommand,
+  DescribeEndpointCommand,
+  DescribeThingGroupCommand,
+  GetPolicyCommand,
+  ListPolicyVersionsCommand,
+  type IoTClient,
+} from '@aws-sdk/client-iot';
+import { parseIotArn } from '../iot/arn';
+import { certificateIdOf } from '../iot/ca';
+import { BUNDLE_FILES, defaultAgentConfig, existingBundleCertificate, writeBundleConfig, writeBundleKeys, type DeviceConfig } from './bundle';
+import { DEFAULT_TELEMETRY_PREFIX, devicePolicyDocument, deviceTopics } from './device-policy';
+
+/** AWS IoT's MQTT over TLS port; the local cloud's port comes from its cloud.json instead. */
+export const AWS_MQTT_PORT = 8883;
+
+/** What provisionDevices needs. */
+export interface ProvisionOptions {
+  /** An IoT client for the target cloud (local: cloudClientConfig(cloud.json); aws: default chain). */
+  iot: IoTClient;
+  /** Number of devices; things are named <prefix>0 .. <prefix>N-1. */
+  devices: number;
+  /** Thing name prefix (default "edge-device-"). */
+  prefix?: string;
+  /** Thing group holding the devices (default "edge-devices"). */
+  group?: string;
+  /** Policy attached to every device certificate (default "<group>-policy"). */
+  policyName?: string;
+  /** Folder receiving one bundle folder per device. */
+  outDir: string;
+  /** PEM of the CA devices trust for the MQTT server: the local CA, or Amazon Root CA 1 in aws mode. */
+  caCertPem: string;
+  mode: 'local' | 'aws';
+  region: string;
+  /** MQTT endpoint; when absent, DescribeEndpoint(iot:Data-ATS) on port 8883, as on AWS. */
+  mqtt?: { host: string; port: number };
+  /** HTTP endpoint for device.json (local mode). */
+  httpEndpoint?: string;
+  /** Written into device.json when given. */
+  s3Bucket?: string;
+  /** Local mode: keys written to each bundle's credentials.json for S3 uploads. */
+  credentials?: { accessKeyId: string; secretAccessKey: string };
+  /** First topic level of device telemetry (default "wind-turbine"). */
+  telemetryPrefix?: string;
+  /** Devices provisioned at the same time (default 4). */
+  concurrency?: number;
+  /** Called after each device is done. */
+  onProgress?: (done: number, total: number, thingName: string) => void;
+}
+
+/** One provisioned device. */
+export interface ProvisionedDevice {
+  thingName: string;
+  bundleDir: string;
+  certificateId: string;
+  certificateArn: string;
+  /** True when this run issued the certificate; false when the bundle's ACTIVE certificate was kept. */
+  newCertificate: boolean;
+}
+
+/** What provisionDevices did. */
+export interface ProvisionResult {
+  thingGroupName: string;
+  thingGroupArn: string;
+  policyName: string;
+  policyArn: string;
+  mqtt: { host: string; port: number };
+  devices: ProvisionedDevice[];
+}
+
+function isAwsError(err: unknown, name: string): boolean {
+  return (err as Error | undefined)?.name === name;
+}
+
+/** Creates the thing group, or finds it; returns its ARN. */
+async function ensureThingGroup(iot: IoTClient, name: string): Promise<string> {
+  try {
+    const out = await iot.send(new CreateThingGroupCommand({ thingGroupName: name, thingGroupProperties: { thingGroupDescription: 'Provisioned edge devices' } }));
+    return out.thingGroupArn as string;
+  } catch (err) {
+    if (!isAwsError(err, 'ResourceAlreadyExistsException')) throw err;
+    return (await iot.send(new DescribeThingGroupCommand({ thingGroupName: name }))).thingGroupArn as string;
+  }
+}
+
+/** Creates the policy, or makes document its default version when it differs; returns its ARN. */
+async function ensurePolicy(iot: IoTClient, name: string, document: string): Promise<string> {
+  try {
+    return (await iot.send(new CreatePolicyCommand({ policyName: name, policyDocument: document }))).policyArn as string;
+  } catch (err) {
+    if (!isAwsError(err, 'ResourceAlreadyExistsException')) throw err;
+  }
+  const current = await iot.send(new GetPolicyCommand({ policyName: name }));
+  const same = (() => {
+    try {
+      return JSON.stringify(JSON.parse(current.policyDocument ?? '')) === JSON.stringify(JSON.parse(document));
+    } catch {
+      return false;
+    }
+  })();
+  if (!same) {
+    // Make room: AWS keeps at most five versions; drop the oldest non-default one.
+    const versions = (await iot.send(new ListPolicyVersionsCommand({ policyName: name }))).policyVersions ?? [];
+    if (versions.length >= 5) {
+      const oldest = versions.filter((v) => !v.isDefaultVersion).sort((a, b) => Number(a.versionId) - Number(b.versionId))[0];
+      if (oldest) await iot.send(new DeletePolicyVersionCommand({ policyName: name, policyVersionId: oldest.versionId }));
+    }
+    await iot.send(new CreatePolicyVersionCommand({ policyName: name, policyDocument: document, setAsDefault: true }));
+  }
+  return current.policyArn as string;
+}
+
+/** Creates a thing, or accepts the one that exists under that name. */
+async function ensureThing(iot: IoTClient, thingName: string): Promise<void> {
+  try {
+    await iot.send(new CreateThingCommand({ thingName }));
+  } catch (err) {
+    if (!isAwsError(err, 'ResourceAlreadyExistsException')) throw err;
+  }
+}
+
+/** The ACTIVE certificate of an existing bundle, or undefined when a new one is needed. */
+async function reusableCertificate(iot: IoTClient, bundleDir: string): Promise<{ certificateId: string; certificateArn: string } | undefined> {
+  const pem = existingBundleCertificate(bundleDir);
+  if (!pem) return undefined;
+  try {
+    const d = await iot.send(new DescribeCertificateCommand({ certificateId: certificateIdOf(pem) }));
+    const desc = d.certificateDescription;
+    if (desc?.status !== 'ACTIVE') return undefined;
+    return { certificateId: desc.certificateId as string, certificateArn: desc.certificateArn as string };
+  } catch (err) {
+    if (isAwsError(err, 'ResourceNotFoundException')) return undefined;
+    throw err;
+  }
+}
+
+/** Checks the options; throws naming the wrong one. */
+function checkOptions(opts: ProvisionOptions): void {
+  if (!Number.isInteger(opts.devices) || opts.devices < 1 || opts.devices > 10000) {
+    throw new Error(`devices must be an integer from 1 to 10000, got ${opts.devices}`);
+  }
+  const prefix = opts.prefix ?? 'edge-device-';
+  if (!/^[a-zA-Z0-9:_-]{1,100}$/.test(prefix)) throw new Error(`prefix "${prefix}" must be 1 to 100 characters of a-z, A-Z, 0-9, ':', '_' and '-'`);
+  const group = opts.group ?? 'edge-devices';
+  if (!/^[a-zA-Z0-9:_-]{1,128}$/.test(group)) throw new Error(`group "${group}" must be 1 to 128 characters of a-z, A-Z, 0-9, ':', '_' and '-'`);
+  // Builds (and so checks) the policy with a placeholder account before anything is created.
+  devicePolicyDocument('us-east-1', '000000000000', opts.telemetryPrefix ?? DEFAULT_TELEMETRY_PREFIX);
+  if (!/-----BEGIN CERTIFICATE-----/.test(opts.caCertPem)) throw new Error('caCertPem is not a PEM certificate');
+  if (opts.mqtt && (!opts.mqtt.host || !Number.isInteger(opts.mqtt.port) || opts.mqtt.port < 1 || opts.mqtt.port > 65535)) {
+    throw new Error(`mqtt endpoint ${JSON.stringify(opts.mqtt)} needs a host and a port from 1 to 65535`);
+  }
+}
+
+/** Provisions devices (things, group, certificates, policy) and writes their bundles; see the file comment. */
+export async function provisionDevices(opts: ProvisionOptions): Promise<ProvisionResult> {
+  checkOptions(opts);
+  const { iot } = opts;
+  const prefix = opts.prefix ?? 'edge-device-';
+  const groupName = opts.group ?? 'edge-devices';
+  const policyName = opts.policyName ?? `${groupName}-policy`;
+  const telemetryPrefix = opts.telemetryPrefix ?? DEFAULT_TELEMETRY_PREFIX;
+
+  const thingGroupArn = await ensureThingGroup(iot, groupName);
+  // The account id is not otherwise known in aws mode; every ARN carries it.
+  const groupArn = parseIotArn(thingGroupArn);
+  if (!groupArn) throw new Error(`the cloud returned an unexpected thing group ARN: ${thingGroupArn}`);
+  const policyArn = await ensurePolicy(iot, policyName, devicePolicyDocument(groupArn.region, groupArn.accountId, telemetryPrefix));
+  const mqtt = opts.mqtt ?? {
+    host: (await iot.send(new DescribeEndpointCommand({ endpointType: 'iot:Data-ATS' }))).endpointAddress as string,
+    port: AWS_MQTT_PORT,
+  };
+
+  const names = Array.from({ length: opts.devices }, (_, i) => `${prefix}${i}`);
+  const devices: ProvisionedDevice[] = new Array(names.length);
+  let next = 0;
+  let done = 0;
+  const provisionOne = async (index: number): Promise<void> => {
+    const thingName = names[index];
+    const bundleDir = join(opts.outDir, thingName);
+    await ensureThing(iot, thingName);
+    await iot.send(new AddThingToThingGroupCommand({ thingGroupName: groupName, thingName }));
+    let cert = await reusableCertificate(iot, bundleDir);
+    const newCertificate = !cert;
+    if (!cert) {
+      const created = await iot.send(new CreateKeysAndCertificateCommand({ setAsActive: true }));
+      writeBundleKeys(bundleDir, created.certificatePem as string, created.keyPair?.PrivateKey as string);
+      cert = { certificateId: created.certificateId as string, certificateArn: created.certificateArn as string };
+    }
+    await iot.send(new AttachThingPrincipalCommand({ thingName, principal: cert.certificateArn }));
+    await iot.send(new AttachPolicyCommand({ policyName, target: cert.certificateArn }));
+    const config: DeviceConfig = {
+      thingName,
+      region: opts.region,
+      mode: opts.mode,
+      mqtt,
+      httpEndpoint: opts.httpEndpoint,
+      s3Bucket: opts.s3Bucket,
+      credentialsFile: opts.credentials ? BUNDLE_FILES.credentials : undefined,
+      certificateId: cert.certificateId,
+      certificateArn: cert.certificateArn,
+      files: { certificate: BUNDLE_FILES.certificate, privateKey: BUNDLE_FILES.privateKey, ca: BUNDLE_FILES.ca },
+      topics: deviceTopics(thingName, telemetryPrefix),
+      agent: defaultAgentConfig(thingName),
+    };
+    writeBundleConfig(bundleDir, config, opts.caCertPem, opts.credentials);
+    devices[index] = { thingName, bundleDir, ...cert, newCertificate };
+    opts.onProgress?.(++done, names.length, thingName);
+  };
+  const worker = async (): Promise<void> => {
+    while (next < names.length) await provisionOne(next++);
+  };
+  const concurrency = Math.max(1, Math.min(opts.concurrency ?? 4, names.length));
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  return { thingGroupName: groupName, thingGroupArn, policyName, policyArn, mqtt, devices };
+}
