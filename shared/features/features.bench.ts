@@ -15,7 +15,8 @@ import { DEFAULT_PREPROCESSING, ORIGINAL_PREPROCESSING, type PreprocessingParams
 import { type FeatureStatistics, fitFeatureStatistics } from './statistics';
 import { StreamingFeaturePipeline } from './streaming';
 import { originalDeviceWindows } from './original-device';
-import { frameAt, syntheticFrames } from './test-frames';
+import { frameAt } from '../turbine/frames';
+import { syntheticFrames } from './synthetic-frames';
 import { simulateFarm } from '../turbine/farm';
 import { turbineSeries } from './farm';
 import { DB6 } from './wavelet';

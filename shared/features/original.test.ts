@@ -10,10 +10,10 @@ import { batchWindows, preprocessSeries } from './batch';
 import { eulerFromQuaternion, FEATURE_NAMES } from './euler';
 import { ORIGINAL_PREPROCESSING } from './params';
 import { fitFeatureStatistics } from './statistics';
-import { readFixtureCsv } from './test-frames';
+import { readFramesCsv } from '../turbine/csv';
 
 const fixtures = join(__dirname, 'fixtures');
-const frames = readFixtureCsv(join(fixtures, 'input.csv'));
+const frames = readFramesCsv(join(fixtures, 'input.csv'));
 const expected = JSON.parse(readFileSync(join(fixtures, 'expected.json'), 'utf8')) as {
   features: string[];
   euler_first5: number[][];

@@ -4,7 +4,7 @@ import { batchWindows, preprocessSeries } from './batch';
 import { FEATURE_NAMES } from './euler';
 import { ORIGINAL_PREPROCESSING, preprocessingParams } from './params';
 import { fitFeatureStatistics, statisticsFromJson, statisticsToJson } from './statistics';
-import { syntheticFrames, withValues } from './test-frames';
+import { syntheticFrames, withValues } from './synthetic-frames';
 
 const frames = syntheticFrames(3000, 21);
 

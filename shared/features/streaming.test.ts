@@ -5,13 +5,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { simulateFarm } from '../turbine/farm';
-import { splitByTurbine } from '../turbine/frames';
 import type { RawFrame } from '../turbine/schema';
 import { batchWindows } from './batch';
 import { DEFAULT_PREPROCESSING, ORIGINAL_PREPROCESSING, preprocessingParams } from './params';
 import { fitFeatureStatistics } from './statistics';
 import { type FeatureWindow, StreamingFeaturePipeline } from './streaming';
-import { frameAt, syntheticFrames, withValues } from './test-frames';
+import { frameAt, splitByTurbine } from '../turbine/frames';
+import { syntheticFrames, withValues } from './synthetic-frames';
 
 const training = syntheticFrames(4000, 11);
 const stats = fitFeatureStatistics(training);

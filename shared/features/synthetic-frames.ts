@@ -1,26 +1,8 @@
 /**
- * Test helpers for the feature tests: a tiny reader for the checked-in fixture CSV and a seeded synthetic
- * turbine-like series (not the simulator: these tests must not depend on it).
+ * A seeded synthetic turbine-like series for the feature tests and bench: simple, known noise levels, and
+ * a crude noise fault, independent of the simulator's calibration.
  */
-import { readFileSync } from 'node:fs';
-import { type FrameColumns, NUMERIC_COLUMNS, type NumericColumn, RAW_COLUMNS, type RawFrame } from '../turbine/schema';
-
-/** Parses a small, well-formed CSV in the raw frame schema (fixtures only; no error reporting). */
-export function readFixtureCsv(path: string): FrameColumns {
-  const lines = readFileSync(path, 'utf8').split(/\r?\n/).filter((l) => l.length > 0);
-  const header = lines[0].split(',');
-  const n = lines.length - 1;
-  const columns = Object.fromEntries(NUMERIC_COLUMNS.map((c) => [c, new Float64Array(n)])) as FrameColumns['columns'];
-  const eventTime: string[] = [];
-  for (let r = 0; r < n; r++) {
-    const cells = lines[r + 1].split(',');
-    header.forEach((name, c) => {
-      if (name === 'eventTime') eventTime.push(cells[c]);
-      else columns[name as NumericColumn][r] = Number(cells[c]);
-    });
-  }
-  return { length: n, eventTime, columns };
-}
+import { type FrameColumns, NUMERIC_COLUMNS, type NumericColumn } from '../turbine/schema';
 
 /** Mulberry32: a small seeded PRNG. */
 export function seededRandom(seed: number): () => number {
@@ -91,13 +73,6 @@ function quaternionFromEuler(roll: number, pitch: number, yaw: number): [number,
   const cy = Math.cos(yaw / 2);
   const sy = Math.sin(yaw / 2);
   return [cr * cp * cy + sr * sp * sy, sr * cp * cy - cr * sp * sy, cr * sp * cy + sr * cp * sy, cr * cp * sy - sr * sp * cy];
-}
-
-/** Frame i of column-wise frames as one RawFrame object (what a device receives). */
-export function frameAt(frames: FrameColumns, i: number): RawFrame {
-  const frame = { eventTime: frames.eventTime[i] } as RawFrame;
-  for (const c of RAW_COLUMNS) if (c !== 'eventTime') frame[c] = frames.columns[c][i];
-  return frame;
 }
 
 /** A copy of frames with some rows' values replaced (to inject bad frames). */
