@@ -49,6 +49,9 @@ test('the default scheme splits turbines and applies saved statistics to other d
   const again = run('--data', join(fixture, 'input.csv'), '--out', join(dir, 'applied'), '--statistics', join(out, 'statistics.json'));
   assert.equal(again.status, 0, again.stderr);
   assert.deepEqual(JSON.parse(readFileSync(join(dir, 'applied', 'statistics.json'), 'utf8')), JSON.parse(readFileSync(join(out, 'statistics.json'), 'utf8')));
+  const contradicting = run('--data', join(fixture, 'input.csv'), '--out', join(dir, 'x'), '--statistics', join(out, 'statistics.json'), '--scheme', 'original');
+  assert.equal(contradicting.status, 1);
+  assert.match(contradicting.stderr, /--scheme original contradicts .*statistics.json, which was fitted for the block scheme/);
 });
 
 test('a file shorter than one window: one clear line, non-zero exit, nothing written', () => {
@@ -57,7 +60,8 @@ test('a file shorter than one window: one clear line, non-zero exit, nothing wri
   const out = join(dir, 'short-out');
   const result = run('--data', join(dir, 'short.csv'), '--out', out);
   assert.equal(result.status, 1);
-  assert.match(result.stderr, /^features: .*short\.csv: too short: 50 data rows for 1 turbine\(s\), the longest series has 50 frames; one window needs 100\n$/);
+  assert.match(result.stderr, /\nfeatures: .*short\.csv: too short: 50 data rows for 1 turbine\(s\), the longest series has 50 frames; one window needs 100\n$/);
+  assert.doesNotMatch(result.stderr, /\n\s+at /, 'no stack trace');
   assert.equal(existsSync(out), false);
 });
 

@@ -56,6 +56,7 @@ async function main(): Promise<void> {
   program.parse();
   const opts = program.opts<Options>();
 
+  process.stderr.write(`features: reading ${opts.data}\n`);
   const frames = readFramesCsv(opts.data);
   const series = turbineSeries(frames);
   const longest = Math.max(0, ...series.map((s) => s.frames.length));
@@ -74,6 +75,9 @@ async function main(): Promise<void> {
       throw new Error('--statistics brings its own preprocessing parameters; drop --block-length, --level and --threshold-multiplier');
     }
     ({ stats, params } = readStatistics(opts.statistics));
+    if (program.getOptionValueSource('scheme') === 'cli' && opts.scheme !== params.scheme) {
+      throw new Error(`--scheme ${opts.scheme} contradicts ${opts.statistics}, which was fitted for the ${params.scheme} scheme`);
+    }
   } else {
     params = preprocessingParams({
       scheme: opts.scheme,
@@ -81,6 +85,7 @@ async function main(): Promise<void> {
       ...(opts.level !== undefined ? { level: opts.level } : {}),
       ...(opts.thresholdMultiplier !== undefined ? { thresholdMultiplier: opts.thresholdMultiplier } : {}),
     });
+    process.stderr.write(`features: fitting ${params.scheme} statistics on ${frames.length} frames of ${series.length} turbine(s)\n`);
     try {
       stats = fitFarmStatistics(series, params);
     } catch (err) {
