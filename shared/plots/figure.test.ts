@@ -13,6 +13,8 @@ test('typed arrays become plain arrays so Plotly and JSON.stringify see numbers'
   assert.deepEqual(plain.data[0].x, [1, 2]);
   assert.deepEqual(plain.data[0].y, [0.5, 1.5]);
   assert.ok(fig.data[0].x instanceof Float64Array, 'input left unchanged');
+  const long = toPlainJson({ data: [{ type: 'scatter', y: new Float64Array([Math.PI, 0, -1e-9 / 3]) }], layout: {} });
+  assert.deepEqual(long.data[0].y, [3.14159, 0, -3.33333e-10], 'typed arrays rounded to 6 significant digits');
 });
 
 test('figureTitle reads string and object titles', () => {

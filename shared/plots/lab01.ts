@@ -8,6 +8,8 @@ import { batchWindows, preprocessSeries, type BatchWindows, type PreprocessedSer
 import { turbineSeries, fitFarmStatistics, type TurbineSeries } from '../features/farm';
 import { DEFAULT_PREPROCESSING, type PreprocessingParams } from '../features/params';
 import type { FeatureStatistics } from '../features/statistics';
+import { StreamingFeaturePipeline } from '../features/streaming';
+import { frameAt } from '../turbine/frames';
 import { simulateFarm, type FarmData } from '../turbine/farm';
 import type { FaultKind, FaultLabel } from '../turbine/faults';
 import type { Figure } from './figure';
@@ -134,4 +136,23 @@ export function lab01Figure(data: Lab01Data, name: Lab01FigureName): Figure {
       throw new Error(`unknown Lab 01 figure "${unknown}"; expected one of ${LAB01_FIGURE_NAMES.join(', ')}`);
     }
   }
+}
+
+/**
+ * Feeds turbine 0 frame by frame through the device's StreamingFeaturePipeline and compares every window
+ * with the batch (training) pipeline's: the proof, in the notebook, that training and device agree.
+ */
+export function compareStreamingToBatch(data: Lab01Data): { batchWindows: number; streamedWindows: number; maxAbsDifference: number } {
+  const stream = new StreamingFeaturePipeline(data.stats, data.params);
+  const size = data.windows.windows.length / Math.max(1, data.windows.count);
+  let streamed = 0;
+  let maxAbs = 0;
+  for (let i = 0; i < data.turbine.frames.length; i++) {
+    for (const w of stream.push(frameAt(data.turbine.frames, i))) {
+      const offset = streamed * size;
+      for (let k = 0; k < w.data.length; k++) maxAbs = Math.max(maxAbs, Math.abs(w.data[k] - data.windows.windows[offset + k]));
+      streamed++;
+    }
+  }
+  return { batchWindows: data.windows.count, streamedWindows: streamed, maxAbsDifference: maxAbs };
 }
