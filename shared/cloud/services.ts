@@ -18,6 +18,7 @@ import type { CloudContext, ServiceHandle } from './contracts';
 import { installS3 } from './s3/service';
 import { installIotRegistry } from './iot/registry-service';
 import { installMqttBroker } from './mqtt/service';
+import { installShadow } from './shadow/service';
 import { installJobs } from './jobs/service';
 
 /** Installs one service into the cloud. */
@@ -34,5 +35,6 @@ export const installers: NamedInstaller[] = [
   { name: 's3', install: installS3 },
   { name: 'iot-registry', install: installIotRegistry },
   { name: 'mqtt-broker', install: installMqttBroker },
+  { name: 'shadow', install: installShadow },
   { name: 'jobs', install: installJobs },
 ];
