@@ -4,7 +4,7 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { CancelJobCommand, CreateJobCommand, DescribeJobExecutionCommand } from '@aws-sdk/client-iot';
+import { AddThingToThingGroupCommand, CancelJobCommand, CreateJobCommand, CreateThingGroupCommand, DescribeJobCommand, DescribeJobExecutionCommand, GetJobDocumentCommand, RemoveThingFromThingGroupCommand } from '@aws-sdk/client-iot';
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { iotjobs, mqtt } from 'aws-iot-device-sdk-v2';
 import { ManualClock } from '../clock';
@@ -213,4 +213,39 @@ test('a device cannot act on another thing\'s jobs even where its policy allows 
   const state = await rc.iot.send(new DescribeJobExecutionCommand({ jobId: 'victim-job', thingName: 'victim' }));
   assert.equal(state.execution?.status, 'QUEUED');
   void victim;
+});
+
+test('documentSource is read from the local S3; a continuous job reaches a thing that joins its group later', async () => {
+  const s3 = new S3Client(cloudClientConfig(rc.cloud));
+  await s3.send(new CreateBucketCommand({ Bucket: 'job-docs' }));
+  const doc = '{"operation":"configure","sampleRate":10}';
+  await s3.send(new PutObjectCommand({ Bucket: 'job-docs', Key: 'configure.json', Body: doc }));
+  await rc.iot.send(new CreateThingGroupCommand({ thingGroupName: 'late-group' }));
+  const source = 'https://s3.amazonaws.com/job-docs/configure.json';
+  await rc.iot.send(new CreateJobCommand({ jobId: 'continuous', targets: [arn('thinggroup', 'late-group')], documentSource: source, targetSelection: 'CONTINUOUS' }));
+  const described = await rc.iot.send(new DescribeJobCommand({ jobId: 'continuous' }));
+  assert.deepEqual([described.documentSource, described.job?.targetSelection, described.job?.status], [source, 'CONTINUOUS', 'IN_PROGRESS']);
+  assert.equal((await rc.iot.send(new GetJobDocumentCommand({ jobId: 'continuous' }))).document, doc);
+  await assert.rejects(
+    rc.iot.send(new CreateJobCommand({ jobId: 'missing-doc', targets: [arn('thinggroup', 'late-group')], documentSource: 'https://s3.amazonaws.com/job-docs/nope.json' })),
+    (err: Error) => err.name === 'InvalidRequestException' && /could not be read/.test(err.message),
+  );
+
+  const dev = await issueThingCertificate(rc.iot, 'latecomer', 'jobs-device');
+  const connection = await connect(dev);
+  const jobs = new iotjobs.IotJobsClient(connection);
+  const events: iotjobs.model.NextJobExecutionChangedEvent[] = [];
+  await jobs.subscribeToNextJobExecutionChangedEvents({ thingName: 'latecomer' }, mqtt.QoS.AtLeastOnce, (err, e) => { if (!err && e) events.push(e); });
+  await rc.iot.send(new AddThingToThingGroupCommand({ thingGroupName: 'late-group', thingName: 'latecomer' }));
+  await clock.advance(10_000); // continuous jobs look at their groups every 10 s of cloud time
+  for (let i = 0; i < 100 && events.length === 0; i++) await new Promise((r) => setTimeout(r, 20));
+  assert.equal(events[0]?.execution?.jobId, 'continuous');
+  assert.deepEqual(events[0]?.execution?.jobDocument, JSON.parse(doc));
+
+  await rc.iot.send(new RemoveThingFromThingGroupCommand({ thingGroupName: 'late-group', thingName: 'latecomer' }));
+  await clock.advance(10_000);
+  for (let i = 0; i < 100 && events.length < 2; i++) await new Promise((r) => setTimeout(r, 20));
+  assert.equal(events[1]?.execution, undefined, 'the execution left the queue');
+  const removed = await rc.iot.send(new DescribeJobExecutionCommand({ jobId: 'continuous', thingName: 'latecomer' }));
+  assert.equal(removed.execution?.status, 'REMOVED');
 });
