@@ -9,6 +9,7 @@ import { CreateThingCommand, DescribeThingCommand, IoTClient } from '@aws-sdk/cl
 import { ManualClock } from './clock';
 import type { CloudContext } from './contracts';
 import { AwsError } from './http/errors';
+import { signedFetch } from './http/signing-testing';
 import { cloudClientConfig, readCloudJson, startLocalCloud } from './local-cloud';
 import type { NamedInstaller } from './services';
 
@@ -131,6 +132,54 @@ test('a second cloud on the same state folder is refused while the first runs', 
   await rm(dir, { recursive: true, force: true });
 });
 
+/** A tiny awsJson1.1 'sagemaker' service: one operation selected by X-Amz-Target. */
+const fakeSageMaker: NamedInstaller = {
+  name: 'fake-sagemaker',
+  install: async (ctx: CloudContext) => {
+    ctx.routes.add('sagemaker', [
+      {
+        method: 'POST',
+        path: '/',
+        action: 'ListDeviceFleets',
+        handler: async (req) => {
+          const input = JSON.parse(req.body.toString()) as { MaxResults?: number };
+          if (input.MaxResults !== undefined && input.MaxResults < 1) throw new AwsError('ValidationException', 'MaxResults must be at least 1');
+          return { status: 200, headers: { 'content-type': 'application/x-amz-json-1.1' }, body: JSON.stringify({ DeviceFleetSummaries: [] }) };
+        },
+      },
+    ]);
+    return { stop: async () => undefined };
+  },
+};
+
+test('awsJson1.1 operations are chosen by X-Amz-Target and their errors carry __type', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'local-cloud-'));
+  const cloud = await startLocalCloud({ dir, installers: [fakeSageMaker] });
+  const call = async (target: string, body: object) => {
+    const res = await signedFetch(cloud, {
+      service: 'sagemaker',
+      method: 'POST',
+      path: '/',
+      headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': target },
+      body: JSON.stringify(body),
+    });
+    return { status: res.status, type: res.headers.get('x-amzn-errortype'), json: (await res.json()) as Record<string, unknown> };
+  };
+  try {
+    assert.deepEqual(await call('SageMaker.ListDeviceFleets', {}), { status: 200, type: null, json: { DeviceFleetSummaries: [] } });
+    const invalid = await call('SageMaker.ListDeviceFleets', { MaxResults: 0 });
+    assert.equal(invalid.status, 400);
+    assert.equal(invalid.json.__type, 'ValidationException');
+    assert.equal(invalid.json.message, 'MaxResults must be at least 1');
+    const unknown = await call('SageMaker.DropEverything', {});
+    assert.equal(unknown.status, 400);
+    assert.equal(unknown.json.__type, 'UnknownOperationException');
+  } finally {
+    await cloud.stop();
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
 test('a failing installer stops what started and names the service', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'local-cloud-'));
   let stopped = false;
@@ -150,3 +199,4 @@ test('a failing installer stops what started and names the service', async () =>
     await rm(dir, { recursive: true, force: true });
   }
 });
+

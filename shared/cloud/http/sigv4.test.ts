@@ -2,28 +2,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, createHmac } from 'node:crypto';
 import { SignatureV4 } from '@smithy/signature-v4';
+import { NodeSha256 } from './signing-testing';
 import { canonicalPath, canonicalQuery, expectedSignature, parseSigV4, type RawRequest } from './sigv4';
 import { decodeAwsChunked } from './aws-chunked';
 import { parseQuery } from './server';
-
-function toBytes(d: string | ArrayBuffer | ArrayBufferView): string | Buffer {
-  if (typeof d === 'string') return d;
-  return ArrayBuffer.isView(d) ? Buffer.from(d.buffer, d.byteOffset, d.byteLength) : Buffer.from(d);
-}
-
-/** node:crypto sha256/HMAC in the shape the smithy signer wants. */
-class NodeSha256 {
-  private readonly h;
-  constructor(secret?: string | ArrayBuffer | ArrayBufferView) {
-    this.h = secret ? createHmac('sha256', toBytes(secret)) : createHash('sha256');
-  }
-  update(data: string | ArrayBuffer | ArrayBufferView): void {
-    this.h.update(toBytes(data));
-  }
-  async digest(): Promise<Uint8Array> {
-    return new Uint8Array(this.h.digest());
-  }
-}
 
 const creds = { accessKeyId: 'AKIATESTTESTTESTTEST', secretAccessKey: 'secret/with+chars' };
 const signingDate = new Date('2026-01-02T03:04:05Z');

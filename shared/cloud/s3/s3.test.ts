@@ -4,7 +4,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHash, createHmac } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { appendFileSync, readdirSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -34,8 +34,8 @@ import {
   paginateListObjectsV2,
 } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
-import { SignatureV4 } from '@smithy/signature-v4';
 import { ManualClock } from '../clock';
+import { signedFetch } from '../http/signing-testing';
 import { cloudClientConfig, startLocalCloud, type LocalCloud, type LocalCloudOptions } from '../local-cloud';
 import { LocalPresigner, s3Installer } from './service';
 
@@ -303,15 +303,7 @@ test('unsigned, wrongly signed, skewed, unknown routes and services are refused 
     wrong.destroy();
     stranger.destroy();
 
-    const sign = async (service: string, method: string, path: string, date: Date, body = '') => {
-      const signer = new SignatureV4({ credentials: cloud.credentials, region: cloud.region, service, sha256: Sha256, uriEscapePath: service !== 's3' });
-      const url = new URL(cloud.endpoints.http);
-      const signed = await signer.sign(
-        { method, protocol: 'http:', hostname: url.hostname, port: Number(url.port), path, query: {}, headers: { host: url.host, 'x-amz-content-sha256': createHash('sha256').update(body).digest('hex') }, body },
-        { signingDate: date },
-      );
-      return fetch(`${cloud.endpoints.http}${path}`, { method, headers: signed.headers as Record<string, string>, body: method === 'GET' ? undefined : body });
-    };
+    const sign = (service: string, method: string, path: string, date: Date, body = '') => signedFetch(cloud, { service, method, path, date, body });
     const skewed = await sign('s3', 'GET', '/', new Date(Date.now() - 20 * 60 * 1000));
     assert.equal(skewed.status, 403);
     assert.match(await skewed.text(), /RequestTimeTooSkewed/);
@@ -375,21 +367,3 @@ test('buckets and objects survive a restart, and a torn journal line is tolerate
   }
 });
 
-/** node:crypto in the shape the smithy signer wants. */
-class Sha256 {
-  private readonly h;
-  constructor(secret?: string | ArrayBuffer | ArrayBufferView) {
-    this.h = secret ? createHmac('sha256', toBytes(secret)) : createHash('sha256');
-  }
-  update(data: string | ArrayBuffer | ArrayBufferView): void {
-    this.h.update(toBytes(data));
-  }
-  async digest(): Promise<Uint8Array> {
-    return new Uint8Array(this.h.digest());
-  }
-}
-
-function toBytes(d: string | ArrayBuffer | ArrayBufferView): string | Buffer {
-  if (typeof d === 'string') return d;
-  return ArrayBuffer.isView(d) ? Buffer.from(d.buffer, d.byteOffset, d.byteLength) : Buffer.from(d);
-}
