@@ -15,7 +15,7 @@ export interface BatchWindows {
   count: number;
   /** Input frame index of each window's first step. */
   startIndex: Int32Array;
-  /** Input frame index of each window's last step (when the device would have it, plus block latency). */
+  /** Input frame index of each window's last step (the device has the window once that frame's block completes). */
   endIndex: Int32Array;
   /** Frames skipped because a feature input was not finite (block scheme; the original scheme skips none). */
   rejectedFrames: number;
@@ -23,12 +23,14 @@ export interface BatchWindows {
 
 /** The series behind the windows: raw, denoised and normalised features per step, for plots and checks. */
 export interface PreprocessedSeries {
+  /** Raw features of every valid frame (block scheme: bad frames left out). */
   raw: Float64Array[];
+  /** Denoised and normalised features of the first `length` steps. */
   denoised: Float64Array[];
   normalised: Float64Array[];
   /** Steps with denoised values (block scheme: whole blocks of valid frames only). */
   length: number;
-  /** Input frame index of each step. */
+  /** Input frame index of each valid frame (same length as raw). */
   frameIndex: Int32Array;
   rejectedFrames: number;
 }
@@ -38,9 +40,10 @@ export function preprocessSeries(frames: FrameColumns, stats: FeatureStatistics,
   validatePreprocessingParams(params);
   validateFeatureStatistics(stats, params);
   const s = denoisedSeries(frames, stats, params);
-  const normalised = s.denoised.map((x) => x.slice());
+  const denoised = s.denoised.map((x) => x.subarray(0, s.length));
+  const normalised = denoised.map((x) => x.slice());
   normaliseInPlace(normalised, s.length, stats.mean, stats.std);
-  return { ...s, raw: s.raw, normalised };
+  return { ...s, denoised, normalised };
 }
 
 /** Model windows (100 steps every 10, reshaped to 6 x 10 x 10) of one turbine's frames. */
