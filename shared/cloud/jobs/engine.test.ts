@@ -97,7 +97,7 @@ test('rollout maximumPerMinute queues at most that many things a minute', async 
   assert.equal(queued(), 9);
   await clock.advance(MIN);
   assert.equal(queued(), 10);
-  assert.equal(clock.pending(), 0, 'no rollout timer left once every thing is notified');
+  assert.equal(clock.pending(), 1, 'once every thing is notified only the registry poll is left, no rollout timer');
 });
 
 test('exponential rollout raises the rate by incrementFactor at each numberOfNotifiedThings', async () => {
@@ -307,7 +307,7 @@ test('continuous jobs reach things that join the group later; things that leave 
   await clock.advance(10_000);
   assert.equal(engine.getExecution('j1', 't2').status, 'REMOVED');
   groups.g.push('t2');
-  engine.refreshContinuousTargets();
+  engine.refreshTargets();
   const again = engine.getExecution('j1', 't2');
   assert.equal(again.status, 'QUEUED');
   assert.equal(again.executionNumber, 2, 'a thing that rejoins gets a new execution');
@@ -350,4 +350,22 @@ test('bad CreateJob input is refused with InvalidRequestException and nothing ch
   await assert.rejects(engine.createJob(spec('j1', { targets: [thingArn('t0')] })), { code: 'ResourceAlreadyExistsException' });
   assert.deepEqual(engine.listJobs().map((j) => j.jobId), ['j1']);
   assert.equal(engine.listExecutionsForThing('t0').length, 1);
+});
+
+test('executions of a deleted thing end as REMOVED, and a snapshot job can then complete', async () => {
+  const groups: Record<string, string[]> = { g: ['x0', 'x1'] };
+  const directory: JobsDirectory = {
+    thing: (name) => (groups.g.includes(name) ? { thingName: name, attributes: {} } : undefined),
+    thingsInGroup: (group) => [...(groups[group] ?? [])],
+  };
+  const clock = new ManualClock();
+  const engine = new JobsEngine({ clock, store: new MemoryStore(), region: REGION, accountId: ACCOUNT, directory: () => directory });
+  await engine.createJob(spec('j1', { targets: [groupArn('g')] }));
+  engine.updateFromDevice('x0', 'j1', { status: 'SUCCEEDED' });
+  groups.g = ['x0']; // x1 deleted
+  await clock.advance(10_000);
+  assert.equal(engine.getExecution('j1', 'x1').status, 'REMOVED');
+  assert.equal(engine.getJob('j1').status, 'COMPLETED');
+  assert.equal(clock.pending(), 0, 'no poll once no job runs');
+  engine.stop();
 });

@@ -38,7 +38,7 @@ export interface JobsEngineOptions {
   directory?: () => JobsDirectory | undefined;
   /** Reads an S3 object for CreateJob's documentSource. */
   readS3Object?: (bucket: string, key: string) => Promise<string>;
-  /** How often (clock time) continuous jobs look for things that joined or left their groups; default 10 s. */
+  /** How often (clock time) running jobs look for things that joined or left their groups or were deleted; default 10 s. */
   groupPollMs?: number;
 }
 
@@ -356,43 +356,49 @@ export class JobsEngine {
   // ---------------------------------------------------------------- group membership
 
   /**
-   * Brings continuous jobs up to date with their groups: things that joined get executions (through the
-   * rollout), executions of things that left end as REMOVED. Runs on a timer; the registry may call it
-   * right after a membership change.
+   * Brings running jobs up to date with the registry: for continuous jobs, things that joined a target
+   * group get executions (through the rollout) and executions of things that left end as REMOVED; for
+   * every job, executions of things that were deleted end as REMOVED. Runs every groupPollMs of cloud
+   * time while a job runs; the registry (or a test) may call it right after a change.
    */
-  refreshContinuousTargets(): void {
+  refreshTargets(): void {
     const directory = this.opts.directory?.();
     if (!directory) return;
     for (const job of this.jobs.values()) {
-      if (job.targetSelection !== 'CONTINUOUS' || job.status !== 'IN_PROGRESS') continue;
-      let targets: string[];
-      try {
-        targets = this.resolveTargets(job.targets);
-      } catch {
-        continue; // a group was deleted meanwhile: keep the job as it is
-      }
-      const current = new Set(targets);
+      if (job.status !== 'IN_PROGRESS') continue;
       const execs = this.byJob.get(job.jobId) ?? new Map<string, ExecutionRecord>();
-      const pending = new Set(job.pendingThings);
-      let changed = false;
-      for (const thing of targets) {
-        const exec = execs.get(thing);
-        if ((!exec || exec.status === 'REMOVED') && !pending.has(thing)) {
-          job.pendingThings.push(thing);
-          changed = true;
+      let current: Set<string> | undefined;
+      if (job.targetSelection === 'CONTINUOUS') {
+        try {
+          current = new Set(this.resolveTargets(job.targets));
+        } catch {
+          current = undefined; // a target group was deleted meanwhile: keep the job as it is
         }
       }
-      const kept = job.pendingThings.filter((t) => current.has(t));
+      const exists = (thing: string): boolean => directory.thing(thing) !== undefined && (current === undefined || current.has(thing));
+      let changed = false;
+      if (current) {
+        const pending = new Set(job.pendingThings);
+        for (const thing of current) {
+          const exec = execs.get(thing);
+          if ((!exec || exec.status === 'REMOVED') && !pending.has(thing)) {
+            job.pendingThings.push(thing);
+            changed = true;
+          }
+        }
+      }
+      const kept = job.pendingThings.filter(exists);
       if (kept.length !== job.pendingThings.length) {
         job.pendingThings = kept;
         changed = true;
       }
       for (const exec of [...execs.values()]) {
-        if (!current.has(exec.thingName) && !isTerminal(exec.status)) this.endByService(exec, 'REMOVED');
+        if (!isTerminal(exec.status) && !exists(exec.thingName)) this.endByService(exec, 'REMOVED');
       }
       if (changed) {
         this.jobs.put(job.jobId, job);
         this.releaseDue(job);
+        this.checkCompleted(job);
       }
     }
     this.flushSoon();
@@ -703,11 +709,10 @@ export class JobsEngine {
 
   private schedulePoll(): void {
     if (this.stopped || this.pollTimer) return;
-    const any = this.jobs.values().some((j) => j.targetSelection === 'CONTINUOUS' && j.status === 'IN_PROGRESS');
-    if (!any) return;
+    if (!this.opts.directory || !this.jobs.values().some((j) => j.status === 'IN_PROGRESS')) return;
     this.pollTimer = this.clock.setTimeout(() => {
       this.pollTimer = undefined;
-      this.refreshContinuousTargets();
+      this.refreshTargets();
       this.schedulePoll();
     }, this.opts.groupPollMs ?? 10_000);
   }

@@ -45,6 +45,7 @@ export function attachJobsMqtt(opts: JobsMqttOptions): { stop(): void } {
     scheduled = true;
     setImmediate(() => {
       scheduled = false;
+      if (stopped) return;
       const batch = [...dirty];
       dirty.clear();
       store

@@ -10,7 +10,7 @@ import { JobsEngine } from './engine';
 import { attachJobsMqtt } from './mqtt';
 import { controlPlaneRoutes, dataPlaneRoutes } from './rest';
 
-/** What installJobs gives back besides stop(): the engine, for tests and for the registry to poke. */
+/** What installJobs gives back besides stop(): the engine (tests, or the registry calling engine.refreshTargets()). */
 export interface JobsServiceHandle extends ServiceHandle {
   engine: JobsEngine;
 }
