@@ -8,6 +8,8 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { connect as tlsConnect } from 'node:tls';
+import { once } from 'node:events';
 import { mqtt } from 'aws-iot-device-sdk-v2';
 import { certificateIdOf, issueDeviceCertificate, loadOrCreateCa, loadOrCreateServerCertificate, type IssuedCertificate } from '../iot/ca';
 import { PolicyAuthorizer } from './authorizer';
@@ -314,5 +316,38 @@ test('the bus hands authorised device publishes to internal handlers with the th
     assert.deepEqual(seen, [{ topic: '$aws/things/turbine-a/jobs/get', payload: '{"clientToken":"t1"}', thing: 'turbine-a' }]);
   } finally {
     await closeDevice(conn);
+  }
+});
+
+test('MQTT 5 is not spoken (aedes 0.51): a v5 CONNECT gets CONNACK "unacceptable protocol version" and the socket closes', async () => {
+  const socket = tlsConnect({
+    host: '127.0.0.1',
+    port: broker.port,
+    ca: caCertPem,
+    cert: a.cert.certificatePem,
+    key: a.cert.privateKeyPem,
+    servername: 'localhost',
+  });
+  await once(socket, 'secureConnect');
+  const clientId = Buffer.from(a.thing);
+  // CONNECT: protocol "MQTT", level 5, clean start, keep-alive 60, no properties, client id.
+  const variable = Buffer.from([0x00, 0x04, 0x4d, 0x51, 0x54, 0x54, 0x05, 0x02, 0x00, 0x3c, 0x00]);
+  const payload = Buffer.concat([Buffer.from([0x00, clientId.length]), clientId]);
+  socket.write(Buffer.concat([Buffer.from([0x10, variable.length + payload.length]), variable, payload]));
+  const chunks: Buffer[] = [];
+  socket.on('data', (d: Buffer) => chunks.push(d));
+  await once(socket, 'close');
+  assert.deepEqual([...Buffer.concat(chunks)], [0x20, 0x02, 0x00, 0x01]);
+});
+
+test('a second connection with the same client id closes the first, as AWS IoT does', async () => {
+  const first = await connect(a);
+  const dropped = interrupted(first);
+  const second = await connect(a);
+  try {
+    await dropped;
+  } finally {
+    await closeDevice(first);
+    await closeDevice(second);
   }
 });
