@@ -41,6 +41,8 @@ export interface ObjectRecord extends ObjectHeaders {
   lastModified: number;
   /** File name under data/. */
   file: string;
+  /** CRC32 (base64) the uploader sent and the server verified; returned when a GET asks for checksums. */
+  checksumCrc32?: string;
 }
 
 export interface PartRecord {
@@ -136,8 +138,11 @@ export class S3Storage {
 
   /** Objects of a bucket, sorted by key (UTF-8 binary order, as S3 lists them). */
   objectsOf(bucket: string, prefix = ''): ObjectRecord[] {
-    const list = this.objects.values().filter((o) => o.bucket === bucket && o.key.startsWith(prefix));
-    return list.sort((a, b) => Buffer.compare(Buffer.from(a.key), Buffer.from(b.key)));
+    const list = this.objects
+      .values()
+      .filter((o) => o.bucket === bucket && o.key.startsWith(prefix))
+      .map((o) => ({ o, bytes: Buffer.from(o.key) }));
+    return list.sort((a, b) => Buffer.compare(a.bytes, b.bytes)).map((e) => e.o);
   }
 
   /** True when the bucket has at least one object or unfinished upload. */

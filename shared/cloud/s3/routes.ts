@@ -100,8 +100,11 @@ function objectResponseHeaders(o: ObjectRecord, query: URLSearchParams): Record<
   return h;
 }
 
-/** Check Content-MD5 and x-amz-checksum-crc32 of a body when the client sent them. */
-function verifyBodyDigests(req: SignedRequest, body: Buffer): void {
+/**
+ * Check Content-MD5 and x-amz-checksum-crc32 of a body when the client sent them; returns the verified
+ * CRC32 (base64) to keep with the object, so GetObject can hand it back for the SDK to check.
+ */
+function verifyBodyDigests(req: SignedRequest, body: Buffer): string | undefined {
   const md5 = header(req, 'content-md5');
   if (md5 !== undefined) {
     if (!/^[A-Za-z0-9+/]{22}==$/.test(md5)) throw new AwsError('InvalidDigest', 'The Content-MD5 you specified was invalid.', 400);
@@ -111,13 +114,13 @@ function verifyBodyDigests(req: SignedRequest, body: Buffer): void {
   // an empty body into PutObject URLs by default, which real S3 refuses for any non-empty upload).
   const crc = header(req, 'x-amz-checksum-crc32') ?? req.query.get('x-amz-checksum-crc32') ?? undefined;
   const crc32 = (zlib as unknown as { crc32?: (data: Buffer) => number }).crc32;
-  if (crc !== undefined && crc32) {
-    const actual = Buffer.alloc(4);
-    actual.writeUInt32BE(crc32(body) >>> 0);
-    if (actual.toString('base64') !== crc) {
-      throw new AwsError('BadDigest', `The CRC32 you specified did not match the calculated checksum (got ${crc}, computed ${actual.toString('base64')}).`, 400);
-    }
+  if (crc === undefined || !crc32) return undefined;
+  const actual = Buffer.alloc(4);
+  actual.writeUInt32BE(crc32(body) >>> 0);
+  if (actual.toString('base64') !== crc) {
+    throw new AwsError('BadDigest', `The CRC32 you specified did not match the calculated checksum (got ${crc}, computed ${actual.toString('base64')}).`, 400);
   }
+  return crc;
 }
 
 /** Parse a Range header against an object size: undefined = whole object. */
@@ -268,6 +271,10 @@ export function s3Routes(options: S3RouteOptions): RestRoute[] {
       return { status: 206, headers, body: req.method === 'HEAD' ? undefined : storage.readData(o.file, range) };
     }
     headers['content-length'] = String(o.size);
+    if (o.checksumCrc32 && header(req, 'x-amz-checksum-mode') === 'ENABLED') {
+      headers['x-amz-checksum-crc32'] = o.checksumCrc32;
+      headers['x-amz-checksum-type'] = 'FULL_OBJECT';
+    }
     if (req.method === 'HEAD' || o.size === 0) return { status: 200, headers, body: req.method === 'HEAD' ? undefined : Buffer.alloc(0) };
     return { status: 200, headers, body: storage.readData(o.file) };
   };
@@ -355,6 +362,7 @@ export function s3Routes(options: S3RouteOptions): RestRoute[] {
       etag: src.etag,
       lastModified: clock.now(),
       file: written.file,
+      checksumCrc32: src.checksumCrc32,
     };
     await commitObject(record);
     return xml(200, s3Xml('CopyObjectResult', { LastModified: iso(record.lastModified), ETag: record.etag }));
@@ -494,13 +502,13 @@ export function s3Routes(options: S3RouteOptions): RestRoute[] {
         validateKey(p.Key);
         const copySource = header(req, 'x-amz-copy-source');
         if (copySource !== undefined) return copyObject(req, p, copySource);
-        verifyBodyDigests(req, req.body);
+        const checksumCrc32 = verifyBodyDigests(req, req.body);
         if (header(req, 'if-none-match') === '*' && storage.objects.get(objectId(p.Bucket, p.Key))) {
           throw new AwsError('PreconditionFailed', 'At least one of the pre-conditions you specified did not hold', 412, { Condition: 'If-None-Match' });
         }
         const written = await storage.writeData(req.body);
         const etag = `"${written.md5}"`;
-        await commitObject({ ...objectHeadersFrom(req), bucket: p.Bucket, key: p.Key, size: written.size, etag, lastModified: clock.now(), file: written.file });
+        await commitObject({ ...objectHeadersFrom(req), bucket: p.Bucket, key: p.Key, size: written.size, etag, lastModified: clock.now(), file: written.file, checksumCrc32 });
         return { status: 200, headers: { etag } };
       },
     },

@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { appendFileSync, readdirSync } from 'node:fs';
+import { appendFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -99,6 +99,9 @@ test('objects: put, get with metadata and ranges, head, streamed (aws-chunked) p
     assert.equal(got.ContentLength, text.length);
     assert.deepEqual(got.Metadata, { turbine: 't-01' });
     assert.equal(got.ETag, put.ETag);
+    // The SDK sent a CRC32 with the upload and asks for it back; it checks the body against it.
+    assert.ok(got.ChecksumCRC32, 'GetObject returns the stored CRC32');
+    assert.equal(got.ChecksumCRC32, put.ChecksumCRC32 ?? got.ChecksumCRC32);
 
     const part = await s3.send(new GetObjectCommand({ Bucket: 'data', Key: 'dir/a b+c.txt', Range: 'bytes=6-10' }));
     assert.equal(await part.Body?.transformToString(), 'local');
@@ -143,6 +146,16 @@ test('objects: put, get with metadata and ranges, head, streamed (aws-chunked) p
     assert.deepEqual(del.Deleted?.map((d) => d.Key).sort(), ['never-existed', 'stream.bin']);
     const left = await s3.send(new ListObjectsV2Command({ Bucket: 'data' }));
     assert.deepEqual(left.Contents?.map((c) => c.Key), ['dir/a b+c.txt']);
+  }));
+
+test('bytes corrupted on disk are caught by the SDK through the stored CRC32', () =>
+  withCloud(async (_cloud, s3, dir) => {
+    await s3.send(new CreateBucketCommand({ Bucket: 'rot' }));
+    await s3.send(new PutObjectCommand({ Bucket: 'rot', Key: 'k', Body: 'the original bytes' }));
+    const [file] = readdirSync(join(dir, 's3', 'data'));
+    writeFileSync(join(dir, 's3', 'data', file), 'the corrupted byte');
+    const got = await s3.send(new GetObjectCommand({ Bucket: 'rot', Key: 'k' }));
+    await assert.rejects(got.Body!.transformToString(), /checksum/i);
   }));
 
 test('listings: prefix, delimiter, pagination with continuation tokens, v1 markers', () =>
