@@ -351,3 +351,29 @@ test('a second connection with the same client id closes the first, as AWS IoT d
     await closeDevice(second);
   }
 });
+
+test('lifecycle events: $aws/events/presence/connected and disconnected with the client id and reason', async () => {
+  const ca = await loadOrCreateCa(join(dir, 'ca'));
+  const monitor = await newDevice(ca, 'monitor', {
+    Version: '2012-10-17',
+    Statement: [{ Effect: 'Allow', Action: ['iot:Connect', 'iot:Subscribe', 'iot:Receive'], Resource: '*' }],
+  });
+  const conn = await connect(monitor);
+  try {
+    const inbox = new Inbox();
+    await conn.subscribe('$aws/events/presence/+/turbine-b', mqtt.QoS.AtMostOnce, inbox.onMessage);
+    const device = await connect(b);
+    const connected = JSON.parse(await inbox.next('$aws/events/presence/connected/turbine-b'));
+    assert.equal(connected.clientId, 'turbine-b');
+    assert.equal(connected.eventType, 'connected');
+    assert.equal(connected.principalIdentifier, b.certificateId);
+    assert.equal(typeof connected.timestamp, 'number');
+    await closeDevice(device);
+    const disconnected = JSON.parse(await inbox.next('$aws/events/presence/disconnected/turbine-b'));
+    assert.equal(disconnected.clientInitiatedDisconnect, true);
+    assert.equal(disconnected.disconnectReason, 'CLIENT_INITIATED_DISCONNECT');
+    assert.equal(disconnected.sessionIdentifier, connected.sessionIdentifier);
+  } finally {
+    await closeDevice(conn);
+  }
+});

@@ -5,6 +5,7 @@
  *
  * aedes 0.51 speaks MQTT 3.1 and 3.1.1 only: an MQTT 5 CONNECT gets CONNACK "unacceptable protocol version".
  */
+import { randomUUID } from 'node:crypto';
 import { createServer, type Server, type TLSSocket } from 'node:tls';
 import type { AddressInfo, Socket } from 'node:net';
 import { createBroker, type AuthenticateError, type Client } from 'aedes';
@@ -41,6 +42,8 @@ export interface MqttBrokerOptions {
   revocationCheckMs?: number;
   /** One line per refused connection or denied action. */
   log?: (line: string) => void;
+  /** Time for lifecycle event timestamps (ms since the epoch). Default Date.now. */
+  now?: () => number;
 }
 
 /** A running broker. */
@@ -148,8 +151,39 @@ export async function startMqttBroker(options: MqttBrokerOptions): Promise<MqttB
     },
   });
 
-  aedes.on('clientReady', (client) => connected.add(client));
-  aedes.on('clientDisconnect', (client) => connected.delete(client));
+  // Lifecycle events on $aws/events/presence/..., as AWS IoT publishes them (checked by iot:Receive like any delivery).
+  const now = options.now ?? Date.now;
+  const sessions = new WeakMap<Client, string>();
+  const presence = (client: Client, eventType: 'connected' | 'disconnected', extra: Record<string, unknown>) => {
+    const identity = identities.get(client);
+    if (!identity) return;
+    const event = {
+      clientId: client.id,
+      timestamp: now(),
+      eventType,
+      sessionIdentifier: sessions.get(client),
+      principalIdentifier: identity.certificateId,
+      versionNumber: 0,
+      ...extra,
+    };
+    aedes.publish(
+      { cmd: 'publish', topic: `$aws/events/presence/${eventType}/${client.id}`, payload: Buffer.from(JSON.stringify(event)), qos: 0, retain: false, dup: false },
+      () => {},
+    );
+  };
+  aedes.on('clientReady', (client) => {
+    connected.add(client);
+    sessions.set(client, randomUUID());
+    presence(client, 'connected', { ipAddress: (client.conn as TLSSocket).remoteAddress });
+  });
+  aedes.on('clientDisconnect', (client) => {
+    connected.delete(client);
+    const clientInitiated = (client as Client & { _disconnected?: boolean })._disconnected === true;
+    presence(client, 'disconnected', {
+      clientInitiatedDisconnect: clientInitiated,
+      disconnectReason: clientInitiated ? 'CLIENT_INITIATED_DISCONNECT' : 'CONNECTION_LOST',
+    });
+  });
   aedes.on('clientError', (client, err) => log(`client ${client.id}: ${err.message}`));
 
   const server: Server = createServer(

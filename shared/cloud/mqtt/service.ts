@@ -24,6 +24,7 @@ export async function installMqttBroker(ctx: CloudContext): Promise<ServiceHandl
     host: ctx.endpoints?.mqttHost ?? '127.0.0.1',
     port: ctx.endpoints?.mqttPort ?? 0,
     onSubscribeDenied: denied as SubscribeDeniedBehaviour | undefined,
+    now: () => ctx.clock.now(),
   });
   ctx.bus = broker.bus;
   if (ctx.endpoints) ctx.endpoints.mqttPort = broker.port;
