@@ -76,6 +76,10 @@ before(async () => {
 after(async () => {
   for (const d of devices) await closeDevice(d);
   await rc?.cleanup();
+  // aws-crt's request-response client (IotJobsClientv2) aborts in a native finalizer when Node tears the
+  // environment down at a natural exit; leaving through process.exit() skips that teardown. Results are
+  // already reported, and a failed test still fails the file (exit() keeps process.exitCode).
+  setTimeout(() => process.exit(), 200);
 });
 
 test('IotJobsClient: notify-next, start-next, update and a pre-signed model URL that downloads', async () => {
@@ -249,3 +253,63 @@ test('documentSource is read from the local S3; a continuous job reaches a thing
   const removed = await rc.iot.send(new DescribeJobExecutionCommand({ jobId: 'continuous', thingName: 'latecomer' }));
   assert.equal(removed.execution?.status, 'REMOVED');
 });
+
+test('IotJobsClientv2 (request-response client) runs the SDK\'s own processing scenario unchanged', async () => {
+  const dev = await issueThingCertificate(rc.iot, 'v2-device', 'jobs-device');
+  const connection = await connect(dev);
+  const client = iotjobs.IotJobsClientv2.newFromMqtt311(connection, { maxRequestResponseSubscriptions: 6, maxStreamingSubscriptions: 2, operationTimeoutInSeconds: 10 });
+  try {
+    const thingName = dev.thingName;
+    await rc.iot.send(new CreateThingGroupCommand({ thingGroupName: 'v2-group' }));
+    await rc.iot.send(new CreateJobCommand({ jobId: 'v2-job', targets: [arn('thinggroup', 'v2-group')], document: '{"op":"v2"}', targetSelection: 'CONTINUOUS' }));
+    const changed = client.createJobExecutionsChangedStream({ thingName });
+    const next = client.createNextJobExecutionChangedStream({ thingName });
+    changed.open();
+    next.open();
+    type Published<T> = [{ message: T }];
+    const firstChanged = once<Published<iotjobs.model.JobExecutionsChangedEvent>>(changed, 'incomingPublish');
+    const firstNext = once<Published<iotjobs.model.NextJobExecutionChangedEvent>>(next, 'incomingPublish');
+    const none = await client.getPendingJobExecutions({ thingName });
+    assert.deepEqual([none.queuedJobs, none.inProgressJobs], [[], []]);
+    await rc.iot.send(new AddThingToThingGroupCommand({ thingGroupName: 'v2-group', thingName }));
+    await clock.advance(10_000);
+    assert.equal((await firstChanged)[0].message.jobs?.QUEUED?.[0].jobId, 'v2-job');
+    const queued = (await firstNext)[0].message.execution;
+    assert.deepEqual([queued?.jobId, queued?.status], ['v2-job', 'QUEUED']);
+
+    const finalChanged = once<Published<iotjobs.model.JobExecutionsChangedEvent>>(changed, 'incomingPublish');
+    const finalNext = once<Published<iotjobs.model.NextJobExecutionChangedEvent>>(next, 'incomingPublish');
+    const started = await client.startNextPendingJobExecution({ thingName });
+    assert.equal(started.execution?.jobId, 'v2-job');
+    const described = await client.describeJobExecution({ thingName, jobId: 'v2-job' });
+    assert.equal(described.execution?.status, 'IN_PROGRESS');
+    await client.updateJobExecution({ thingName, jobId: 'v2-job', status: iotjobs.model.JobStatus.SUCCEEDED });
+    assert.deepEqual((await finalChanged)[0].message.jobs, {});
+    const last = (await finalNext)[0].message;
+    assert.ok(last.timestamp !== undefined && last.execution === undefined);
+    const after = await client.getPendingJobExecutions({ thingName });
+    assert.deepEqual([after.queuedJobs?.length, after.inProgressJobs?.length], [0, 0]);
+    await assert.rejects(client.updateJobExecution({ thingName, jobId: 'v2-job', status: iotjobs.model.JobStatus.IN_PROGRESS }), (err: { modeledError?: { code?: string; executionState?: { status?: string } } }) => {
+      assert.equal(err.modeledError?.code, 'InvalidStateTransition');
+      assert.equal(err.modeledError?.executionState?.status, 'SUCCEEDED');
+      return true;
+    });
+    changed.close();
+    next.close();
+  } finally {
+    client.close();
+  }
+});
+
+/** The first emission of event on emitter, as its argument list. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- aws-crt's typed emitters take per-event listener types
+function once<T extends unknown[]>(emitter: { on(event: any, fn: any): unknown }, event: string): Promise<T> {
+  return new Promise((resolve) => {
+    let done = false;
+    emitter.on(event, (...args: never[]) => {
+      if (done) return;
+      done = true;
+      resolve(args as unknown as T);
+    });
+  });
+}
