@@ -377,3 +377,27 @@ test('lifecycle events: $aws/events/presence/connected and disconnected with the
     await closeDevice(conn);
   }
 });
+
+test('TLS with ALPN x-amzn-mqtt-ca (what devices send on port 443) or without ALPN both reach MQTT 3.1.1', async () => {
+  for (const alpn of [['x-amzn-mqtt-ca'], undefined]) {
+    const socket = tlsConnect({
+      host: '127.0.0.1',
+      port: broker.port,
+      ca: caCertPem,
+      cert: a.cert.certificatePem,
+      key: a.cert.privateKeyPem,
+      servername: 'localhost',
+      ALPNProtocols: alpn,
+    });
+    await once(socket, 'secureConnect');
+    assert.equal(socket.alpnProtocol, alpn ? 'x-amzn-mqtt-ca' : false);
+    const clientId = Buffer.from(a.thing);
+    const variable = Buffer.from([0x00, 0x04, 0x4d, 0x51, 0x54, 0x54, 0x04, 0x02, 0x00, 0x3c]);
+    const payload = Buffer.concat([Buffer.from([0x00, clientId.length]), clientId]);
+    socket.write(Buffer.concat([Buffer.from([0x10, variable.length + payload.length]), variable, payload]));
+    const [connack] = (await once(socket, 'data')) as [Buffer];
+    assert.deepEqual([...connack], [0x20, 0x02, 0x00, 0x00]);
+    socket.end(Buffer.from([0xe0, 0x00])); // DISCONNECT
+    await once(socket, 'close');
+  }
+});
