@@ -4,7 +4,7 @@ import { ManualClock } from '../clock';
 import { JobsDeviceApi } from './device-api';
 import { checkDocument, parseS3Url, resolvePlaceholders } from './document';
 import { JobsEngine } from './engine';
-import { MemoryStore } from './memory-store';
+import { MemoryStateStore } from '../state/store';
 import { parseCreateJob } from './validate';
 
 test('S3 URLs in the forms AWS IoT accepts give bucket and key; anything else is refused', () => {
@@ -38,7 +38,7 @@ test('placeholders are replaced by a fresh pre-signed URL per delivery, escaped 
 
 test('devices get documents pre-signed with the job\'s expiresInSec (default 3600); the control plane keeps the placeholder', async () => {
   const clock = new ManualClock();
-  const engine = new JobsEngine({ clock, store: new MemoryStore(), region: 'us-east-1', accountId: '123456789012' });
+  const engine = new JobsEngine({ clock, store: new MemoryStateStore(), region: 'us-east-1', accountId: '123456789012' });
   const seen: number[] = [];
   const api = new JobsDeviceApi(engine, clock, () => ({ presignGet: async (b, k, s) => (seen.push(s), `https://signed/${b}/${k}`) }));
   const document = '{"url":"${aws:iot:s3-presigned-url:https://s3.amazonaws.com/m/k}"}';

@@ -1,8 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ManualClock } from '../clock';
+import type { StateStore } from '../contracts';
+import { MemoryStateStore, openStateStore } from '../state/store';
 import { JobsEngine, type JobsDirectory } from './engine';
-import { MemoryStore } from './memory-store';
 import { parseCreateJob } from './validate';
 import type { JobSpec } from './model';
 
@@ -24,7 +28,7 @@ function fakeDirectory(groups: Record<string, string[]>): JobsDirectory {
   };
 }
 
-function setup(groups: Record<string, string[]> = {}, store = new MemoryStore(), clock = new ManualClock(1_700_000_000_000)) {
+function setup(groups: Record<string, string[]> = {}, store: StateStore = new MemoryStateStore(), clock = new ManualClock(1_700_000_000_000)) {
   const directory = fakeDirectory(groups);
   const engine = new JobsEngine({ clock, store, region: REGION, accountId: ACCOUNT, directory: () => directory, groupPollMs: 10_000 });
   const changes: { thing: string; pendingChanged: boolean }[] = [];
@@ -267,8 +271,11 @@ test('DeleteJob needs force while the job runs, and then removes everything', as
   assert.equal(engine.next('t0'), undefined);
 });
 
-test('a restart in the middle of a job loses nothing: rollout, timeouts and executions resume', async () => {
-  const first = setup({ g: things(5) });
+test('a restart in the middle of a job loses nothing: rollout, timeouts and executions resume', async (t) => {
+  // The journaled store on disk, closed and opened again, as a restart of the cloud does.
+  const dir = await mkdtemp(join(tmpdir(), 'jobs-engine-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const first = setup({ g: things(5) }, openStateStore(dir));
   await first.engine.createJob(spec('j1', {
     targets: [groupArn('g')],
     jobExecutionsRolloutConfig: { maximumPerMinute: 2 },
@@ -279,8 +286,11 @@ test('a restart in the middle of a job loses nothing: rollout, timeouts and exec
   await first.clock.advance(30_000);
   first.engine.stop();
   assert.equal(first.clock.pending(), 0, 'stop() cancels every timer');
+  await first.store.flush();
+  await first.store.close();
 
-  const store = first.store.reopen();
+  const store = openStateStore(dir);
+  t.after(() => store.close());
   const clock = new ManualClock(first.clock.now());
   const second = setup({ g: things(5) }, store, clock);
   assert.equal(second.engine.getJob('j1').status, 'IN_PROGRESS');
@@ -359,7 +369,7 @@ test('executions of a deleted thing end as REMOVED, and a snapshot job can then 
     thingsInGroup: (group) => [...(groups[group] ?? [])],
   };
   const clock = new ManualClock();
-  const engine = new JobsEngine({ clock, store: new MemoryStore(), region: REGION, accountId: ACCOUNT, directory: () => directory });
+  const engine = new JobsEngine({ clock, store: new MemoryStateStore(), region: REGION, accountId: ACCOUNT, directory: () => directory });
   await engine.createJob(spec('j1', { targets: [groupArn('g')] }));
   engine.updateFromDevice('x0', 'j1', { status: 'SUCCEEDED' });
   groups.g = ['x0']; // x1 deleted

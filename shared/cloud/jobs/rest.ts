@@ -109,6 +109,8 @@ export function controlPlaneRoutes(engine: JobsEngine, clock: { now(): number })
       path: '/jobs',
       action: 'ListJobs',
       async handler(req) {
+        // The registry gives no thing group ids to match: refuse the filter rather than ignore it.
+        if (req.query.has('thingGroupId')) throw invalidRequest('ListJobs: the local cloud filters by thingGroupName, not thingGroupId');
         const jobs = engine.listJobs({
           status: queryEnum(req, 'status', JOB_STATUSES),
           targetSelection: queryEnum(req, 'targetSelection', TARGET_SELECTIONS),

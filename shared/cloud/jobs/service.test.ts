@@ -206,6 +206,8 @@ test('bad input gets an AWS-shaped 4xx and changes nothing', async () => {
     await rejectsWith(iot.send(new CreateJobCommand({ jobId: 'keep', targets: [arn], document: '{}' })), 'ResourceAlreadyExistsException', 409);
     await rejectsWith(iot.send(new ListJobsCommand({ maxResults: 0 })), 'InvalidRequestException', 400, /maxResults/);
     await rejectsWith(iot.send(new ListJobsCommand({ nextToken: 'garbage' })), 'InvalidRequestException', 400, /nextToken/);
+    await rejectsWith(iot.send(new ListJobsCommand({ thingGroupId: 'abc' })), 'InvalidRequestException', 400, /thingGroupName/);
+    await rejectsWith(iot.send(new ListJobsCommand({ status: 'NOPE' as never })), 'InvalidRequestException', 400, /status/);
     await rejectsWith(iot.send(new DescribeJobExecutionCommand({ jobId: 'keep', thingName: 'nobody' })), 'ResourceNotFoundException', 404);
     await rejectsWith(iot.send(new CancelJobExecutionCommand({ jobId: 'keep', thingName: 't1', statusDetails: { 'bad key!': 'x' } })), 'InvalidRequestException', 400, /statusDetails/);
     assert.equal(await snapshot(), before);
