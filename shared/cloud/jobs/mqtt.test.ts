@@ -301,6 +301,35 @@ test('IotJobsClientv2 (request-response client) runs the SDK\'s own processing s
   }
 });
 
+test('a retried failure comes back on notify-next as executionNumber 2; a step timeout ends it TIMED_OUT', async () => {
+  const dev = await issueThingCertificate(rc.iot, 'retrier', 'jobs-device');
+  const connection = await connect(dev);
+  const base = `$aws/things/${dev.thingName}/jobs`;
+  const inbox = new Inbox();
+  for (const f of ['notify-next', 'start-next/accepted', '+/update/accepted']) await connection.subscribe(`${base}/${f}`, mqtt.QoS.AtLeastOnce, inbox.onMessage);
+  await rc.iot.send(new CreateJobCommand({
+    jobId: 'flaky',
+    targets: [arn('thing', dev.thingName)],
+    document: '{"op":"flaky"}',
+    jobExecutionsRetryConfig: { criteriaList: [{ failureType: 'FAILED', numberOfRetries: 1 }] },
+  }));
+  assert.equal(JSON.parse(await inbox.next(`${base}/notify-next`)).execution.executionNumber, 1);
+  await connection.publish(`${base}/start-next`, '{"clientToken":"s1"}', mqtt.QoS.AtLeastOnce);
+  assert.equal(JSON.parse(await inbox.next(`${base}/start-next/accepted`)).execution.status, 'IN_PROGRESS');
+  await connection.publish(`${base}/flaky/update`, '{"status":"FAILED","includeJobExecutionState":true,"clientToken":"u1"}', mqtt.QoS.AtLeastOnce);
+  assert.equal(JSON.parse(await inbox.next(`${base}/flaky/update/accepted`)).executionState.status, 'FAILED');
+  const retry = JSON.parse(await inbox.next(`${base}/notify-next`)).execution;
+  assert.deepEqual([retry.jobId, retry.status, retry.executionNumber, retry.versionNumber], ['flaky', 'QUEUED', 2, 1]);
+  await connection.publish(`${base}/start-next`, '{"stepTimeoutInMinutes":1}', mqtt.QoS.AtLeastOnce);
+  assert.equal(JSON.parse(await inbox.next(`${base}/start-next/accepted`)).execution.executionNumber, 2);
+  await clock.advance(60_000);
+  assert.equal(JSON.parse(await inbox.next(`${base}/notify-next`)).execution, undefined, 'timed out: nothing pending');
+  const second = await rc.iot.send(new DescribeJobExecutionCommand({ jobId: 'flaky', thingName: dev.thingName }));
+  assert.deepEqual([second.execution?.status, second.execution?.executionNumber], ['TIMED_OUT', 2]);
+  const first = await rc.iot.send(new DescribeJobExecutionCommand({ jobId: 'flaky', thingName: dev.thingName, executionNumber: 1 }));
+  assert.equal(first.execution?.status, 'FAILED');
+});
+
 /** The first emission of event on emitter, as its argument list. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- aws-crt's typed emitters take per-event listener types
 function once<T extends unknown[]>(emitter: { on(event: any, fn: any): unknown }, event: string): Promise<T> {
