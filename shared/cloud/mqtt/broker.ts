@@ -44,6 +44,23 @@ export interface MqttBrokerOptions {
   log?: (line: string) => void;
   /** Time for lifecycle event timestamps (ms since the epoch). Default Date.now. */
   now?: () => number;
+  /** Where retained messages are kept across restarts (default: memory only). */
+  retained?: RetainedMessageStore;
+}
+
+/** A retained message as kept on disk. */
+export interface RetainedMessage {
+  topic: string;
+  /** Base64 of the payload. */
+  payload: string;
+  qos: 0 | 1;
+}
+
+/** Durable home of retained messages: loaded at start, told of every change. */
+export interface RetainedMessageStore {
+  load(): RetainedMessage[];
+  /** Store (or, with undefined, forget) the retained message of a topic. */
+  save(topic: string, message: RetainedMessage | undefined): void;
 }
 
 /** A running broker. */
@@ -171,6 +188,8 @@ export async function startMqttBroker(options: MqttBrokerOptions): Promise<MqttB
       () => {},
     );
   };
+  if (options.retained) await mirrorRetained(aedes, options.retained);
+
   aedes.on('clientReady', (client) => {
     connected.add(client);
     sessions.set(client, randomUUID());
@@ -269,5 +288,22 @@ export async function startMqttBroker(options: MqttBrokerOptions): Promise<MqttB
       })();
       return stopped;
     },
+  };
+}
+
+/** Load stored retained messages into aedes' in-memory persistence and mirror every later change to the store. */
+async function mirrorRetained(aedes: ReturnType<typeof createBroker>, store: RetainedMessageStore): Promise<void> {
+  type Packet = { topic: string; payload: Buffer; qos: number; retain: boolean; cmd: 'publish'; dup: boolean; brokerId?: string; brokerCounter?: number };
+  const persistence = (aedes as unknown as { persistence: unknown }).persistence as { storeRetained(p: Packet, cb: (err?: Error | null) => void): void };
+  const storeInMemory = persistence.storeRetained.bind(persistence);
+  for (const m of store.load()) {
+    const packet: Packet = { cmd: 'publish', topic: m.topic, payload: Buffer.from(m.payload, 'base64'), qos: m.qos, retain: true, dup: false };
+    await new Promise<void>((resolve, reject) => storeInMemory(packet, (err) => (err ? reject(err) : resolve())));
+  }
+  persistence.storeRetained = (packet, cb) => {
+    // An empty retained payload clears the topic's retained message (MQTT 3.1.1 §3.3.1.3).
+    const payload = Buffer.from(packet.payload ?? []);
+    store.save(packet.topic, payload.length === 0 ? undefined : { topic: packet.topic, payload: payload.toString('base64'), qos: packet.qos > 0 ? 1 : 0 });
+    storeInMemory(packet, cb);
   };
 }

@@ -19,6 +19,11 @@ import { createPolicy, issueThingCertificate, startRegistryCloud, type RegistryC
 import { installMqttBroker } from './service';
 import { closeDevice, connectDevice, Inbox, interrupted } from './testing';
 
+const installers = [
+  { name: 'iot-registry', install: installIotRegistry },
+  { name: 'mqtt', install: installMqttBroker },
+];
+
 let rc: RegistryCloud;
 let a: ThingCredentials;
 let b: ThingCredentials;
@@ -29,7 +34,7 @@ function thingPolicy(region: string, account: string) {
     Version: '2012-10-17',
     Statement: [
       { Effect: 'Allow', Action: 'iot:Connect', Resource: arn('client/${iot:Connection.Thing.ThingName}') },
-      { Effect: 'Allow', Action: ['iot:Publish', 'iot:Receive'], Resource: arn('topic/turbines/${iot:Connection.Thing.ThingName}/*') },
+      { Effect: 'Allow', Action: ['iot:Publish', 'iot:Receive', 'iot:RetainPublish'], Resource: arn('topic/turbines/${iot:Connection.Thing.ThingName}/*') },
       { Effect: 'Allow', Action: 'iot:Subscribe', Resource: arn('topicfilter/turbines/${iot:Connection.Thing.ThingName}/*') },
     ],
   };
@@ -47,12 +52,7 @@ function connect(t: ThingCredentials, clientId = t.thingName) {
 }
 
 before(async () => {
-  rc = await startRegistryCloud({
-    installers: [
-      { name: 'iot-registry', install: installIotRegistry },
-      { name: 'mqtt', install: installMqttBroker },
-    ],
-  });
+  rc = await startRegistryCloud({ installers });
   await createPolicy(rc.iot, 'turbine-policy', thingPolicy(rc.cloud.region, rc.cloud.accountId));
   a = await issueThingCertificate(rc.iot, 'turbine-a', 'turbine-policy');
   b = await issueThingCertificate(rc.iot, 'turbine-b', 'turbine-policy');
@@ -124,4 +124,33 @@ test('detaching the policy refuses the next connection; revoking drops the live 
   await closeDevice(await connect(d));
   await rc.iot.send(new DetachPolicyCommand({ policyName: 'turbine-policy', target: d.certificateArn }));
   await assert.rejects(connect(d));
+});
+
+test('retained messages survive a restart of the cloud, and an empty retained payload clears them for good', async () => {
+  const topic = 'turbines/turbine-a/config';
+  const restart = async () => {
+    await rc.stop();
+    rc = await startRegistryCloud({ installers, dir: rc.dir });
+  };
+  const retainedNow = async (): Promise<string | undefined> => {
+    const conn = await connect(a);
+    try {
+      const inbox = new Inbox();
+      await conn.subscribe(topic, mqtt.QoS.AtLeastOnce, inbox.onMessage);
+      return await inbox.next(topic, 500).catch(() => undefined);
+    } finally {
+      await conn.unsubscribe(topic);
+      await closeDevice(conn);
+    }
+  };
+  const publisher = await connect(a);
+  await publisher.publish(topic, '{"threshold":0.3}', mqtt.QoS.AtLeastOnce, true);
+  await closeDevice(publisher);
+  await restart();
+  assert.equal(await retainedNow(), '{"threshold":0.3}');
+  const clearer = await connect(a);
+  await clearer.publish(topic, '', mqtt.QoS.AtLeastOnce, true);
+  await closeDevice(clearer);
+  await restart();
+  assert.equal(await retainedNow(), undefined);
 });

@@ -4,7 +4,23 @@
  */
 import type { CloudContext, ServiceHandle } from '../contracts';
 import { PolicyAuthorizer } from './authorizer';
-import { startMqttBroker, type SubscribeDeniedBehaviour } from './broker';
+import { startMqttBroker, type RetainedMessage, type RetainedMessageStore, type SubscribeDeniedBehaviour } from './broker';
+import type { Collection } from '../contracts';
+
+/** State-store collection of retained messages, keyed by topic. */
+export const RETAINED_COLLECTION = 'mqtt-retained';
+
+/** Retained messages kept in a state-store collection, flushed after each change. */
+function retainedIn(collection: Collection<RetainedMessage>, flush: () => Promise<void>): RetainedMessageStore {
+  return {
+    load: () => collection.values(),
+    save: (topic, message) => {
+      if (message) collection.put(topic, message);
+      else collection.delete(topic);
+      flush().catch(() => undefined); // a failed flush is retried by the next one
+    },
+  };
+}
 
 /** Environment switch for the local cloud's answer to a denied SUBSCRIBE ('disconnect', as AWS; or 'suback-failure'). */
 export const SUBSCRIBE_DENIED_ENV = 'CLOUD_MQTT_SUBSCRIBE_DENIED';
@@ -25,6 +41,7 @@ export async function installMqttBroker(ctx: CloudContext): Promise<ServiceHandl
     port: ctx.endpoints?.mqttPort ?? 0,
     onSubscribeDenied: denied as SubscribeDeniedBehaviour | undefined,
     now: () => ctx.clock.now(),
+    retained: retainedIn(ctx.store.collection<RetainedMessage>(RETAINED_COLLECTION), () => ctx.store.flush()),
   });
   ctx.bus = broker.bus;
   if (ctx.endpoints) ctx.endpoints.mqttPort = broker.port;
