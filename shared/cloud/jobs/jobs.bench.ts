@@ -21,6 +21,7 @@ import { JobsDeviceFleet } from './device-fleet';
 import { JobsEngine } from './engine';
 import { parseCreateJob } from './validate';
 
+/** Suite name in `npm run bench`. */
 export const name = 'IoT Jobs';
 
 const DEVICES = Number(process.env.JOBS_BENCH_DEVICES ?? 1000);

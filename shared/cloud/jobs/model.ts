@@ -9,6 +9,7 @@ export type ExecutionStatus = 'QUEUED' | 'IN_PROGRESS' | 'SUCCEEDED' | 'FAILED' 
 /** States of a job. DELETION_IN_PROGRESS is never observed here: deletion is done within the request. */
 export type JobStatus = 'IN_PROGRESS' | 'CANCELED' | 'COMPLETED' | 'DELETION_IN_PROGRESS';
 
+/** SNAPSHOT: the targets at creation; CONTINUOUS: also things that join a target group later. */
 export type TargetSelection = 'SNAPSHOT' | 'CONTINUOUS';
 
 /** Every execution status, in the order the control plane reports counts. */
@@ -37,19 +38,23 @@ export function deviceMayMove(from: ExecutionStatus, to: ExecutionStatus): boole
   return from === 'QUEUED' || from === 'IN_PROGRESS';
 }
 
+/** A rollout rate that starts at baseRatePerMinute and grows by incrementFactor at each criterion multiple. */
 export interface ExponentialRollout {
   baseRatePerMinute: number;
   incrementFactor: number;
   rateIncreaseCriteria: { numberOfNotifiedThings?: number; numberOfSucceededThings?: number };
 }
 
+/** jobExecutionsRolloutConfig: how fast things are notified. */
 export interface RolloutConfig {
   maximumPerMinute?: number;
   exponentialRate?: ExponentialRollout;
 }
 
+/** Execution outcomes an abort criterion counts. */
 export type AbortFailureType = 'FAILED' | 'REJECTED' | 'TIMED_OUT' | 'ALL';
 
+/** One abortConfig criterion: cancel the job once failures reach thresholdPercentage of executed things. */
 export interface AbortCriteria {
   failureType: AbortFailureType;
   action: 'CANCEL';
@@ -57,8 +62,10 @@ export interface AbortCriteria {
   minNumberOfExecutedThings: number;
 }
 
+/** Execution outcomes a retry criterion re-queues. */
 export type RetryFailureType = 'FAILED' | 'TIMED_OUT' | 'ALL';
 
+/** One jobExecutionsRetryConfig criterion. */
 export interface RetryCriteria {
   failureType: RetryFailureType;
   numberOfRetries: number;
