@@ -42,7 +42,10 @@ async function main(): Promise<void> {
 
   let stopping = false;
   const stop = (signal: string) => {
-    if (stopping) return;
+    if (stopping) {
+      process.stderr.write(`${signal} again: exiting without waiting\n`);
+      process.exit(1);
+    }
     stopping = true;
     process.stderr.write(`${signal}: stopping the local cloud...\n`);
     cloud.stop().then(

@@ -3,7 +3,7 @@
  * Service internals (routes, handlers) are not exported here; tests import them from their files.
  */
 export type * from './contracts';
-export { startLocalCloud, cloudClientConfig, readCloudJson, cloudJsonPath, LOCAL_ACCOUNT_ID } from './local-cloud';
+export { startLocalCloud, cloudClientConfig, resolveClientConfig, readCloudJson, cloudJsonPath, LOCAL_ACCOUNT_ID } from './local-cloud';
 export type { LocalCloud, LocalCloudOptions, CloudEndpoints, CloudJson } from './local-cloud';
 export { cloudSettings, awsClientConfig, resourceName } from './config';
 export type { CloudMode, CloudSettings, AwsClientConfig } from './config';

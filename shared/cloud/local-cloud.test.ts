@@ -10,7 +10,8 @@ import { ManualClock } from './clock';
 import type { CloudContext } from './contracts';
 import { AwsError } from './http/errors';
 import { signedFetch } from './http/signing-testing';
-import { cloudClientConfig, readCloudJson, startLocalCloud } from './local-cloud';
+import { cloudClientConfig, readCloudJson, resolveClientConfig, startLocalCloud } from './local-cloud';
+import { cloudSettings } from './config';
 import type { NamedInstaller } from './services';
 
 /** A tiny restJson1 'iot' service: DescribeThing over one collection. */
@@ -80,6 +81,10 @@ test('startLocalCloud serves signed restJson requests, renders AWS errors the SD
     assert.equal(unsigned.headers['x-amzn-errortype'], 'MissingAuthenticationTokenException');
     assert.equal(JSON.parse(unsigned.body).__type, 'MissingAuthenticationTokenException');
 
+    // Local mode finds a running cloud through its cloud.json; aws mode uses the SDK's default chain.
+    assert.deepEqual(resolveClientConfig(cloudSettings({ mode: 'local', stateDir: dir }, {})), cloudClientConfig(cloud));
+    assert.deepEqual(resolveClientConfig(cloudSettings({ mode: 'aws' }, {})), {});
+    assert.throws(() => resolveClientConfig(cloudSettings({ mode: 'local', stateDir: join(dir, 'nothing') }, {})), /cloud\.json not found: start the local cloud first/);
     const json = readCloudJson(dir);
     assert.equal(json.endpoints.http, cloud.endpoints.http);
     assert.equal(json.accessKeyId, cloud.credentials.accessKeyId);

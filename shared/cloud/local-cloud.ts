@@ -13,7 +13,7 @@
 import { chmodSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { realClock } from './clock';
-import type { AwsClientConfig } from './config';
+import { awsClientConfig, type AwsClientConfig, type CloudSettings } from './config';
 import type { CloudContext, Clock, ServiceHandle } from './contracts';
 import { loadOrCreateCredentials, type CloudCredentials } from './credentials';
 import { Router } from './http/router';
@@ -239,4 +239,13 @@ export function cloudClientConfig(cloud: Pick<LocalCloud, 'region' | 'endpoints'
     credentials: { accessKeyId: credentials.accessKeyId, secretAccessKey: credentials.secretAccessKey },
     forcePathStyle: true,
   };
+}
+
+/**
+ * Client config for the configured mode: in aws mode the default credential chain (and region when set);
+ * in local mode the given cloud, or else the cloud.json of a cloud running on settings.stateDir.
+ */
+export function resolveClientConfig(settings: CloudSettings, cloud?: Pick<LocalCloud, 'region' | 'endpoints' | 'credentials'>): AwsClientConfig {
+  if (settings.mode === 'aws') return awsClientConfig(settings);
+  return cloudClientConfig(cloud ?? readCloudJson(settings.stateDir));
 }
