@@ -50,6 +50,11 @@ interface ObservableDirectory extends PrincipalDirectory {
   onChange(listener: (change: unknown) => void): void;
 }
 
+/** A directory that knows EXCLUSIVE_THING attachments (optional: the thing a certificate belongs to alone). */
+interface ExclusiveAwareDirectory extends PrincipalDirectory {
+  exclusiveThingOf(principalArn: string): string | undefined;
+}
+
 /** An effective policy as the registry reports it: group policies name the thing they apply for. */
 interface DirectoryPolicy {
   name: string;
@@ -123,10 +128,12 @@ export class PolicyAuthorizer implements MqttAuthorizer {
     if (this.requireAttachedThing && things.length === 0) {
       return { ok: false, reason: `certificate ${certificateId} is attached to no thing` };
     }
-    // AWS resolves Connection.Thing.* only when the client id names a thing attached to the certificate
-    // (a non-exclusive attachment, AttachThingPrincipal's default).
-    const isAttached = things.includes(clientId);
-    const thing = isAttached ? this.directory.thing(clientId) : undefined;
+    // AWS resolves Connection.Thing.* from an EXCLUSIVE_THING attachment whatever the client id, and from a
+    // non-exclusive one (AttachThingPrincipal's default) only when the client id names an attached thing.
+    const exclusive = (this.directory as Partial<ExclusiveAwareDirectory>).exclusiveThingOf?.call(this.directory, record.certificateArn);
+    const thingName = exclusive ?? (things.includes(clientId) ? clientId : undefined);
+    const isAttached = thingName !== undefined;
+    const thing = thingName !== undefined ? this.directory.thing(thingName) : undefined;
     const variables = connectionVariables({
       clientId,
       thing,

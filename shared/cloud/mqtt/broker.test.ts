@@ -401,3 +401,25 @@ test('TLS with ALPN x-amzn-mqtt-ca (what devices send on port 443) or without AL
     await once(socket, 'close');
   }
 });
+
+test('an EXCLUSIVE_THING attachment resolves the thing whatever the client id', async () => {
+  const ca = await loadOrCreateCa(join(dir, 'ca'));
+  const e = await newDevice(ca, 'turbine-e', {
+    Version: '2012-10-17',
+    Statement: [
+      { Effect: 'Allow', Action: 'iot:Connect', Resource: `arn:aws:iot:${REGION}:${ACCOUNT}:client/*` },
+      { Effect: 'Allow', Action: 'iot:Subscribe', Resource: `arn:aws:iot:${REGION}:${ACCOUNT}:topicfilter/turbines/\${iot:Connection.Thing.ThingName}/*` },
+    ],
+  });
+  const sub = async (clientId: string) => {
+    const conn = await connect(e, { clientId, port: lenientBroker.port });
+    try {
+      return (await conn.subscribe('turbines/turbine-e/x', mqtt.QoS.AtMostOnce, () => {})).qos;
+    } finally {
+      await closeDevice(conn);
+    }
+  };
+  assert.equal(await sub('some-client'), 128, 'non-exclusive: the variable is unresolved for another client id');
+  directory.exclusive.set(e.certificateArn, 'turbine-e');
+  assert.equal(await sub('some-client'), mqtt.QoS.AtMostOnce);
+});

@@ -16,6 +16,8 @@ export class MemoryPrincipalDirectory implements PrincipalDirectory {
   /** principal ARN -> policy name -> document */
   readonly principalPolicies = new Map<string, Map<string, string>>();
   readonly groups = new Map<string, Set<string>>();
+  /** principal ARN -> the thing it is attached to with EXCLUSIVE_THING */
+  readonly exclusive = new Map<string, string>();
 
   /** Register a certificate as ACTIVE and return its ARN. */
   addCertificate(certificateId: string, certificatePem: string, region: string, accountId: string): string {
@@ -49,6 +51,11 @@ export class MemoryPrincipalDirectory implements PrincipalDirectory {
     const rec = this.certificates.get(certificateId);
     if (!rec) throw new Error(`no certificate ${certificateId}`);
     rec.status = status;
+  }
+
+  /** The thing a principal is exclusively attached to, if any. */
+  exclusiveThingOf(principalArn: string): string | undefined {
+    return this.exclusive.get(principalArn);
   }
 
   certificate(certificateId: string): CertificateRecord | undefined {
