@@ -1,5 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { appendFileSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -107,4 +109,28 @@ test('bad collection names and record ids are refused', () =>
     assert.throws(() => store.collection('../escape'), /collection name "..\/escape"/);
     assert.throws(() => store.collection<number>('ok').put('', 1), /non-empty string/);
     await store.close();
+  }));
+
+test('a writer killed with SIGKILL mid-flush loses nothing it reported durable', () =>
+  withDir(async (dir) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', join(__dirname, 'crash-writer.testing.ts'), dir], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    // Let it write through at least one compaction (700 live keys, thousands of updates).
+    await new Promise<void>((resolve) => {
+      child.stdout.on('data', () => {
+        const lines = out.trim().split('\n');
+        if (Number(lines[lines.length - 1]) > 3000) resolve();
+      });
+    });
+    child.kill('SIGKILL');
+    await once(child, 'exit');
+    const durable = Number(out.trim().split('\n').pop());
+    const records = openStateStore(dir).collection<{ n: number }>('crash');
+    assert.equal(records.size(), 700);
+    // Every key holds at least the last value written to it up to the last reported flush.
+    for (let k = 0; k < 700; k++) {
+      const lastDurableForKey = durable - ((((durable - k) % 700) + 700) % 700);
+      assert.ok((records.get(`k${k}`)?.n ?? -1) >= lastDurableForKey, `k${k}: ${records.get(`k${k}`)?.n} < ${lastDurableForKey}`);
+    }
   }));
