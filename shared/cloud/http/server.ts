@@ -70,6 +70,9 @@ function readBody(req: IncomingMessage, limit: number): Promise<BodyResult> {
     });
     req.on('end', () => resolve(received <= limit ? { ok: true, body: Buffer.concat(chunks) } : { ok: false, received }));
     req.on('error', reject);
+    req.on('close', () => {
+      if (!req.complete) reject(Object.assign(new Error('client closed the connection before the body ended'), { code: 'ECONNRESET' }));
+    });
   });
 }
 
@@ -174,6 +177,8 @@ export class CloudHttpServer {
       };
       response = await this.options.router.dispatch(signed, routePath);
     } catch (err) {
+      // The client went away mid-request: nobody to answer, nothing to log.
+      if (req.destroyed && !isAwsErrorShape(err)) return;
       response = this.errorResponse(err, service || 's3', requestId, method, rawPath);
     }
     try {

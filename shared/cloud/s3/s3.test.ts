@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import { appendFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import {
@@ -345,6 +346,30 @@ test('an oversized body is refused with EntityTooLarge and nothing is written', 
     },
     { maxBodyBytes: 4096 },
   ));
+
+test('a client that disconnects mid-upload leaves nothing behind and logs nothing', async () => {
+  const logged: string[] = [];
+  await withCloud(
+    async (cloud, s3, dir) => {
+      await s3.send(new CreateBucketCommand({ Bucket: 'cut' }));
+      const url = new URL(cloud.endpoints.http);
+      await new Promise<void>((resolve) => {
+        const socket = connect(Number(url.port), url.hostname, () => {
+          socket.write(`PUT /cut/k HTTP/1.1\r\nHost: ${url.host}\r\nContent-Length: 100000\r\n\r\n${'x'.repeat(1000)}`);
+          setTimeout(() => {
+            socket.destroy();
+            resolve();
+          }, 50);
+        });
+      });
+      // The server keeps serving, and the cut upload left no object and no file.
+      await rejectsWith(s3.send(new HeadObjectCommand({ Bucket: 'cut', Key: 'k' })), 'NotFound');
+      assert.deepEqual(readdirSync(join(dir, 's3', 'data')), []);
+    },
+    { log: (line) => logged.push(line) },
+  );
+  assert.deepEqual(logged, []);
+});
 
 test('buckets and objects survive a restart, and a torn journal line is tolerated', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'local-s3-restart-'));
