@@ -299,7 +299,7 @@ export function s3Routes(options: S3RouteOptions): RestRoute[] {
       LastModified: iso(o.lastModified),
       ETag: o.etag,
       Size: o.size,
-      ...(v2 ? {} : { Owner: OWNER }),
+      ...(!v2 || q.get('fetch-owner') === 'true' ? { Owner: OWNER } : {}),
       StorageClass: 'STANDARD',
     }));
     const common = listing.prefixes.map((cp) => ({ Prefix: enc(cp) }));

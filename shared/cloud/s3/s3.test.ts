@@ -193,6 +193,9 @@ test('listings: prefix, delimiter, pagination with continuation tokens, v1 marke
 
     const after = await s3.send(new ListObjectsV2Command({ Bucket: 'list', StartAfter: 'b/1' }));
     assert.deepEqual(after.Contents?.map((c) => c.Key), ['c', 'd/e/f', 'é']);
+    assert.equal(after.Contents?.[0].Owner, undefined);
+    const owned = await s3.send(new ListObjectsV2Command({ Bucket: 'list', FetchOwner: true, MaxKeys: 1 }));
+    assert.equal(owned.Contents?.[0].Owner?.DisplayName, 'local-cloud');
     const v1 = await s3.send(new ListObjectsCommand({ Bucket: 'list', Marker: 'a/sub/3', MaxKeys: 2 }));
     assert.deepEqual(v1.Contents?.map((c) => c.Key), ['b/1', 'c']);
     assert.equal(v1.IsTruncated, true);
