@@ -13,7 +13,7 @@ const cli = join(root, 'shared', 'cli', 'cloud.ts');
 
 test('npm run cloud starts the cloud, writes cloud.json and stops cleanly on SIGTERM', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'cloud-cli-'));
-  const child = spawn(process.execPath, ['--import', 'tsx', cli, '--dir', dir, '--port', '0', '--mqtt-port', '0'], {
+  const child = spawn(process.execPath, ['--import', 'tsx', cli, '--dir', dir, '--port', '0', '--mqtt-port', '0', '--log-requests'], {
     cwd: root,
     env: { ...process.env, CLOUD_MODE: 'local' },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -44,6 +44,7 @@ test('npm run cloud starts the cloud, writes cloud.json and stops cleanly on SIG
     const [code] = await exited;
     assert.equal(code, 0, stderr);
     assert.match(stderr, /local cloud stopped/);
+    assert.match(stderr, /200 s3 PUT \/from-cli\/? /);
   } finally {
     if (child.exitCode === null) child.kill('SIGKILL');
     await rm(dir, { recursive: true, force: true });

@@ -20,15 +20,24 @@ async function main(): Promise<void> {
     .option('--port <port>', 'HTTP port for every AWS API (0 = any free port)', portOption, 4566)
     .option('--mqtt-port <port>', 'MQTT over TLS port (0 = any free port)', portOption, 8883)
     .option('--region <region>', 'region the cloud reports', settings.region ?? 'us-east-1')
+    .option('--log-requests', 'print one line per HTTP request on stderr (service, method, path, status, error code, ms)')
     .showHelpAfterError();
   program.parse();
-  const opts = program.opts<{ dir: string; port: number; mqttPort: number; region: string }>();
+  const opts = program.opts<{ dir: string; port: number; mqttPort: number; region: string; logRequests?: boolean }>();
 
   if (settings.mode === 'aws') {
     process.stderr.write('CLOUD_MODE=aws: clients use real AWS, so there is no local cloud to start.\n');
     return;
   }
-  const cloud = await startLocalCloud({ dir: opts.dir, port: opts.port, mqttPort: opts.mqttPort, region: opts.region });
+  const cloud = await startLocalCloud({
+    dir: opts.dir,
+    port: opts.port,
+    mqttPort: opts.mqttPort,
+    region: opts.region,
+    onRequest: opts.logRequests
+      ? (e) => process.stderr.write(`${e.status} ${e.service} ${e.method} ${e.path}${e.errorCode ? ` ${e.errorCode}` : ''} ${e.ms.toFixed(1)} ms\n`)
+      : undefined,
+  });
   const lines = [
     `local cloud running (state in ${cloud.dir})`,
     `  AWS APIs (s3, iot, iot-jobs-data): ${cloud.endpoints.http}`,

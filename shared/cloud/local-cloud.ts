@@ -17,7 +17,7 @@ import { awsClientConfig, type AwsClientConfig, type CloudSettings } from './con
 import type { CloudContext, Clock, ServiceHandle } from './contracts';
 import { loadOrCreateCredentials, type CloudCredentials } from './credentials';
 import { Router } from './http/router';
-import { CloudHttpServer } from './http/server';
+import { CloudHttpServer, type RequestLogEntry } from './http/server';
 import { installers as defaultInstallers, type NamedInstaller } from './services';
 import { openStateStore } from './state/store';
 
@@ -41,6 +41,8 @@ export interface LocalCloudOptions {
   installers?: NamedInstaller[];
   /** Where unexpected server errors are reported (default: stderr). */
   log?: (line: string) => void;
+  /** Called once per answered HTTP request (service, method, path, status, error code, ms). */
+  onRequest?: (entry: RequestLogEntry) => void;
 }
 
 /** Where the cloud listens. */
@@ -144,7 +146,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
   });
   ready.catch(() => undefined);
   const log = options.log ?? ((line: string) => process.stderr.write(`[local cloud] ${line}\n`));
-  const http = new CloudHttpServer({ router, credentials, clock, store, maxBodyBytes: options.maxBodyBytes, ready, log });
+  const http = new CloudHttpServer({ router, credentials, clock, store, maxBodyBytes: options.maxBodyBytes, ready, log, onRequest: options.onRequest });
   const ctx: CloudContext = { dir, region, accountId: LOCAL_ACCOUNT_ID, clock, routes: router, store };
   const handles: { name: string; handle: ServiceHandle }[] = [];
 

@@ -42,6 +42,19 @@ export interface CloudHttpServerOptions {
   ready?: Promise<void>;
   /** Called with one line per failed request with an unexpected error. */
   log?: (line: string) => void;
+  /** Called once per answered request (for `npm run cloud -- --log-requests`). */
+  onRequest?: (entry: RequestLogEntry) => void;
+}
+
+/** One answered request. */
+export interface RequestLogEntry {
+  service: string;
+  method: string;
+  path: string;
+  status: number;
+  /** AWS error code when the answer is an error. */
+  errorCode?: string;
+  ms: number;
 }
 
 /** Query string → URLSearchParams with values percent-decoded once ('+' stays '+', as AWS signs it). */
@@ -134,6 +147,7 @@ export class CloudHttpServer {
     const query = parseQuery(rawQuery);
     const authorization = typeof req.headers.authorization === 'string' ? req.headers.authorization : undefined;
     const target = typeof req.headers['x-amz-target'] === 'string' ? req.headers['x-amz-target'] : undefined;
+    const started = performance.now();
     let service = scopeServiceOf(authorization, query) ?? '';
     let response: ServiceResponse;
     try {
@@ -188,6 +202,10 @@ export class CloudHttpServer {
       response = this.errorResponse(new Error('state store flush failed'), service || 's3', requestId, method, rawPath);
     }
     this.send(res, response, requestId, method);
+    if (this.options.onRequest) {
+      const errorCode = response.headers?.['x-amzn-errortype'] ?? (response.status >= 400 && typeof response.body === 'string' ? /<Code>([^<]+)<\/Code>/.exec(response.body)?.[1] : undefined);
+      this.options.onRequest({ service: service || '?', method, path: rawPath, status: response.status, errorCode, ms: performance.now() - started });
+    }
   }
 
   /** Check key, time and signature; returns the decoded payload. Throws AwsError on any mismatch. */
