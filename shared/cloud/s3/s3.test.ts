@@ -191,6 +191,18 @@ test('listings: prefix, delimiter, pagination with continuation tokens, v1 marke
     assert.deepEqual(delimitedPages.sort(), ['a/', 'b/', 'c', 'd/', 'é']);
     await rejectsWith(s3.send(new ListObjectsV2Command({ Bucket: 'list', ContinuationToken: '%%%' })), 'InvalidArgument', 400);
 
+    // Keys and prefixes with characters that encode differently in paths and query strings.
+    const tricky = "odd/a+b !'()*~=&?é%20ü.txt";
+    await s3.send(new PutObjectCommand({ Bucket: 'list', Key: tricky, Body: 'odd' }));
+    assert.equal(await (await s3.send(new GetObjectCommand({ Bucket: 'list', Key: tricky }))).Body?.transformToString(), 'odd');
+    const odd = await s3.send(new ListObjectsV2Command({ Bucket: 'list', Prefix: "odd/a+b !'()*~=&?é" }));
+    assert.deepEqual(odd.Contents?.map((c) => c.Key), [tricky]);
+    const encoded = await s3.send(new ListObjectsV2Command({ Bucket: 'list', Prefix: 'odd/', EncodingType: 'url' }));
+    // With encoding-type=url the SDK hands keys over still encoded.
+    assert.deepEqual(encoded.Contents?.map((c) => decodeURIComponent(c.Key as string)), [tricky]);
+    assert.notEqual(encoded.Contents?.[0].Key, tricky);
+    await s3.send(new DeleteObjectCommand({ Bucket: 'list', Key: tricky }));
+
     const after = await s3.send(new ListObjectsV2Command({ Bucket: 'list', StartAfter: 'b/1' }));
     assert.deepEqual(after.Contents?.map((c) => c.Key), ['c', 'd/e/f', 'é']);
     assert.equal(after.Contents?.[0].Owner, undefined);
