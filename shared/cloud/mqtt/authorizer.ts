@@ -74,6 +74,9 @@ export interface PolicyAuthorizerOptions {
   requireAttachedThing?: boolean;
 }
 
+/** Bound on memoised decisions per connection (a device walking many topics just re-evaluates). */
+const MAX_DECISIONS_PER_CONNECTION = 1000;
+
 /** Lowercase hex SHA-256 of a certificate's DER: the AWS IoT certificate id. */
 export function certificateIdOfDer(der: Buffer): string {
   return createHash('sha256').update(der).digest('hex');
@@ -109,6 +112,7 @@ function subjectFields(name: Record<string, string | string[]> | undefined): Rec
 /** The AWS IoT authorizer: certificates and policies from the registry's PrincipalDirectory. */
 export class PolicyAuthorizer implements MqttAuthorizer {
   private readonly requireAttachedThing: boolean;
+  private readonly decisions = new WeakMap<ConnectionIdentity, { attached: DirectoryPolicy[]; decided: Map<string, boolean> }>();
 
   constructor(
     private readonly directory: PrincipalDirectory,
@@ -178,15 +182,33 @@ export class PolicyAuthorizer implements MqttAuthorizer {
     if (typeof d.onChange === 'function') d.onChange.call(this.directory, () => onChange());
   }
 
+  /**
+   * The directory is asked on every check, so policy changes apply to live connections. Decisions are
+   * memoised per connection for as long as the directory hands back the very same policy list (the
+   * registry's directory keeps one list per principal until anything changes; a new list starts afresh).
+   */
   private allowed(identity: ConnectionIdentity, action: string, type: 'client' | 'topic' | 'topicfilter', name: string): boolean {
-    const arn = iotArn(this.options.region, this.options.accountId, type, name);
-    return evaluate(this.policies(identity), action, arn, identity.variables) === 'Allow';
+    const attached = this.directory.policiesForPrincipal(identity.certificateArn) as DirectoryPolicy[];
+    let memo = this.decisions.get(identity);
+    if (!memo || memo.attached !== attached) {
+      memo = { attached, decided: new Map() };
+      this.decisions.set(identity, memo);
+    }
+    const key = `${action} ${type}/${name}`;
+    let decision = memo.decided.get(key);
+    if (decision === undefined) {
+      const arn = iotArn(this.options.region, this.options.accountId, type, name);
+      decision = evaluate(this.policies(identity, attached), action, arn, identity.variables) === 'Allow';
+      if (memo.decided.size >= MAX_DECISIONS_PER_CONNECTION) memo.decided.clear();
+      memo.decided.set(key, decision);
+    }
+    return decision;
   }
 
-  // Read on every check, so policy changes apply to live connections; parsing is cached by document text.
-  private policies(identity: ConnectionIdentity): PolicyDocument[] {
+  // Parsing is cached by document text.
+  private policies(identity: ConnectionIdentity, attached: DirectoryPolicy[]): PolicyDocument[] {
     const docs: PolicyDocument[] = [];
-    for (const p of this.directory.policiesForPrincipal(identity.certificateArn) as DirectoryPolicy[]) {
+    for (const p of attached) {
       if (p.thingName !== undefined && p.thingName !== identity.clientId) continue;
       try {
         docs.push(parsePolicyDocumentCached(p.document));

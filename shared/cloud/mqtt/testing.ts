@@ -39,11 +39,13 @@ export class MemoryPrincipalDirectory implements PrincipalDirectory {
     const map = this.principalPolicies.get(principalArn) ?? new Map();
     map.set(policyName, typeof document === 'string' ? document : JSON.stringify(document));
     this.principalPolicies.set(principalArn, map);
+    this.policyLists.delete(principalArn);
   }
 
   /** Detach a policy from a principal. */
   detachPolicy(principalArn: string, policyName: string): void {
     this.principalPolicies.get(principalArn)?.delete(policyName);
+    this.policyLists.delete(principalArn);
   }
 
   /** Set a certificate's status (e.g. REVOKED). */
@@ -64,8 +66,16 @@ export class MemoryPrincipalDirectory implements PrincipalDirectory {
   thingsForPrincipal(principalArn: string): string[] {
     return [...(this.thingPrincipals.get(principalArn) ?? [])];
   }
+  // Like the registry's directory: the same list object per principal until something changes.
+  private readonly policyLists = new Map<string, { name: string; document: string }[]>();
+
   policiesForPrincipal(principalArn: string): { name: string; document: string }[] {
-    return [...(this.principalPolicies.get(principalArn) ?? new Map<string, string>())].map(([name, document]) => ({ name, document }));
+    let list = this.policyLists.get(principalArn);
+    if (!list) {
+      list = [...(this.principalPolicies.get(principalArn) ?? new Map<string, string>())].map(([name, document]) => ({ name, document }));
+      this.policyLists.set(principalArn, list);
+    }
+    return list;
   }
   thing(name: string) {
     return this.things.get(name);
