@@ -1,0 +1,127 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync, existsSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import * as tf from '@tensorflow/tfjs';
+import { batchWindows } from '../features/batch';
+import { DEFAULT_PREPROCESSING } from '../features/params';
+import { fitFeatureStatistics, statisticsToJson } from '../features/statistics';
+import { simulateFarm } from '../turbine/farm';
+import { frameAt } from '../turbine/frames';
+import { initBackend } from './backend';
+import { loadDetector } from './detector';
+import { type DetectorDescription, writeModelDir } from './model-dir';
+import { modelToFiles } from './model-io';
+import { buildAutoencoder } from './models';
+import { reconstructionErrors } from './scoring';
+import { fitBudgetThresholds, originalThresholds, withFlatline } from './thresholds';
+
+const root = mkdtempSync(join(tmpdir(), 'detector-test-'));
+after(() => rmSync(root, { recursive: true, force: true }));
+
+const { frames } = simulateFarm({ turbines: 1, minutes: 1, seed: 3 });
+const stats = fitFeatureStatistics(frames, DEFAULT_PREPROCESSING);
+const windows = batchWindows(frames, stats, DEFAULT_PREPROCESSING);
+
+/** A model directory with an untrained (seeded) dense model and thresholds fitted on its own errors. */
+async function writeDetectorDir(dir: string): Promise<void> {
+  await initBackend('wasm');
+  const model = buildAutoencoder('dense', 1);
+  const errors = reconstructionErrors(model, windows);
+  const thresholds = withFlatline(fitBudgetThresholds(errors), new Float32Array(6).fill(1));
+  const description: DetectorDescription = {
+    format: 'wind-turbine-detector',
+    formatVersion: 1,
+    architecture: 'dense',
+    inputName: 'input',
+    inputShape: [null, 6, 10, 10],
+    featureNames: [...stats.featureNames],
+    statistics: statisticsToJson(stats, DEFAULT_PREPROCESSING),
+    thresholds,
+    originalThresholds: originalThresholds(errors),
+    zScoreThresholds: fitBudgetThresholds(errors),
+    trainingDataHash: 'sha256:test',
+    training: { backend: 'wasm', seed: 1, epochs: 0, bestEpoch: 0, bestValLoss: 0, seconds: 0, trainWindows: 0, validationWindows: 0, options: {} },
+  };
+  writeModelDir(dir, { model: await modelToFiles(model), description, metrics: { event_f1: 1 }, curve: [] });
+  model.dispose();
+}
+
+test('a written model directory loads and scores exactly like the model it was written from', async () => {
+  const dir = join(root, 'roundtrip');
+  await writeDetectorDir(dir);
+  const model = buildAutoencoder('dense', 1);
+  const expected = reconstructionErrors(model, windows);
+  model.dispose();
+  const detector = await loadDetector(dir);
+  assert.deepEqual(detector.scoreWindows(windows.windows), expected);
+  assert.equal(detector.description.architecture, 'dense');
+  assert.deepEqual(detector.featureNames, ['roll', 'pitch', 'yaw', 'wind_speed_rps', 'rps', 'voltage']);
+  detector.dispose();
+  // Nothing but the directory itself is left next to it (the temporary directory was renamed).
+  assert.deepEqual(readdirSync(root).filter((n) => n.includes('roundtrip')), ['roundtrip']);
+});
+
+test('the streaming scorer gives the batch scores for the same frames', async () => {
+  const dir = join(root, 'stream');
+  await writeDetectorDir(dir);
+  const detector = await loadDetector(dir);
+  const batch = detector.scoreWindows(windows);
+  const scorer = detector.createStreamingScorer();
+  const streamed: number[][] = [];
+  for (let i = 0; i < frames.length; i++) for (const w of scorer.push(frameAt(frames, i))) streamed.push(w.errors);
+  assert.equal(streamed.length, windows.count);
+  streamed.forEach((e, k) => e.forEach((v, f) => assert.ok(Math.abs(v - batch[k * 6 + f]) < 1e-5, `window ${k} feature ${f}: ${v} vs ${batch[k * 6 + f]}`)));
+  detector.dispose();
+});
+
+test('missing, corrupted or inconsistent files are refused with the file named', async () => {
+  const cases: Array<[string, (dir: string) => void, RegExp]> = [
+    ['missing weights', (d) => unlinkSync(join(d, 'weights.bin')), /missing weights\.bin/],
+    ['missing manifest', (d) => unlinkSync(join(d, 'manifest.json')), /missing manifest\.json/],
+    ['flipped byte', (d) => { const b = readFileSync(join(d, 'weights.bin')); b[10] ^= 0xff; writeFileSync(join(d, 'weights.bin'), b); }, /weights\.bin does not match its sha256/],
+    ['edited thresholds', (d) => writeFileSync(join(d, 'detector.json'), readFileSync(join(d, 'detector.json'), 'utf8').replace('"budget"', '"budget" ')), /detector\.json does not match its sha256/],
+    ['garbage manifest', (d) => writeFileSync(join(d, 'manifest.json'), '{not json'), /manifest\.json is not valid JSON/],
+  ];
+  for (const [name, damage, expected] of cases) {
+    const dir = join(root, name.replace(/ /g, '-'));
+    await writeDetectorDir(dir);
+    damage(dir);
+    await assert.rejects(loadDetector(dir), expected, name);
+  }
+  await assert.rejects(loadDetector(join(root, 'nowhere')), /does not exist/);
+});
+
+test('a failed write leaves the previous model directory intact and loadable', async () => {
+  const dir = join(root, 'atomic');
+  await writeDetectorDir(dir);
+  const before = readFileSync(join(dir, 'manifest.json'), 'utf8');
+  const bad = { model: { modelJson: '{}', weights: 42 as unknown as Buffer }, description: {} as DetectorDescription, metrics: {}, curve: [] };
+  assert.throws(() => writeModelDir(dir, bad), /cannot write model directory/);
+  assert.equal(readFileSync(join(dir, 'manifest.json'), 'utf8'), before);
+  assert.deepEqual(readdirSync(root).filter((n) => n.includes('atomic')), ['atomic']);
+  (await loadDetector(dir)).dispose();
+  assert.ok(existsSync(join(dir, 'weights.bin')));
+});
+
+test('tensor count and heap stay flat over 10,000 scoring calls', async () => {
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  const dir = join(root, 'memory');
+  await writeDetectorDir(dir);
+  const detector = await loadDetector(dir);
+  const one = windows.windows.slice(0, 600);
+  for (let i = 0; i < 200; i++) detector.scoreWindows(one); // warm up (kernels, pools)
+  gc();
+  const tensors = tf.memory().numTensors;
+  const heap = process.memoryUsage().heapUsed;
+  for (let i = 0; i < 10_000; i++) detector.scoreWindows(one);
+  gc();
+  assert.equal(tf.memory().numTensors, tensors);
+  const growth = process.memoryUsage().heapUsed - heap;
+  assert.ok(growth < 8 * 1024 * 1024, `heap grew by ${(growth / 1048576).toFixed(1)} MB`);
+  detector.dispose();
+});

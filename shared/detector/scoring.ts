@@ -1,0 +1,68 @@
+/** Reconstruction errors: the detector's score is each feature's mean absolute error over a window. */
+import * as tf from '@tensorflow/tfjs';
+import { CHANNELS, type WindowSet, WINDOW_SIZE } from './windows';
+
+/**
+ * Per-feature mean absolute reconstruction error of every window: a Float32Array of count x 6
+ * (row-major, feature order of the windows). `lastSteps` < 100 averages only the window's newest steps
+ * (the model still sees the whole window as context), which reacts sooner to a fault's onset. Runs in
+ * batches inside tf.tidy, so memory stays flat.
+ */
+export function reconstructionErrors(model: tf.LayersModel, set: WindowSet, lastSteps = WINDOW_SIZE / CHANNELS, batchSize = 512): Float32Array {
+  const steps = WINDOW_SIZE / CHANNELS;
+  if (!Number.isInteger(lastSteps) || lastSteps < 1 || lastSteps > steps) throw new Error(`lastSteps must be an integer from 1 to ${steps}, got ${lastSteps}`);
+  const [, c, h, w] = model.inputs[0].shape as number[];
+  if (c * h * w !== WINDOW_SIZE) throw new Error(`model input (${c}, ${h}, ${w}) does not take windows of ${WINDOW_SIZE} values`);
+  const out = new Float32Array(set.count * CHANNELS);
+  for (let from = 0; from < set.count; from += batchSize) {
+    const n = Math.min(batchSize, set.count - from);
+    const errors = tf.tidy(() => {
+      const x = tf.tensor4d(set.windows.subarray(from * WINDOW_SIZE, (from + n) * WINDOW_SIZE), [n, c, h, w]);
+      const y = model.predict(x) as tf.Tensor;
+      const diff = tf.sub(x, y).abs().reshape([n, CHANNELS, steps]);
+      const recent = lastSteps === steps ? diff : diff.slice([0, 0, steps - lastSteps], [n, CHANNELS, lastSteps]);
+      return recent.mean(2).dataSync() as Float32Array;
+    });
+    out.set(errors, from * CHANNELS);
+  }
+  return out;
+}
+
+/**
+ * The per-feature z-score baseline's "error": mean |z| of each feature over the window, i.e. the error of
+ * a model that always predicts the training mean. Same layout as reconstructionErrors.
+ */
+export function zScoreErrors(set: WindowSet): Float32Array {
+  const steps = WINDOW_SIZE / CHANNELS;
+
+  const out = new Float32Array(set.count * CHANNELS);
+  for (let i = 0; i < set.count; i++) {
+    for (let f = 0; f < CHANNELS; f++) {
+      let sum = 0;
+      const base = i * WINDOW_SIZE + f * steps;
+      for (let k = 0; k < steps; k++) sum += Math.abs(set.windows[base + k]);
+      out[i * CHANNELS + f] = sum / steps;
+    }
+  }
+  return out;
+}
+
+/**
+ * Per-feature variation of each window's newest `lastSteps` steps: mean |x[t] - x[t-1]|, count x 6. A stuck
+ * sensor repeats its reading, so its features become exactly flat; the autoencoder reconstructs a flat
+ * line well (its error goes down), so the detector checks this separately (Thresholds.flatline).
+ */
+export function windowVariation(set: WindowSet, lastSteps = 20): Float32Array {
+  const steps = WINDOW_SIZE / CHANNELS;
+  if (!Number.isInteger(lastSteps) || lastSteps < 2 || lastSteps > steps) throw new Error(`variation lastSteps must be an integer from 2 to ${steps}, got ${lastSteps}`);
+  const out = new Float32Array(set.count * CHANNELS);
+  for (let i = 0; i < set.count; i++) {
+    for (let f = 0; f < CHANNELS; f++) {
+      const base = i * WINDOW_SIZE + f * steps;
+      let sum = 0;
+      for (let k = steps - lastSteps + 1; k < steps; k++) sum += Math.abs(set.windows[base + k] - set.windows[base + k - 1]);
+      out[i * CHANNELS + f] = sum / (lastSteps - 1);
+    }
+  }
+  return out;
+}

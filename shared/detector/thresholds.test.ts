@@ -1,0 +1,62 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { AlarmDebouncer, debouncedAlarms, featureRatios, fitBudgetThresholds, originalThresholds, windowScores, withFlatline } from './thresholds';
+
+/** count x 6 errors where feature f of window i is fn(i, f). */
+function errors(count: number, fn: (i: number, f: number) => number): Float32Array {
+  const out = new Float32Array(count * 6);
+  for (let i = 0; i < count; i++) for (let f = 0; f < 6; f++) out[i * 6 + f] = fn(i, f);
+  return out;
+}
+
+test('original rule: each feature\'s mean training error, no debouncing', () => {
+  const t = originalThresholds(errors(4, (i, f) => i + f));
+  assert.deepEqual(t.values, [1.5, 2.5, 3.5, 4.5, 5.5, 6.5]);
+  assert.equal(t.debounceWindows, 1);
+  assert.equal(t.rule, 'original');
+});
+
+test('budget rule: margin x the largest error a feature holds for debounceWindows consecutive windows of one turbine', () => {
+  // Feature 0: a single spike of 10 at window 3 (ignored with debounce 2), a run of 4, 5 at windows 6-7.
+  const e = errors(10, (i, f) => (f === 0 ? ([0, 1, 1, 10, 1, 1, 4, 5, 1, 1][i]) : 1));
+  const t = fitBudgetThresholds(e, null, { margin: 1.5, debounceWindows: 2 });
+  assert.equal(t.values[0], 4 * 1.5);
+  assert.equal(t.values[1], 1.5);
+  const t1 = fitBudgetThresholds(e, null, { margin: 1, debounceWindows: 1 });
+  assert.equal(t1.values[0], 10);
+  // A run that spans two turbines does not count.
+  const groups = [0, 0, 0, 0, 0, 0, 0, 1, 1, 1];
+  assert.equal(fitBudgetThresholds(e, groups, { margin: 1, debounceWindows: 2 }).values[0], 1);
+  // The fitted data, debounced the same way, raises no alarm.
+  const scores = windowScores(e, t);
+  assert.equal(debouncedAlarms(scores, t.debounceWindows).reduce((a, b) => a + b, 0), 0);
+});
+
+test('budget rule refuses bad options and non-finite errors', () => {
+  const e = errors(3, () => 1);
+  assert.throws(() => fitBudgetThresholds(e, null, { margin: 0.5 }), /margin must be a number >= 1/);
+  assert.throws(() => fitBudgetThresholds(e, null, { debounceWindows: 0 }), /debounceWindows must be a positive integer/);
+  assert.throws(() => fitBudgetThresholds(errors(3, (i) => (i === 1 ? Number.NaN : 1))), /window 1, feature 0 is NaN/);
+  assert.throws(() => fitBudgetThresholds(new Float32Array(5)), /need count x 6 errors/);
+});
+
+test('debouncing: an alarm needs k consecutive windows over threshold on one turbine; the streaming form agrees', () => {
+  const scores = [2, 0, 2, 2, 2, 0, 2, 2, 2, 2];
+  const groups = [0, 0, 0, 0, 0, 0, 0, 1, 1, 1];
+  assert.deepEqual(Array.from(debouncedAlarms(scores, 2)), [0, 0, 0, 1, 1, 0, 0, 1, 1, 1]);
+  assert.deepEqual(Array.from(debouncedAlarms(scores, 2, groups)), [0, 0, 0, 1, 1, 0, 0, 0, 1, 1]);
+  const d = new AlarmDebouncer(3);
+  assert.deepEqual(scores.map((s) => (d.push(s) ? 1 : 0)), Array.from(debouncedAlarms(scores, 3)));
+  assert.throws(() => new AlarmDebouncer(0), /positive integer/);
+});
+
+test('stuck-sensor rule: half the smallest normal variation; a feature that is flat in normal data is left out', () => {
+  const variation = errors(5, (i, f) => (f === 4 ? (i === 2 ? 0 : 1) : 0.2 + i * 0.1));
+  const t = withFlatline(fitBudgetThresholds(errors(5, () => 1)), variation);
+  const expected = [0.1, 0.1, 0.1, 0.1, 0, 0.1];
+  t.flatline!.forEach((v, f) => assert.ok(Math.abs(v - expected[f]) < 1e-7, `feature ${f}: ${v}`));
+  // A window with roll flat (variation 0) scores far above 1 on roll, and rps flat is not flagged.
+  const ratios = featureRatios([0.1, 0.1, 0.1, 0.1, 0.1, 0.1], 0, t, [0, 0.3, 0.3, 0.3, 0, 0.3]);
+  assert.ok(ratios[0] > 1);
+  assert.ok(ratios.slice(1).every((r) => r < 1));
+});

@@ -1,0 +1,156 @@
+/**
+ * Per-feature thresholds on reconstruction error, and alarms. Two rules:
+ * - original: the workshop's, each feature's mean error on the training windows (flags about half of
+ *   normal windows by construction; kept for comparison);
+ * - budget (default): fitted on held-out normal windows so that a stated false-alarm budget holds there:
+ *   the largest held-out error of each feature times a safety margin. With debouncing (an alarm needs
+ *   `debounceWindows` consecutive windows over threshold) the held-out data raises no alarm at all, and
+ *   the margin covers normal variation the held-out part did not see.
+ */
+import { CHANNELS } from './windows';
+
+export type ThresholdRule = 'budget' | 'original';
+
+export interface Thresholds {
+  rule: ThresholdRule;
+  /** One value per feature, in window feature order. */
+  values: number[];
+  /** Errors are averaged over the window's newest `errorSteps` steps (100 = the whole window, as the original). */
+  errorSteps: number;
+  /**
+   * Stuck-sensor rule: a feature whose variation over the newest `variationSteps` steps falls below
+   * flatline[f] is anomalous (0 = feature may be flat in normal operation, rule off for it).
+   */
+  flatline?: number[];
+  variationSteps?: number;
+  /** Budget rule: the margin the held-out maximum was multiplied by. */
+  margin?: number;
+  /** Consecutive windows over threshold (any feature) before an alarm is raised. */
+  debounceWindows: number;
+}
+
+export interface BudgetOptions {
+  /** Threshold = margin x the largest held-out normal error of the feature (after debouncing). */
+  margin: number;
+  debounceWindows: number;
+  /** Steps (newest) of each window the error is averaged over. */
+  errorSteps: number;
+}
+
+export const DEFAULT_BUDGET: Readonly<BudgetOptions> = Object.freeze({ margin: 1.15, debounceWindows: 3, errorSteps: 100 });
+
+/** Stuck-sensor rule: flatline = factor x the smallest variation seen in normal windows. */
+export const FLATLINE_FACTOR = 0.5;
+export const VARIATION_STEPS = 20;
+
+function checkErrors(errors: Float32Array, what: string): number {
+  if (errors.length === 0 || errors.length % CHANNELS !== 0) throw new Error(`${what}: need count x ${CHANNELS} errors, got ${errors.length} values`);
+  for (let i = 0; i < errors.length; i++) if (!Number.isFinite(errors[i])) throw new Error(`${what}: error of window ${Math.floor(i / CHANNELS)}, feature ${i % CHANNELS} is ${errors[i]}`);
+  return errors.length / CHANNELS;
+}
+
+/** The original rule: each feature's mean reconstruction error over the training windows; no debouncing. */
+export function originalThresholds(trainingErrors: Float32Array): Thresholds {
+  const count = checkErrors(trainingErrors, 'training errors');
+  const values = new Array<number>(CHANNELS).fill(0);
+  for (let i = 0; i < count; i++) for (let f = 0; f < CHANNELS; f++) values[f] += trainingErrors[i * CHANNELS + f];
+  return { rule: 'original', values: values.map((v) => v / count), errorSteps: 100, debounceWindows: 1 };
+}
+
+/**
+ * The default rule: per feature, margin x the debounced maximum of held-out normal errors (the largest
+ * value a feature keeps for `debounceWindows` consecutive windows of one turbine), so the held-out data,
+ * debounced the same way, raises no alarm. `groups` (e.g. turbine ids) stops runs at series boundaries.
+ */
+export function fitBudgetThresholds(heldOutErrors: Float32Array, groups: ArrayLike<number> | null = null, options: Partial<BudgetOptions> = {}): Thresholds {
+  const o = { ...DEFAULT_BUDGET, ...options };
+  if (!(o.margin >= 1 && Number.isFinite(o.margin))) throw new Error(`threshold margin must be a number >= 1, got ${o.margin}`);
+  if (!Number.isInteger(o.debounceWindows) || o.debounceWindows < 1) throw new Error(`debounceWindows must be a positive integer, got ${o.debounceWindows}`);
+  const count = checkErrors(heldOutErrors, 'held-out errors');
+  if (groups && groups.length !== count) throw new Error(`held-out groups: ${groups.length} values for ${count} windows`);
+  const values: number[] = [];
+  for (let f = 0; f < CHANNELS; f++) {
+    let max = 0;
+    for (let i = 0; i + o.debounceWindows <= count; i++) {
+      // Smallest error over the run of windows i .. i + k - 1 on one turbine: what a threshold must exceed.
+      let low = Infinity;
+      let sameGroup = true;
+      for (let k = 0; k < o.debounceWindows; k++) {
+        if (groups && groups[i + k] !== groups[i]) sameGroup = false;
+        low = Math.min(low, heldOutErrors[(i + k) * CHANNELS + f]);
+      }
+      if (sameGroup && low > max) max = low;
+    }
+    values.push(max * o.margin);
+  }
+  return { rule: 'budget', values, margin: o.margin, errorSteps: o.errorSteps, debounceWindows: o.debounceWindows };
+}
+
+/**
+ * Adds the stuck-sensor rule: per feature, FLATLINE_FACTOR x the smallest variation (windowVariation) of
+ * normal windows, or 0 when a feature is sometimes exactly flat in normal operation (e.g. rps at a stop).
+ */
+export function withFlatline(thresholds: Thresholds, normalVariation: Float32Array, variationSteps = VARIATION_STEPS): Thresholds {
+  const count = checkErrors(normalVariation, 'normal variation');
+  const flatline: number[] = [];
+  for (let f = 0; f < CHANNELS; f++) {
+    let min = Infinity;
+    for (let i = 0; i < count; i++) min = Math.min(min, normalVariation[i * CHANNELS + f]);
+    flatline.push(min > 1e-6 ? min * FLATLINE_FACTOR : 0);
+  }
+  return { ...thresholds, flatline, variationSteps };
+}
+
+/**
+ * Window score: the largest ratio over features of error / threshold and, with the stuck-sensor rule,
+ * flatline / variation (> 1 means anomalous on some feature).
+ */
+export function windowScores(errors: Float32Array, thresholds: Thresholds, variation: Float32Array | null = null): Float64Array {
+  const count = errors.length / CHANNELS;
+  const out = new Float64Array(count);
+  for (let i = 0; i < count; i++) out[i] = featureRatios(errors, i * CHANNELS, thresholds, variation).reduce((a, b) => Math.max(a, b), 0);
+  return out;
+}
+
+/** Per-feature anomaly ratio of one window (errors and variation at `offset`): > 1 is anomalous. */
+export function featureRatios(errors: ArrayLike<number>, offset: number, thresholds: Thresholds, variation: ArrayLike<number> | null = null, variationOffset = offset): number[] {
+  const out: number[] = [];
+  for (let f = 0; f < CHANNELS; f++) {
+    let r = errors[offset + f] / thresholds.values[f];
+    const flat = thresholds.flatline?.[f] ?? 0;
+    if (flat > 0 && variation) r = Math.max(r, flat / Math.max(variation[variationOffset + f], 1e-12));
+    out.push(r);
+  }
+  return out;
+}
+
+/**
+ * Debounced alarms: window i alarms when it and the debounceWindows - 1 windows before it on the same
+ * group (turbine) are all over threshold (score > 1). Returns 1/0 per window.
+ */
+export function debouncedAlarms(scores: ArrayLike<number>, debounceWindows: number, groups: ArrayLike<number> | null = null): Uint8Array {
+  const out = new Uint8Array(scores.length);
+  let run = 0;
+  for (let i = 0; i < scores.length; i++) {
+    if (groups && i > 0 && groups[i] !== groups[i - 1]) run = 0;
+    run = scores[i] > 1 ? run + 1 : 0;
+    out[i] = run >= debounceWindows ? 1 : 0;
+  }
+  return out;
+}
+
+/** Streaming form of debouncedAlarms for one turbine: feed scores in order, get alarm flags. */
+export class AlarmDebouncer {
+  private run = 0;
+  constructor(readonly debounceWindows: number) {
+    if (!Number.isInteger(debounceWindows) || debounceWindows < 1) throw new Error(`debounceWindows must be a positive integer, got ${debounceWindows}`);
+  }
+  /** True when this score completes a run of debounceWindows windows over threshold. */
+  push(score: number): boolean {
+    this.run = score > 1 ? this.run + 1 : 0;
+    return this.run >= this.debounceWindows;
+  }
+  reset(): void {
+    this.run = 0;
+  }
+}
