@@ -1,0 +1,114 @@
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { DEFAULT_PREPROCESSING } from '../features/params';
+import { writeFramesCsv } from '../turbine/csv';
+import { simulateFarm } from '../turbine/farm';
+import { sliceFrames } from '../turbine/frames';
+import { writeLabelsCsv } from '../turbine/labels';
+import { loadDetector } from './detector';
+import { LocalDirectoryRegistry, type PipelineOptions, prepareTrainingData, runTrainingPipeline } from './pipeline';
+import { evaluateOnFrames } from './report';
+
+const root = mkdtempSync(join(tmpdir(), 'pipeline-test-'));
+const data = join(root, 'train.csv.gz');
+const evalData = join(root, 'eval.csv.gz');
+const evalLabels = join(root, 'eval.labels.csv');
+const normal = simulateFarm({ turbines: 2, minutes: 3, seed: 1 });
+const faulty = simulateFarm({ turbines: 2, minutes: 6, seed: 2, faults: true });
+
+before(async () => {
+  await writeFramesCsv(normal.frames, data);
+  await writeFramesCsv(faulty.frames, evalData);
+  writeLabelsCsv(faulty.labels, evalLabels);
+});
+after(() => rmSync(root, { recursive: true, force: true }));
+
+const options = (out: string, cache: string): PipelineOptions => ({
+  dataPath: data,
+  evalDataPath: evalData,
+  evalLabelsPath: evalLabels,
+  cacheDir: join(root, cache),
+  registry: new LocalDirectoryRegistry(join(root, out)),
+  training: { epochs: 2, batchSize: 64 },
+  trainStride: 2,
+  seed: 5,
+});
+
+test('the pipeline writes a loadable model directory with the evaluation report; a re-run takes every step from the cache', async () => {
+  const first = await runTrainingPipeline(options('model', 'cache'));
+  assert.deepEqual(first.steps.map((s) => [s.step, s.cached]), [['preprocess', false], ['train', false], ['evaluate', false], ['register', false]]);
+  const report = first.report!;
+  for (const key of ['event_precision', 'event_recall', 'event_f1', 'median_delay_s', 'p95_delay_s', 'false_alarms_per_turbine_day', 'auc', 'per_kind', 'baselines']) assert.ok(key in report, key);
+  assert.ok('original_threshold' in report.baselines && 'zscore' in report.baselines);
+  assert.equal(report.events, faulty.labels.length);
+  const metrics = JSON.parse(readFileSync(join(root, 'model', 'metrics.json'), 'utf8'));
+  assert.equal(metrics.event_f1, report.event_f1);
+  const curve = JSON.parse(readFileSync(join(root, 'model', 'learning-curve.json'), 'utf8'));
+  assert.equal(curve.length, 2);
+
+  const again = await runTrainingPipeline(options('model', 'cache'));
+  assert.deepEqual(again.steps.map((s) => [s.step, s.cached]), [['preprocess', true], ['train', true], ['evaluate', true], ['register', false]]);
+  assert.deepEqual(again.description, first.description);
+
+  // The evaluate CLI's path (loadDetector + evaluateOnFrames) reproduces the pipeline's report.
+  const detector = await loadDetector(join(root, 'model'));
+  const { report: reloaded } = evaluateOnFrames(detector, faulty.frames, faulty.labels);
+  detector.dispose();
+  assert.equal(reloaded.event_f1, report.event_f1);
+  assert.equal(reloaded.auc, report.auc);
+});
+
+test('same seed and data give the same model bytes and metrics with a fresh cache', async () => {
+  await runTrainingPipeline(options('a', 'cache-a'));
+  await runTrainingPipeline(options('b', 'cache-b'));
+  for (const file of ['weights.bin', 'model.json', 'metrics.json']) {
+    assert.ok(readFileSync(join(root, 'a', file)).equals(readFileSync(join(root, 'b', file))), file);
+  }
+  // detector.json also records how long training took; everything else must match.
+  const description = (dir: string) => {
+    const d = JSON.parse(readFileSync(join(root, dir, 'detector.json'), 'utf8'));
+    delete d.training.seconds;
+    return d;
+  };
+  assert.deepEqual(description('a'), description('b'));
+});
+
+test('bad training data gives a clear error and writes no model directory', async () => {
+  const write = async (name: string, frames: typeof normal.frames) => {
+    const path = join(root, name);
+    await writeFramesCsv(frames, path);
+    return path;
+  };
+  const short = await write('short.csv', sliceFrames(normal.frames, 0, 50));
+  await assert.rejects(runTrainingPipeline({ ...options('bad1', 'cache-bad'), dataPath: short }), /training data has 50 frames, fewer than one window of 100/);
+  const constant = sliceFrames(normal.frames, 0, 4000);
+  constant.columns.voltage.fill(12);
+  await assert.rejects(runTrainingPipeline({ ...options('bad2', 'cache-bad'), dataPath: await write('constant.csv', constant) }), /voltage/);
+  const tiny = await write('tiny.csv', sliceFrames(normal.frames, 0, 400));
+  await assert.rejects(runTrainingPipeline({ ...options('bad3', 'cache-bad'), dataPath: tiny }), /training data too short/);
+  await assert.rejects(runTrainingPipeline({ ...options('bad4', 'cache-bad'), dataPath: join(root, 'none.csv') }), /training data .*none\.csv: cannot read \(ENOENT\)/);
+  await assert.rejects(runTrainingPipeline({ ...options('bad5', 'cache-bad'), architecture: 'lstm' as never }), /unknown autoencoder architecture "lstm"/);
+  for (const name of ['bad1', 'bad2', 'bad3', 'bad4', 'bad5']) assert.equal(existsSync(join(root, name)), false, name);
+});
+
+test('labels outside the evaluation data time range are refused before anything is written', async () => {
+  const labels = join(root, 'late.labels.csv');
+  writeLabelsCsv([{ ...faulty.labels[0], start: '2031-01-01T00:00:00.000000+00:00', end: '2031-01-01T00:01:00.000000+00:00' }], labels);
+  await assert.rejects(runTrainingPipeline({ ...options('bad6', 'cache'), evalLabelsPath: labels }), /label 1 .* lies outside the data's time range/);
+  assert.equal(existsSync(join(root, 'bad6')), false);
+});
+
+test('NaN runs in training frames are skipped (counted), not trained on', () => {
+  const frames = sliceFrames(normal.frames, 0, normal.frames.length);
+  for (let i = 1000; i < 1300; i++) frames.columns.rps[i] = Number.NaN;
+  const prepared = prepareTrainingData(frames, [], DEFAULT_PREPROCESSING);
+  assert.equal(prepared.rejectedFrames, 300);
+  assert.ok(prepared.train.count > 0 && prepared.holdout.count > 0);
+  assert.ok(prepared.train.windows.every(Number.isFinite));
+  const allNaN = sliceFrames(normal.frames, 0, 2000);
+  allNaN.columns.qw.fill(Number.NaN);
+  assert.throws(() => prepareTrainingData(allNaN, [], DEFAULT_PREPROCESSING), /too few frames/);
+});
