@@ -79,9 +79,14 @@ interface BusHandler {
   handler: (topic: string, payload: Buffer, clientThingName: string | undefined) => void;
 }
 
+/** Errors the broker raises on purpose (already logged): aedes closes the connection, as AWS IoT does. */
+const refusals = new WeakSet<Error>();
+
 /** A client-caused error that makes aedes close the connection (as AWS IoT does on a denied action). */
-function refuse(message: string): Error {
-  return new Error(message);
+function refuse(message: string, returnCode?: number): Error {
+  const err = returnCode === undefined ? new Error(message) : Object.assign(new Error(message), { returnCode });
+  refusals.add(err);
+  return err;
 }
 
 /** Start the TLS MQTT broker; resolves once it listens. */
@@ -100,13 +105,13 @@ export async function startMqttBroker(options: MqttBrokerOptions): Promise<MqttB
       const clientId = client.id;
       if (Buffer.byteLength(clientId) > MQTT_LIMITS.maxClientIdBytes) {
         log(`refused ${clientId.slice(0, 40)}...: client id longer than ${MQTT_LIMITS.maxClientIdBytes} bytes`);
-        return done(Object.assign(new Error('identifier rejected'), { returnCode: 2 }) as AuthenticateError, false);
+        return done(refuse('identifier rejected', 2) as AuthenticateError, false);
       }
       const peer = typeof socket.getPeerCertificate === 'function' ? socket.getPeerCertificate(false) : undefined;
       const decision = authorizer.connect(clientId, peer && peer.raw ? peer : undefined, socket.remoteAddress);
       if (!decision.ok) {
         log(`refused client ${clientId}: ${decision.reason}`);
-        return done(Object.assign(new Error('not authorized'), { returnCode: 5 }) as AuthenticateError, false);
+        return done(refuse('not authorized', 5) as AuthenticateError, false);
       }
       identities.set(client, decision.identity);
       done(null, true);
@@ -203,7 +208,9 @@ export async function startMqttBroker(options: MqttBrokerOptions): Promise<MqttB
       disconnectReason: clientInitiated ? 'CLIENT_INITIATED_DISCONNECT' : 'CONNECTION_LOST',
     });
   });
-  aedes.on('clientError', (client, err) => log(`client ${client.id}: ${err.message}`));
+  aedes.on('clientError', (client, err) => {
+    if (!refusals.has(err)) log(`client ${client.id}: ${err.message}`);
+  });
 
   const server: Server = createServer(
     {

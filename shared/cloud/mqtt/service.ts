@@ -24,6 +24,8 @@ function retainedIn(collection: Collection<RetainedMessage>, flush: () => Promis
 
 /** Environment switch for the local cloud's answer to a denied SUBSCRIBE ('disconnect', as AWS; or 'suback-failure'). */
 export const SUBSCRIBE_DENIED_ENV = 'CLOUD_MQTT_SUBSCRIBE_DENIED';
+/** Set to 1 to print refused connections and denied actions on stderr (to debug device policies). */
+export const MQTT_LOG_ENV = 'CLOUD_MQTT_LOG';
 
 /** Start the broker on ctx.endpoints.mqttHost/mqttPort (0 = any free port) and publish ctx.bus. */
 export async function installMqttBroker(ctx: CloudContext): Promise<ServiceHandle> {
@@ -41,6 +43,7 @@ export async function installMqttBroker(ctx: CloudContext): Promise<ServiceHandl
     port: ctx.endpoints?.mqttPort ?? 0,
     onSubscribeDenied: denied as SubscribeDeniedBehaviour | undefined,
     now: () => ctx.clock.now(),
+    log: process.env[MQTT_LOG_ENV] === '1' ? (line) => process.stderr.write(`[mqtt] ${line}\n`) : undefined,
     retained: retainedIn(ctx.store.collection<RetainedMessage>(RETAINED_COLLECTION), () => ctx.store.flush()),
   });
   ctx.bus = broker.bus;
