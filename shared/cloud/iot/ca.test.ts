@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createPrivateKey, createPublicKey, X509Certificate } from 'node:crypto';
+import { createHash, createPrivateKey, createPublicKey, X509Certificate } from 'node:crypto';
 import { mkdtemp, rm, stat, writeFile, unlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -92,6 +92,42 @@ test('server certificate covers loopback names and is reused until its hosts cha
     const replaced = await loadOrCreateServerCertificate(ca, ['iot.local']);
     assert.ok(isSignedBy(replaced.serverCertPem, ca.caCertPem));
   } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('a mutual TLS handshake succeeds with the server and device certificates, and is refused with a foreign CA', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'ca-test-'));
+  const tls = await import('node:tls');
+  const ca = await loadOrCreateCa(join(dir, 'ca'));
+  const server = await loadOrCreateServerCertificate(ca);
+  const device = await issueDeviceCertificate(ca);
+  const foreign = await issueDeviceCertificate(await loadOrCreateCa(join(dir, 'foreign')));
+  const srv = tls.createServer({ key: server.serverKeyPem, cert: server.serverCertPem, ca: ca.caCertPem, requestCert: true, rejectUnauthorized: true }, (socket) => {
+    // Answer with the id AWS IoT would give the client's certificate.
+    socket.end(createHash('sha256').update(socket.getPeerCertificate().raw).digest('hex'));
+  });
+  srv.on('tlsClientError', () => undefined);
+  try {
+    await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
+    const port = (srv.address() as { port: number }).port;
+    /** What the server answered, or 'refused'; never hangs. */
+    const connect = (key: string, cert: string): Promise<string> =>
+      new Promise((resolve) => {
+        const socket = tls.connect({ host: '127.0.0.1', port, key, cert, ca: ca.caCertPem });
+        let data = '';
+        const timer = setTimeout(() => socket.destroy(), 5000);
+        socket.on('data', (d) => (data += d));
+        socket.on('error', () => undefined);
+        socket.on('close', () => {
+          clearTimeout(timer);
+          resolve(data || 'refused');
+        });
+      });
+    assert.equal(await connect(device.privateKeyPem, device.certificatePem), certificateIdOf(device.certificatePem));
+    assert.equal(await connect(foreign.privateKeyPem, foreign.certificatePem), 'refused');
+  } finally {
+    srv.close();
     await rm(dir, { recursive: true, force: true });
   }
 });

@@ -5,7 +5,7 @@
  * Keys come from node:crypto (native, fast); certificates are built and signed with node-forge, because
  * node:crypto can read X.509 but not write it.
  */
-import { createHash, generateKeyPair, randomBytes, X509Certificate } from 'node:crypto';
+import { createHash, createPrivateKey, generateKeyPair, randomBytes, sign, X509Certificate, type KeyObject } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -86,7 +86,6 @@ export async function loadOrCreateCa(dir: string): Promise<LocalCa> {
   }
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const { privateKeyPem, publicKeyPem } = await newRsaKeyPair();
-  const key = forge.pki.privateKeyFromPem(privateKeyPem);
   const cert = forge.pki.createCertificate();
   cert.publicKey = forge.pki.publicKeyFromPem(publicKeyPem);
   cert.serialNumber = randomSerial();
@@ -103,12 +102,38 @@ export async function loadOrCreateCa(dir: string): Promise<LocalCa> {
     { name: 'keyUsage', keyCertSign: true, cRLSign: true, digitalSignature: true, critical: true },
     { name: 'subjectKeyIdentifier' },
   ]);
-  cert.sign(key, forge.md.sha256.create());
+  cert.sign(nativeSigner(cert, createPrivateKey(privateKeyPem)), forge.md.sha256.create());
   const caCertPem = forge.pki.certificateToPem(cert);
   // Key first: a crash between the two writes leaves a key without a certificate, which the check above reports.
   writeFileAtomic(keyPath, privateKeyPem, 0o600);
   writeFileAtomic(certPath, caCertPem, 0o644);
   return { dir, caCertPem, caKeyPem: privateKeyPem };
+}
+
+/**
+ * A forge "private key" whose sign() uses node:crypto: forge builds the certificate, node signs it
+ * (native RSA is about 30 times faster than forge's JavaScript big integers).
+ */
+function nativeSigner(cert: forge.pki.Certificate, key: KeyObject): forge.pki.rsa.PrivateKey {
+  return {
+    sign: () => {
+      // forge has just set cert.tbsCertificate to the structure being signed.
+      const tbs = Buffer.from(forge.asn1.toDer(cert.tbsCertificate).getBytes(), 'binary');
+      return sign('sha256', tbs, key).toString('binary');
+    },
+  } as unknown as forge.pki.rsa.PrivateKey;
+}
+
+const caKeys = new Map<string, KeyObject>();
+
+/** The CA's private key as a node KeyObject, parsed once per CA. */
+function caKeyObject(ca: LocalCa): KeyObject {
+  let key = caKeys.get(ca.caKeyPem);
+  if (!key) {
+    key = createPrivateKey(ca.caKeyPem);
+    caKeys.set(ca.caKeyPem, key);
+  }
+  return key;
 }
 
 /** Signs a certificate for publicKeyPem with the CA; extensions say what it is for. */
@@ -120,7 +145,6 @@ function signWithCa(
   extensions: object[],
 ): string {
   const caCert = forge.pki.certificateFromPem(ca.caCertPem);
-  const caKey = forge.pki.privateKeyFromPem(ca.caKeyPem);
   const cert = forge.pki.createCertificate();
   cert.publicKey = forge.pki.publicKeyFromPem(publicKeyPem);
   cert.serialNumber = randomSerial();
@@ -133,7 +157,7 @@ function signWithCa(
     { name: 'subjectKeyIdentifier' },
     { name: 'authorityKeyIdentifier', keyIdentifier: caCert.generateSubjectKeyIdentifier().getBytes() },
   ]);
-  cert.sign(caKey, forge.md.sha256.create());
+  cert.sign(nativeSigner(cert, caKeyObject(ca)), forge.md.sha256.create());
   return forge.pki.certificateToPem(cert);
 }
 

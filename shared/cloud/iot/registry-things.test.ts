@@ -162,17 +162,21 @@ test('thing groups: hierarchy, membership by name or ARN, recursive listing, del
     assert.deepEqual((await iot.send(new ListThingGroupsCommand({ parentGroup: 'farm', recursive: true }))).thingGroups?.map((g) => g.groupName), ['north', 'north-a']);
     assert.deepEqual((await iot.send(new ListThingGroupsCommand({ namePrefixFilter: 'nor' }))).thingGroups?.map((g) => g.groupName), ['north', 'north-a']);
 
-    // The directory the broker and Jobs use sees the same membership.
+    // The directory the broker and Jobs use sees the same membership, and reports changes to it.
+    const changes: unknown[] = [];
+    (cloud.context.directory as unknown as { onChange(fn: (c: unknown) => void): void }).onChange((c) => changes.push(c));
     assert.deepEqual(cloud.context.directory?.thingsInGroup('farm', true), ['a', 'b']);
     assert.deepEqual(cloud.context.directory?.thingsInGroup('farm', false), ['a']);
     assert.deepEqual(cloud.context.directory?.thingsInGroup('missing', true), []);
 
     await iot.send(new RemoveThingFromThingGroupCommand({ thingGroupName: 'spares', thingName: 'c' }));
+    assert.deepEqual(changes, [{ kind: 'thing-group-membership', thingName: 'c', thingGroupName: 'spares', member: false }]);
     assert.deepEqual((await iot.send(new ListThingsInThingGroupCommand({ thingGroupName: 'spares' }))).things, []);
     // A group with children cannot be deleted; leaves can, and memberships go with them.
     assert.equal(await errorName(iot.send(new DeleteThingGroupCommand({ thingGroupName: 'north' }))), 'InvalidRequestException');
     assert.equal(await errorName(iot.send(new DeleteThingGroupCommand({ thingGroupName: 'north-a', expectedVersion: 1 }))), 'VersionConflictException');
     await iot.send(new DeleteThingGroupCommand({ thingGroupName: 'north-a' }));
+    assert.deepEqual(changes.at(-1), { kind: 'thing-group-deleted', thingGroupName: 'north-a' });
     assert.deepEqual((await iot.send(new ListThingGroupsForThingCommand({ thingName: 'b' }))).thingGroups, []);
     await iot.send(new DeleteThingGroupCommand({ thingGroupName: 'north-a' })); // missing: success
   } finally {

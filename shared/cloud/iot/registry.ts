@@ -105,6 +105,9 @@ export interface ThingPrincipalRecord {
 export type RegistryChange =
   | { kind: 'certificate'; certificateId: string; status: CertificateRecord['status'] | 'DELETED' }
   | { kind: 'thing-principal'; thingName: string; principal: string; attached: boolean }
+  | { kind: 'thing-group-membership'; thingName: string; thingGroupName: string; member: boolean }
+  | { kind: 'thing-group-deleted'; thingGroupName: string }
+  | { kind: 'thing'; thingName: string; deleted: boolean }
   | { kind: 'policy'; policyName: string };
 
 /** Where the MQTT endpoint and HTTP endpoint are, for DescribeEndpoint. */
@@ -305,7 +308,7 @@ export class IotRegistry {
     const attributes = payload ? applyAttributes(thing.attributes, payload) : thing.attributes;
     this.checkAttributeCount(attributes, nextType);
     this.things.put(name, { ...thing, thingTypeName: nextType, attributes, version: thing.version + 1 });
-    this.changed();
+    this.changed({ kind: 'thing', thingName: name, deleted: false });
     return {};
   }
 
@@ -322,7 +325,7 @@ export class IotRegistry {
       throw invalidRequest(`Cannot delete thing ${name}: it has ${principals.length} principal(s) attached; detach them with DetachThingPrincipal first.`);
     }
     this.things.delete(name);
-    this.changed();
+    this.changed({ kind: 'thing', thingName: name, deleted: true });
     return {};
   }
 
@@ -597,7 +600,7 @@ export class IotRegistry {
     const arn = this.arns.thingGroup(name);
     for (const a of this.policyAttachments.values()) if (a.target === arn) this.policyAttachments.delete(this.attachmentKey(a.policyName, arn));
     this.thingGroups.delete(name);
-    this.changed({ kind: 'policy', policyName: '*' });
+    this.changed({ kind: 'thing-group-deleted', thingGroupName: name });
     return {};
   }
 
@@ -661,7 +664,7 @@ export class IotRegistry {
       throw invalidRequest(`Thing ${thing.thingName} is already in thing group ${sameHierarchy} of the same hierarchy as ${name}; a thing can be in only one group of a hierarchy.`);
     }
     this.things.put(thing.thingName, { ...thing, groups: [...thing.groups, name] });
-    this.changed({ kind: 'policy', policyName: '*' });
+    this.changed({ kind: 'thing-group-membership', thingName: thing.thingName, thingGroupName: name, member: true });
     return {};
   }
 
@@ -670,7 +673,7 @@ export class IotRegistry {
     const { thing, group } = this.membershipTarget(body);
     if (!thing.groups.includes(group.thingGroupName)) return {};
     this.things.put(thing.thingName, { ...thing, groups: thing.groups.filter((g) => g !== group.thingGroupName) });
-    this.changed({ kind: 'policy', policyName: '*' });
+    this.changed({ kind: 'thing-group-membership', thingName: thing.thingName, thingGroupName: group.thingGroupName, member: false });
     return {};
   }
 
