@@ -1,13 +1,13 @@
 /**
  * A client for one tslab kernel process: starts it with a fresh connection file, speaks the Jupyter
- * messaging protocol over ZeroMQ (shell and control DEALER, iopub SUB, stdin DEALER), executes code and
+ * messaging protocol over ZeroMQ (shell and control DEALER, iopub SUB, stdin DEALER, heartbeat REQ), executes code and
  * collects its outputs, and shuts the kernel down.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Dealer, Subscriber } from 'zeromq';
+import { Dealer, Request, Subscriber } from 'zeromq';
 import { createConnectionInfo, endpoint, RUNNER_PID_VARIABLE, type ConnectionInfo } from './connection';
 import { createMessage, decodeMessage, encodeMessage, type JupyterMessage } from './wire';
 
@@ -78,6 +78,7 @@ export class TslabKernel {
     private readonly control: Dealer,
     private readonly stdin: Dealer,
     private readonly iopub: Subscriber,
+    private readonly hb: Request,
   ) {}
 
   /** Starts a kernel in options.cwd and waits until it answers on shell and publishes on iopub. */
@@ -88,7 +89,7 @@ export class TslabKernel {
     writeFileSync(file, JSON.stringify(info, null, 2), { mode: 0o600 });
     const [cmd, ...args] = kernelCommand(file);
     const child = spawn(cmd, args, { cwd: options.cwd, env: { ...(options.env ?? process.env), [RUNNER_PID_VARIABLE]: String(process.pid) }, stdio: ['ignore', 'pipe', 'pipe'] });
-    const socket = <T extends Dealer | Subscriber>(s: T, port: number): T => {
+    const socket = <T extends Dealer | Subscriber | Request>(s: T, port: number): T => {
       s.linger = 0;
       s.connect(endpoint(info, port));
       return s;
@@ -103,10 +104,12 @@ export class TslabKernel {
       socket(new Dealer(), info.control_port),
       socket(new Dealer(), info.stdin_port),
       iopub,
+      socket(new Request(), info.hb_port),
     );
     kernel.listen();
     try {
       await kernel.waitReady(options.startTimeoutMs ?? 60_000, options.signal);
+      await kernel.heartbeat();
     } catch (err) {
       await kernel.shutdown();
       throw err;
@@ -160,8 +163,22 @@ export class TslabKernel {
       if (!this.exited) this.child.kill('SIGKILL');
       await this.waitExit(5000);
     }
-    for (const s of [this.shell, this.control, this.stdin, this.iopub]) s.close();
+    for (const s of [this.shell, this.control, this.stdin, this.iopub, this.hb]) s.close();
     rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  /** One heartbeat round trip: the kernel echoes what it is sent on its hb port. */
+  async heartbeat(timeoutMs = 5000): Promise<void> {
+    const ping = Buffer.from(`ping-${Date.now()}`);
+    await this.withTimeout(
+      (async () => {
+        await this.hb.send(ping);
+        const [echo] = await this.hb.receive();
+        if (!echo.equals(ping)) throw new Error('heartbeat answered with different bytes');
+      })(),
+      timeoutMs,
+      () => new Error(`no heartbeat within ${formatSeconds(timeoutMs)}`),
+    );
   }
 
   /** Recent output of the kernel process itself (not of cells), for error messages. */

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { TslabKernel } from './kernel-client';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseNotebook } from './notebook-file';
@@ -79,4 +80,14 @@ test('a notebook for another kernel or a broken file is refused before any kerne
   await assert.rejects(runNotebook(path), { message: /py\.ipynb: uses kernel "python3"; only TypeScript \(tslab\) notebooks/ });
   writeFileSync(path, '{"nbformat": 4}');
   await assert.rejects(runNotebook(path), { message: /py\.ipynb: not a notebook: "cells" is missing/ });
+});
+
+test('the kernel answers on every channel: kernel_info on shell, status on iopub, echo on heartbeat', async (t) => {
+  const dir = tempDir(t);
+  const kernel = await TslabKernel.start({ cwd: dir });
+  t.after(() => kernel.shutdown());
+  await kernel.heartbeat();
+  const r = await kernel.execute('process.cwd()', 30_000);
+  assert.equal(r.status, 'ok');
+  assert.deepEqual(r.outputs, [{ output_type: 'stream', name: 'stdout', text: `${realpathSync(dir)}\n` }]);
 });
