@@ -10,7 +10,7 @@ import { buildKernelSpec, installKernelSpec, jupyterDataDir, KERNEL_NAME, uninst
 const program = new Command()
   .name('npm run kernel:install --')
   .description(
-    'Register the TypeScript kernel the labs use (tslab, able to import shared/) with Jupyter, by writing its\n' +
+    'Register the TypeScript kernel the labs use (tslab, able to import shared/) with Jupyter, by writing its ' +
       'kernelspec into your Jupyter data folder. Needs neither Python nor Jupyter; safe to run again.',
   )
   .option('--prefix <dir>', 'install into <dir>/share/jupyter/kernels (e.g. a virtualenv or conda env) instead of your user folder')

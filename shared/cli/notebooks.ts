@@ -20,8 +20,8 @@ interface Options {
 const program = new Command()
   .name('npm run notebooks --')
   .description(
-    'Execute Jupyter notebooks top to bottom in the TypeScript (tslab) kernel, each in its own folder,\n' +
-      'stopping at the first failing cell. Without paths: every notebook under lab/, in sorted order.\n' +
+    'Execute Jupyter notebooks top to bottom in the TypeScript (tslab) kernel, each in its own folder, ' +
+      'stopping at the first failing cell. Without paths: every notebook under lab/, in sorted order. ' +
       'Notebooks are left untouched unless --write is given; committed notebooks keep outputs cleared.',
   )
   .argument('[paths...]', 'notebooks (.ipynb) or folders to search')

@@ -33,8 +33,8 @@ const LATER: { script: string; what: string; issue: string }[] = [
 const program = new Command()
   .name('npm start --')
   .description(
-    'Run the workshop end to end as far as it is built: data set, features, Lab 01 figures.\n' +
-      'Outputs go to the data folder (LAB_DATA_DIR, default data/ in the project) and imgs/.',
+    'Run the workshop end to end as far as it is built: data set, features, Lab 01 figures. ' +
+      'Everything goes to the data folder (LAB_DATA_DIR, default data/ in the project); committed files are not touched.',
   )
   .option('--profile <ci|full>', 'lab profile (sets LAB_PROFILE; default: $LAB_PROFILE, else full)')
   .option('--steps <names>', 'comma-separated subset of the steps to run: dataset,features,plots (default: all)')
