@@ -1,0 +1,126 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { StreamingFeaturePipeline } from '../features/streaming';
+import { ModelManager } from './model-manager';
+import { ModelRejected } from './model-package';
+import { RAW_COLUMNS } from '../turbine/schema';
+import { ScoringRuntime, type ScoredWindow } from './scoring-runtime';
+import { simulatedFrames, testDescription, testKeys, testPackage, testStatistics, testVerifier } from './testing';
+
+const keys = testKeys();
+const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
+
+async function setup(): Promise<{ manager: ModelManager; runtime: ScoringRuntime; windows: ScoredWindow[]; logs: string[] }> {
+  const manager = new ModelManager(testVerifier(keys.publicKey));
+  const logs: string[] = [];
+  const runtime = new ScoringRuntime(manager, { log: (m) => logs.push(m) });
+  const windows: ScoredWindow[] = [];
+  runtime.on('window', (w: ScoredWindow) => windows.push(w));
+  return { manager, runtime, windows, logs };
+}
+
+async function load(manager: ModelManager, version: string, model: Parameters<typeof testPackage>[2] = {}, description = {}) {
+  const bytes = testPackage(keys.privateKey, testDescription({ version, ...description }), model);
+  return manager.load(bytes, sha(bytes));
+}
+
+test('a hot swap in mid-stream: every window scored by exactly one model, none missing, same frames as without a swap', async () => {
+  const { manager, runtime, windows } = await setup();
+  await runtime.deploy(await load(manager, '1.0.0'));
+  const frames = simulatedFrames(1500);
+  const v2 = await load(manager, '2.0.0', { bias: 0.25 });
+  let swapped: Promise<unknown> | null = null;
+  frames.forEach((f, i) => {
+    runtime.push(f);
+    if (i === 777) swapped = runtime.deploy(v2);
+  });
+  await swapped;
+  await runtime.idle();
+  // Reference: one pipeline over the same frames, no swap.
+  const reference = new StreamingFeaturePipeline(testStatistics());
+  const expectedEnds = frames.flatMap((f) => reference.push(f).map((w) => w.endIndex));
+  assert.deepEqual(windows.map((w) => w.endIndex), expectedEnds);
+  const versions = windows.map((w) => w.version);
+  const firstV2 = versions.indexOf('2.0.0');
+  assert.ok(firstV2 > 0, 'the new model scored windows');
+  assert.ok(versions.slice(0, firstV2).every((v) => v === '1.0.0') && versions.slice(firstV2).every((v) => v === '2.0.0'), 'one switch, in order');
+  // A window is emitted when the 32-frame block holding its last frame completes: the first one the new
+  // model scores ends at most one block before the frame the swap was queued after.
+  assert.ok(windows[firstV2].endIndex > 777 - 32 && windows[firstV2 - 1].endIndex <= 777 + 32);
+  // The models differ by a bias of 0.25 on the output: the error tells which model scored.
+  for (const w of windows) assert.ok(Math.abs(w.errors[0] - (w.version === '2.0.0' ? 0.25 : 0)) < 1e-5);
+  assert.equal(runtime.counters.windowsScored, expectedEnds.length);
+  assert.equal(runtime.counters.windowsUnscored, 0);
+  assert.deepEqual(manager.list().map((m) => [m.version, m.role]), [['2.0.0', 'active'], ['1.0.0', 'previous']]);
+  await manager.close();
+});
+
+test('a model failing its canary (huge error, wrong output shape) is refused and the old one keeps scoring', async () => {
+  const { manager, runtime, windows } = await setup();
+  await runtime.deploy(await load(manager, '1.0.0'));
+  for (const f of simulatedFrames(400)) runtime.push(f);
+  for (const [model, why] of [[{ bias: 100 }, /median error\/threshold ratio 100\.000 on 8 canary windows exceeds 10/], [{ output: 'flat' as const }, /output shape \(8, 600\) is not its input shape \(8, 6, 10, 10\)/]] as const) {
+    const bad = await load(manager, '2.0.0', model);
+    await assert.rejects(runtime.deploy(bad), (err: ModelRejected) => err.reason === 'failed-health-check' && why.test(err.message));
+  }
+  const before = windows.length;
+  for (const f of simulatedFrames(200, 12)) runtime.push(f);
+  await runtime.idle();
+  assert.ok(windows.length > before && windows.slice(before).every((w) => w.version === '1.0.0'));
+  assert.equal(runtime.counters.modelsRefused, 2);
+  assert.deepEqual(manager.list().map((m) => m.version), ['1.0.0']);
+  await manager.close();
+});
+
+test('packages are verified before loading: tampered bytes, wrong key, wrong input shape are refused with the reason', async () => {
+  const { manager } = await setup();
+  const good = testPackage(keys.privateKey, testDescription());
+  const tampered = Buffer.from(good.toString('utf8').replace('1.0.0', '9.0.0'));
+  await assert.rejects(manager.load(tampered, sha(tampered)), (e: ModelRejected) => e.reason === 'bad-signature');
+  const other = testPackage(testKeys().privateKey, testDescription());
+  await assert.rejects(manager.load(other, sha(other)), (e: ModelRejected) => e.reason === 'bad-signature');
+  const wrongOnnx = testPackage(keys.privateKey, testDescription(), { inputShape: [6, 5, 20] });
+  await assert.rejects(manager.load(wrongOnnx, sha(wrongOnnx)), (e: ModelRejected) => e.reason === 'wrong-input-shape' && /\(N, 6, 5, 20\)/.test(e.message));
+  const wrongManifest = testPackage(keys.privateKey, testDescription({ inputShape: ['N', 6, 100] }));
+  await assert.rejects(manager.load(wrongManifest, sha(wrongManifest)), (e: ModelRejected) => e.reason === 'wrong-input-shape');
+  await assert.rejects(manager.load(Buffer.from('garbage'), 'x'), (e: ModelRejected) => e.reason === 'invalid-package');
+  assert.deepEqual(manager.list(), []);
+});
+
+test('bad input is counted and logged, never thrown; scoring goes on', async () => {
+  const { manager, runtime, windows, logs } = await setup();
+  await runtime.deploy(await load(manager, '1.0.0'));
+  const frames = simulatedFrames(300);
+  const csv = (f: Record<string, unknown>): string => RAW_COLUMNS.map((c) => f[c]).join(',');
+  runtime.pushLine('garbled \u0000 line');
+  runtime.pushLine('1,2,3');
+  runtime.pushLine('{"qx": ');
+  runtime.pushLine(csv({ ...frames[0], voltage: 'abc' }));
+  runtime.push({ ...frames[0], rps: Number.NaN });
+  runtime.push({ ...frames[0], qx: undefined });
+  runtime.push(null);
+  runtime.push('a string');
+  for (const f of frames) runtime.pushLine(csv(f));
+  await runtime.idle();
+  assert.equal(runtime.counters.framesRejected, 8);
+  assert.equal(runtime.counters.framesAccepted, 300);
+  assert.equal(runtime.counters.framesReceived, 308);
+  assert.ok(windows.length > 10);
+  assert.match(logs.join('\n'), /frame 0 rejected: 1 fields, a frame has 23/);
+  await manager.close();
+});
+
+test('rollback returns to the previous model between frames', async () => {
+  const { manager, runtime, windows } = await setup();
+  await runtime.deploy(await load(manager, '1.0.0'));
+  await runtime.deploy(await load(manager, '1.1.0', { bias: 0.5 }));
+  for (const f of simulatedFrames(300)) runtime.push(f);
+  await runtime.rollback();
+  for (const f of simulatedFrames(300, 13)) runtime.push(f);
+  await runtime.idle();
+  assert.equal(windows.at(-1)?.version, '1.0.0');
+  assert.ok(windows.some((w) => w.version === '1.1.0'));
+  assert.deepEqual(manager.list().map((m) => [m.version, m.role]), [['1.0.0', 'active'], ['1.1.0', 'previous']]);
+  await manager.close();
+});
