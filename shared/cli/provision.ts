@@ -3,11 +3,14 @@
  * creates N things in a thing group, a certificate per device and the device policy, and writes a bundle
  * per device (<out>/<thing>/{certificate.pem, private.key, ca.pem, device.json}) for the edge agent.
  * Local mode (default) provisions the running local cloud; CLOUD_MODE=aws (or --mode aws) real AWS IoT.
+ * `--remove` tears it all down again (things, certificates, group, policy, bundles).
  */
 import { SingleBar } from 'cli-progress';
+import { IoTClient } from '@aws-sdk/client-iot';
 import { Command, InvalidArgumentError } from 'commander';
 import { resolve } from 'node:path';
-import { cloudSettings, type CloudMode } from '../cloud/config';
+import { awsClientConfig, cloudSettings, type CloudMode } from '../cloud/config';
+import { deprovisionDevices } from '../cloud/provisioning/deprovision';
 import { provisionDevices } from '../cloud/provisioning/provision';
 import { awsTarget, localTarget } from '../cloud/provisioning/targets';
 
@@ -18,7 +21,8 @@ function positiveInt(value: string): number {
 }
 
 interface Options {
-  devices: number;
+  devices?: number;
+  remove?: boolean;
   group?: string;
   prefix: string;
   policy?: string;
@@ -39,6 +43,38 @@ function describeError(err: Error & { code?: string; $metadata?: unknown }, opts
   return err.$metadata ? `${err.name}: ${err.message}` : err.message;
 }
 
+/** The teardown (--remove), with its own progress bar. */
+async function remove(iot: IoTClient, opts: Options, group: string): Promise<void> {
+  const bar = new SingleBar({ stream: process.stderr, format: 'removing |{bar}| {value}/{total} {thing}', hideCursor: true });
+  bar.start(0, 0, { thing: '' });
+  try {
+    const removed = await deprovisionDevices({
+      iot,
+      prefix: opts.prefix,
+      group,
+      policyName: opts.policy,
+      outDir: resolve(opts.out),
+      onProgress: (done, total, thing) => {
+        bar.setTotal(total);
+        bar.update(done, { thing });
+      },
+    });
+    bar.stop();
+    process.stdout.write(
+      [
+        `removed ${removed.things.length} thing(s) and ${removed.certificates.length} certificate(s) (${opts.mode} mode)`,
+        `  thing group ${group}: deleted`,
+        `  policy: ${removed.policyDeleted ? 'deleted' : 'kept (missing, or still attached elsewhere)'}`,
+      ].join('\n') + '\n',
+    );
+  } catch (err) {
+    bar.stop();
+    throw new Error(describeError(err as Error, opts));
+  } finally {
+    iot.destroy();
+  }
+}
+
 async function main(): Promise<void> {
   const settings = cloudSettings();
   const defaultPrefix = settings.mode === 'aws' ? `${settings.resourcePrefix}edge-device-` : 'edge-device-';
@@ -46,9 +82,11 @@ async function main(): Promise<void> {
     .description(
       'Provision edge devices: things in a thing group, one certificate each, a policy limiting every device to its own topics,\n' +
         'and a bundle per device (certificate.pem, private.key, ca.pem, device.json) that the edge agent starts from.\n' +
-        'Re-running reuses things, group, policy and every bundle whose certificate is still ACTIVE.',
+        'Re-running reuses things, group, policy and every bundle whose certificate is still ACTIVE.\n' +
+        '--remove deletes what provisioning made: things with the prefix, their certificates, the group, the policy, the bundles.',
     )
-    .requiredOption('--devices <n>', 'number of devices', positiveInt)
+    .option('--devices <n>', 'number of devices (required unless --remove)', positiveInt)
+    .option('--remove', 'remove the provisioned devices instead (teardown)')
     .option('--group <name>', 'thing group (default: <prefix without trailing "-">s, e.g. edge-devices)')
     .option('--prefix <p>', 'thing name prefix; things are <prefix>0..N-1', defaultPrefix)
     .option('--policy <name>', 'IoT policy name (default: <group>-policy)')
@@ -65,13 +103,19 @@ async function main(): Promise<void> {
   if (opts.mode !== 'local' && opts.mode !== 'aws') throw new Error(`--mode must be local or aws, got "${opts.mode}"`);
   const group = opts.group ?? `${opts.prefix.replace(/-+$/, '')}s`;
 
+  if (!opts.remove && opts.devices === undefined) throw new Error("required option '--devices <n>' not specified (or pass --remove)");
+  if (opts.remove) {
+    // The teardown needs only the IoT client (no CA, no endpoints).
+    const iot = opts.mode === 'aws' ? new IoTClient(awsClientConfig({ ...settings, mode: 'aws' })) : localTarget(resolve(opts.cloud)).iot;
+    return remove(iot, opts, group);
+  }
   const target = opts.mode === 'aws' ? await awsTarget({ ...settings, mode: 'aws' }, opts.ca) : localTarget(resolve(opts.cloud), opts.ca);
   const bar = new SingleBar({ stream: process.stderr, format: 'provisioning |{bar}| {value}/{total} {thing}', hideCursor: true });
-  bar.start(opts.devices, 0, { thing: '' });
+  bar.start(opts.devices as number, 0, { thing: '' });
   try {
     const result = await provisionDevices({
       ...target,
-      devices: opts.devices,
+      devices: opts.devices as number,
       prefix: opts.prefix,
       group,
       policyName: opts.policy,

@@ -2,11 +2,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { createPublicKey, X509Certificate } from 'node:crypto';
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
+  CreateThingCommand,
   DescribeCertificateCommand,
+  ListCertificatesCommand,
   GetPolicyCommand,
   ListAttachedPoliciesCommand,
   ListPoliciesCommand,
@@ -20,6 +22,7 @@ import type { CloudContext } from '../contracts';
 import { installIotRegistry } from '../iot/registry-service';
 import { startRegistryCloud } from '../iot/registry-testing';
 import { readDeviceBundle } from './bundle';
+import { deprovisionDevices } from './deprovision';
 import { provisionDevices } from './provision';
 import { localTarget } from './targets';
 
@@ -100,6 +103,19 @@ test('provisioning 3 devices writes valid bundles; a re-run reuses them and reis
     assert.equal(third.devices[2].certificateId, result.devices[2].certificateId);
     assert.notEqual(third.devices[1].certificateId, result.devices[1].certificateId);
     assert.equal(readDeviceBundle(third.devices[1].bundleDir).certificateId, third.devices[1].certificateId);
+
+    // Teardown: every thing, certificate (the revoked one too), the group, the policy and the bundles go; others stay.
+    await iot.send(new CreateThingCommand({ thingName: 'unrelated' }));
+    const removed = await deprovisionDevices({ iot: target.iot, outDir: out, retryDelayMs: 10 });
+    assert.deepEqual(removed.things, ['edge-device-0', 'edge-device-1', 'edge-device-2', 'edge-device-3']);
+    // Six: the four bundles' certificates and the two replaced ones still attached to their things.
+    assert.equal(removed.certificates.length, 6);
+    assert.equal(removed.policyDeleted, true);
+    assert.deepEqual((await iot.send(new ListThingsCommand({}))).things?.map((t) => t.thingName), ['unrelated']);
+    assert.deepEqual((await iot.send(new ListThingGroupsCommand({}))).thingGroups, []);
+    assert.deepEqual((await iot.send(new ListPoliciesCommand({}))).policies, []);
+    assert.deepEqual((await iot.send(new ListCertificatesCommand({}))).certificates, []);
+    assert.deepEqual(await readdir(out), []);
     target.iot.destroy();
   } finally {
     await rm(out, { recursive: true, force: true });
@@ -138,6 +154,10 @@ test('npm run provision: provisions the running cloud and fails with one clear l
     assert.equal(ok.status, 0, ok.stderr);
     assert.match(ok.stdout, /provisioned 2 device\(s\) in thing group cli-devs/);
     assert.equal(readDeviceBundle(join(out, 'cli-dev-1')).thingName, 'cli-dev-1');
+    const removed = await run([tsx, cli, '--remove', '--cloud', dir, '--out', out, '--prefix', 'cli-dev-'], env);
+    assert.equal(removed.status, 0, removed.stderr);
+    assert.match(removed.stdout, /removed 2 thing\(s\) and 2 certificate\(s\)/);
+    assert.deepEqual(await readdir(out), []);
 
     const missing = await run([tsx, cli, '--devices', '1', '--cloud', join(out, 'no-cloud'), '--out', out], env);
     assert.equal(missing.status, 1);
