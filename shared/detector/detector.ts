@@ -2,7 +2,7 @@
  * A trained detector in memory: the autoencoder plus what it was trained with. Scores batches of windows
  * (training, evaluation) and frames one by one (device) with the same thresholds and debouncing.
  */
-import type * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs';
 import { StreamingFeaturePipeline } from '../features/streaming';
 import type { PreprocessingParams } from '../features/params';
 import type { FeatureStatistics } from '../features/statistics';
@@ -67,6 +67,11 @@ export class Detector {
     return reconstructionErrors(this.model, set, errorSteps);
   }
 
+
+  /** The model's reconstruction of windows (same layout as the input), for plots. */
+  reconstruct(windows: WindowSet): Float32Array {
+    return tf.tidy(() => (this.model.predict(tf.tensor4d(windows.windows, [windows.count, CHANNELS, 10, 10])) as tf.Tensor).dataSync() as Float32Array).slice();
+  }
 
   /** A frame-by-frame scorer for one turbine, using the model's preprocessing and thresholds. */
   createStreamingScorer(): StreamingScorer {

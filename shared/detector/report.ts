@@ -108,3 +108,42 @@ export function evaluateOnFrames(
   };
   return { report, windows: { turbineId: fw.turbineId, timeMs, errors, variation, zErrors, scores: main.scores, alarms: main.alarms } };
 }
+
+/** The report's headline figures as table rows: the detector, then the baselines. */
+export function evaluationRows(report: EvaluationReport): Array<Record<string, string | number | null>> {
+  const row = (name: string, m: DetectionMetrics) => ({
+    detector: name,
+    event_f1: round(m.event_f1),
+    event_precision: round(m.event_precision),
+    event_recall: round(m.event_recall),
+    median_delay_s: m.median_delay_s === null ? null : round(m.median_delay_s),
+    p95_delay_s: m.p95_delay_s === null ? null : round(m.p95_delay_s),
+    false_alarms_per_turbine_day: round(m.false_alarms_per_turbine_day),
+    auc: m.auc === null ? null : round(m.auc),
+  });
+  return [row('autoencoder, budget thresholds (default)', report), row('autoencoder, original rule (mean error)', report.baselines.original_threshold), row('per-feature z-score baseline', report.baselines.zscore)];
+}
+
+/** Recall and median delay per fault kind and severity, as table rows. */
+export function perKindRows(report: EvaluationReport): Array<Record<string, string | number | null>> {
+  return Object.entries(report.per_kind).map(([kind, k]) => ({
+    kind,
+    mild_recall: `${k.mild.detected}/${k.mild.events}`,
+    mild_delay_s: k.mild.median_delay_s === null ? null : round(k.mild.median_delay_s),
+    severe_recall: `${k.severe.detected}/${k.severe.events}`,
+    severe_delay_s: k.severe.median_delay_s === null ? null : round(k.severe.median_delay_s),
+  }));
+}
+
+function round(x: number): number {
+  return Number(x.toFixed(3));
+}
+
+/** 1 for windows whose time falls inside an event interval of their turbine (the AUC's positives), else 0. */
+export function positiveWindows(windows: { turbineId: ArrayLike<number>; timeMs: ArrayLike<number> }, labels: readonly FaultLabel[], options: Partial<EvaluationOptions> = {}): Uint8Array {
+  const o = { ...DEFAULT_EVALUATION, ...options };
+  const spans = labels.map((l) => ({ t: l.turbineId, from: parseEventTime(l.start) - o.preS * 1000, to: parseEventTime(l.end) + o.graceS * 1000 }));
+  const out = new Uint8Array(windows.timeMs.length);
+  for (let i = 0; i < out.length; i++) out[i] = spans.some((s) => s.t === windows.turbineId[i] && windows.timeMs[i] >= s.from && windows.timeMs[i] <= s.to) ? 1 : 0;
+  return out;
+}
