@@ -127,7 +127,7 @@ test('certificate life cycle: deactivate, revoke (final), delete only when inact
 });
 
 test('thing principals: exclusive attachment, unknown principals, missing things', async () => {
-  const { iot, cleanup } = await startRegistryCloud();
+  const { iot, cloud, cleanup } = await startRegistryCloud();
   try {
     for (const t of ['a', 'b']) await iot.send(new CreateThingCommand({ thingName: t }));
     const shared = await iot.send(new CreateKeysAndCertificateCommand({ setAsActive: true }));
@@ -141,6 +141,9 @@ test('thing principals: exclusive attachment, unknown principals, missing things
       'no error',
     );
     assert.equal(await errorName(iot.send(new AttachThingPrincipalCommand({ thingName: 'a', principal: own.certificateArn }))), 'InvalidRequestException');
+    const directory = cloud.context.directory as unknown as { exclusiveThingOf(arn: string): string | undefined };
+    assert.equal(directory.exclusiveThingOf(own.certificateArn as string), 'b');
+    assert.equal(directory.exclusiveThingOf(shared.certificateArn as string), undefined);
     assert.equal(
       await errorName(iot.send(new AttachThingPrincipalCommand({ thingName: 'a', principal: shared.certificateArn, thingPrincipalType: 'EXCLUSIVE_THING' }))),
       'InvalidRequestException',

@@ -40,6 +40,11 @@ export class RegistryDirectory implements PrincipalDirectory {
     return this.registry.thingsOfPrincipal(principalArn);
   }
 
+  /** The thing a certificate ARN is attached to with EXCLUSIVE_THING (AWS takes Connection.Thing from it whatever the client id). */
+  exclusiveThingOf(principalArn: string): string | undefined {
+    return this.registry.exclusiveThingOf(principalArn);
+  }
+
   /** Effective policies of a certificate ARN: direct ones first, then thing-group ones (with thingName). */
   policiesForPrincipal(principalArn: string): EffectivePolicy[] {
     if (this.cacheGeneration !== this.registry.generation) {

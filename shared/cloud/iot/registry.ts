@@ -1156,6 +1156,11 @@ export class IotRegistry {
       .sort();
   }
 
+  /** The thing a principal is attached to with EXCLUSIVE_THING, if any. */
+  exclusiveThingOf(principal: string): string | undefined {
+    return this.thingPrincipals.values().find((r) => r.principal === principal && r.thingPrincipalType === 'EXCLUSIVE_THING')?.thingName;
+  }
+
   /** AttachThingPrincipal; an EXCLUSIVE_THING certificate belongs to that thing alone. */
   attachThingPrincipal(thingName: unknown, principal: unknown, thingPrincipalType: unknown): Record<string, never> {
     const name = checkResourceName('thingName', thingName);
