@@ -20,6 +20,7 @@ import { installIotRegistry } from './iot/registry-service';
 import { installMqttBroker } from './mqtt/service';
 import { installShadow } from './shadow/service';
 import { installJobs } from './jobs/service';
+import { installSageMaker } from './sagemaker/service';
 
 /** Installs one service into the cloud. */
 export type Installer = (ctx: CloudContext) => Promise<ServiceHandle>;
@@ -37,4 +38,5 @@ export const installers: NamedInstaller[] = [
   { name: 'mqtt-broker', install: installMqttBroker },
   { name: 'shadow', install: installShadow },
   { name: 'jobs', install: installJobs },
+  { name: 'sagemaker', install: installSageMaker },
 ];
