@@ -132,6 +132,8 @@ test('control plane and jobs data plane through the real SDK clients: a job from
     const forThing = await iot.send(new ListJobExecutionsForThingCommand({ thingName: 'd2' }));
     assert.equal(forThing.executionSummaries?.[0].jobExecutionSummary?.status, 'CANCELED');
 
+    const viaNext = await device.send(new DeviceDescribeCommand({ thingName: 'd3', jobId: '$next', includeJobDocument: false }));
+    assert.deepEqual([viaNext.execution?.jobId, viaNext.execution?.status, viaNext.execution?.jobDocument], ['update-1', 'QUEUED', undefined]);
     await device.send(new UpdateJobExecutionCommand({ thingName: 'd3', jobId: 'update-1', status: 'REJECTED', statusDetails: { reason: 'disk full' } }));
     const done = await iot.send(new DescribeJobCommand({ jobId: 'update-1' }));
     assert.equal(done.job?.status, 'COMPLETED');
