@@ -47,9 +47,10 @@ export class RegistryDirectory implements PrincipalDirectory {
 
   /** Effective policies of a certificate ARN: direct ones first, then thing-group ones (with thingName). */
   policiesForPrincipal(principalArn: string): EffectivePolicy[] {
-    if (this.cacheGeneration !== this.registry.generation) {
+    // The same array comes back until something that can change it happens (the broker memoises on it).
+    if (this.cacheGeneration !== this.registry.policyGeneration) {
       this.policyCache.clear();
-      this.cacheGeneration = this.registry.generation;
+      this.cacheGeneration = this.registry.policyGeneration;
     }
     const cached = this.policyCache.get(principalArn);
     if (cached) return cached;

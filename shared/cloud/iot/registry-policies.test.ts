@@ -120,6 +120,9 @@ test('attach/detach policies to certificates and thing groups; effective policie
     assert.deepEqual(directory.thingsForPrincipal(certArn), ['dev-1']);
     assert.deepEqual(directory.thing('dev-1'), { thingName: 'dev-1', thingTypeName: undefined, attributes: {} });
 
+    // The same list comes back until something that can change it happens (the broker memoises on it).
+    await iot.send(new CreateThingCommand({ thingName: 'unrelated' }));
+    assert.equal(directory.policiesForPrincipal(certArn), effective);
     // A new default version is what the directory hands out next.
     await iot.send(new CreatePolicyVersionCommand({ policyName: 'direct', policyDocument: doc('iot:*'), setAsDefault: true }));
     assert.equal(directory.policiesForPrincipal(certArn)[0].document, doc('iot:*'));

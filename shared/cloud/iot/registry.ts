@@ -188,8 +188,10 @@ export class IotRegistry {
   private readonly policyAttachments: Collection<PolicyAttachment>;
   private readonly thingPrincipals: Collection<ThingPrincipalRecord>;
   private readonly listeners: ((change: RegistryChange) => void)[] = [];
-  /** Bumped on every change; lets readers cache derived answers (PrincipalDirectory does). */
+  /** Bumped on every change; lets readers cache derived answers. */
   generation = 0;
+  /** Bumped only on changes that can alter a principal's effective policies (PrincipalDirectory caches by it). */
+  policyGeneration = 0;
 
   constructor(
     store: StateStore,
@@ -216,6 +218,15 @@ export class IotRegistry {
 
   private changed(change?: RegistryChange): void {
     this.generation++;
+    const affectsPolicies =
+      change !== undefined &&
+      (change.kind === 'policy' ||
+        change.kind === 'thing-principal' ||
+        change.kind === 'thing-group-membership' ||
+        change.kind === 'thing-group-deleted' ||
+        (change.kind === 'thing' && change.deleted) ||
+        (change.kind === 'certificate' && change.status === 'DELETED'));
+    if (affectsPolicies) this.policyGeneration++;
     if (change) for (const listener of this.listeners) listener(change);
   }
 
