@@ -1,0 +1,97 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import * as tf from '@tensorflow/tfjs';
+import * as ort from 'onnxruntime-node';
+import { initBackend } from '../../detector/backend';
+import { buildAutoencoder } from '../../detector/models';
+import { briefTraining, farmTestWindows, randomizeWeights, maxAbsDiff, tfjsReconstruct } from '../test-helpers';
+import { exportToOnnx, UnsupportedLayerError } from './export';
+import { encodeVarint } from './protobuf';
+import { createOnnxSession, runOnnx } from './runtime';
+
+const data = farmTestWindows();
+
+async function compare(model: tf.LayersModel): Promise<{ diff: number; ops: string[] }> {
+  const exported = exportToOnnx(model);
+  const session = await createOnnxSession(exported.bytes);
+  assert.deepEqual(session.inputNames, ['input']);
+  assert.deepEqual(session.outputNames, ['reconstruction']);
+  const onnx = await runOnnx(session, data.windows, data.count);
+  const reference = tfjsReconstruct(model, data.windows, data.count);
+  // A single window (batch 1) goes through the symbolic batch dimension too.
+  const one = await runOnnx(session, data.windows.subarray(0, 600), 1);
+  await session.release();
+  assert.ok(maxAbsDiff(one, reference.subarray(0, 600)) <= 1e-5);
+  return { diff: maxAbsDiff(onnx, reference), ops: exported.ops };
+}
+
+test('varints encode as protobuf does, negative numbers as ten bytes', () => {
+  assert.deepEqual([...encodeVarint(1n)], [1]);
+  assert.deepEqual([...encodeVarint(300n)], [0xac, 0x02]);
+  assert.deepEqual([...encodeVarint(-1n)], [0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01]);
+});
+
+for (const kind of ['dense', 'original'] as const) {
+  test(`${kind}: ONNX output equals tfjs on real farm windows (initial weights, random weights and biases)`, async (t) => {
+    await initBackend('wasm');
+    assert.ok(data.count > 100, `only ${data.count} windows`);
+    const model = buildAutoencoder(kind, 17);
+    const seeded = await compare(model);
+    assert.ok(seeded.diff <= 1e-5, `max abs diff ${seeded.diff}`);
+    randomizeWeights(model, 23);
+    const random = await compare(model);
+    assert.ok(random.diff <= 1e-5, `max abs diff with random weights and biases ${random.diff}`);
+    t.diagnostic(`${kind}: max abs diff ${seeded.diff} (initial weights), ${random.diff} (random weights and biases)`);
+    if (kind === 'original') {
+      // The boundary Permutes cost nothing: Conv runs on the NCHW input directly.
+      assert.ok(!seeded.ops.includes('Transpose'), seeded.ops.join(','));
+      assert.deepEqual(seeded.ops.filter((o) => o === 'Conv' || o === 'ConvTranspose').length, 6);
+    }
+    model.dispose();
+  });
+}
+
+test('dense: ONNX output equals tfjs after a brief training', async () => {
+  await initBackend('wasm');
+  const model = buildAutoencoder('dense', 5);
+  briefTraining(model, data.windows, data.count, 2);
+  const { diff } = await compare(model);
+  assert.ok(diff <= 1e-5, `max abs diff ${diff}`);
+  model.dispose();
+});
+
+test('a Permute that is not undone before Dense becomes a Transpose, and the result still matches', async () => {
+  await initBackend('wasm');
+  const input = tf.input({ shape: [6, 10, 10] });
+  let x = tf.layers.permute({ dims: [2, 3, 1] }).apply(input) as tf.SymbolicTensor;
+  x = tf.layers.conv2d({ filters: 4, kernelSize: 3, padding: 'same', activation: 'tanh', kernelInitializer: tf.initializers.glorotUniform({ seed: 2 }), biasInitializer: 'ones' }).apply(x) as tf.SymbolicTensor;
+  x = tf.layers.flatten().apply(x) as tf.SymbolicTensor;
+  x = tf.layers.dense({ units: 600, activation: 'sigmoid', kernelInitializer: tf.initializers.glorotUniform({ seed: 3 }) }).apply(x) as tf.SymbolicTensor;
+  const output = tf.layers.reshape({ targetShape: [6, 10, 10] }).apply(x) as tf.SymbolicTensor;
+  const model = tf.model({ inputs: input, outputs: output });
+  const { diff, ops } = await compare(model);
+  assert.ok(ops.includes('Transpose'));
+  assert.ok(diff <= 1e-5, `max abs diff ${diff}`);
+  model.dispose();
+});
+
+test('an unsupported layer is refused with its name and class', async () => {
+  await initBackend('wasm');
+  const input = tf.input({ shape: [6, 10, 10] });
+  const x = tf.layers.flatten().apply(input) as tf.SymbolicTensor;
+  const bn = tf.layers.batchNormalization({ name: 'my_norm' }).apply(x) as tf.SymbolicTensor;
+  const model = tf.model({ inputs: input, outputs: bn });
+  assert.throws(() => exportToOnnx(model), (err: unknown) => err instanceof UnsupportedLayerError && /"my_norm" \(BatchNormalization\)/.test(err.message));
+  const softmax = tf.model({ inputs: input, outputs: tf.layers.dense({ units: 3, activation: 'softmax', name: 'probs' }).apply(x) as tf.SymbolicTensor });
+  assert.throws(() => exportToOnnx(softmax), /layer "probs" \(Dense\).*activation "softmax"/);
+  softmax.dispose(); // shares its layers with model
+});
+
+test('runOnnx refuses windows that do not fill the batch', async () => {
+  await initBackend('wasm');
+  const model = buildAutoencoder('dense', 3);
+  const session = await ort.InferenceSession.create(exportToOnnx(model).bytes);
+  await assert.rejects(runOnnx(session, new Float32Array(599), 1), /599 values are not 1 windows of 6 x 10 x 10/);
+  await session.release();
+  model.dispose();
+});
