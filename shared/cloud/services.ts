@@ -21,6 +21,7 @@ import { installMqttBroker } from './mqtt/service';
 import { installShadow } from './shadow/service';
 import { installJobs } from './jobs/service';
 import { installSageMaker } from './sagemaker/service';
+import { installCaptureIngest } from './capture/service';
 
 /** Installs one service into the cloud. */
 export type Installer = (ctx: CloudContext) => Promise<ServiceHandle>;
@@ -39,4 +40,5 @@ export const installers: NamedInstaller[] = [
   { name: 'shadow', install: installShadow },
   { name: 'jobs', install: installJobs },
   { name: 'sagemaker', install: installSageMaker },
+  { name: 'capture-ingest', install: installCaptureIngest },
 ];
