@@ -11,6 +11,7 @@ import {
   CreateThingCommand,
   CreateThingGroupCommand,
   DeleteJobCommand,
+  DeleteJobExecutionCommand,
   DescribeJobCommand,
   DescribeJobExecutionCommand,
   GetJobDocumentCommand,
@@ -142,6 +143,9 @@ test('control plane and jobs data plane through the real SDK clients: a job from
     assert.deepEqual([d?.numberOfSucceededThings, d?.numberOfTimedOutThings, d?.numberOfCanceledThings, d?.numberOfRejectedThings], [1, 1, 1, 1]);
     assert.equal((await iot.send(new GetJobDocumentCommand({ jobId: 'update-1' }))).document, document);
     await rejectsWith(iot.send(new CancelJobCommand({ jobId: 'update-1' })), 'InvalidStateTransitionException', 409);
+    await rejectsWith(iot.send(new DeleteJobExecutionCommand({ jobId: 'update-1', thingName: 'd0', executionNumber: 5 })), 'ResourceNotFoundException', 404);
+    await iot.send(new DeleteJobExecutionCommand({ jobId: 'update-1', thingName: 'd0', executionNumber: 1 }));
+    await rejectsWith(iot.send(new DescribeJobExecutionCommand({ jobId: 'update-1', thingName: 'd0' })), 'ResourceNotFoundException', 404);
     await iot.send(new DeleteJobCommand({ jobId: 'update-1' }));
     await rejectsWith(iot.send(new DescribeJobCommand({ jobId: 'update-1' })), 'ResourceNotFoundException', 404);
   });
