@@ -5,8 +5,8 @@
  * A job is created STARTING; startDelayMs of cloud time later it turns INPROGRESS and its work runs (one
  * job at a time, in real time: the toolchain is real work); then COMPLETED, or FAILED with a reason.
  * A compilation job reads a tar.gz of a model directory (or a prefix holding one) from InputConfig.S3Uri,
- * compiles it with the toolchain and writes `<input name>-<target>.tar.gz` (model.onnx plus the
- * detector's description files) under OutputConfig.S3OutputLocation. A packaging job takes a COMPLETED
+ * compiles it with the toolchain and writes `<input name>-<target>.tar.gz` (model.onnx, any file the
+ * compiler wrote beside it, and the detector's description files) under OutputConfig.S3OutputLocation. A packaging job takes a COMPLETED
  * compilation job's artifact, has the toolchain package and sign it, and writes
  * `<ModelName>-<ModelVersion>.tar.gz` under its OutputConfig.S3OutputLocation.
  *
@@ -14,7 +14,7 @@
  * saying so: their work died with the process and half-written outputs cannot be trusted.
  */
 import { createHash } from 'node:crypto';
-import { copyFile, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Clock, Collection, StateStore } from '../contracts';
@@ -212,13 +212,12 @@ export class EdgeJobRunner {
     } catch (err) {
       throw new ClientError(`compiling ${job.InputConfig.S3Uri} failed: ${(err as Error).message}`);
     }
-    const files = ['model.onnx'];
+    if (!(await exists(join(out, 'model.onnx')))) throw new Error('the compiler reported success but wrote no model.onnx');
     for (const f of DESCRIPTION_FILES) {
-      if (await exists(join(modelDir, f))) {
-        await copyFile(join(modelDir, f), join(out, f));
-        files.push(f);
-      }
+      if ((await exists(join(modelDir, f))) && !(await exists(join(out, f)))) await copyFile(join(modelDir, f), join(out, f));
     }
+    // Everything the compiler wrote beside model.onnx (e.g. its I/O signature) travels with it.
+    const files = (await readdir(out)).sort();
     const archive = join(work, 'compiled.tar.gz');
     await tarGz(out, files, archive);
     const artifact = await this.deps.artifacts.putFile(job.OutputConfig.S3OutputLocation, `${inputBaseName(job.InputConfig.S3Uri)}-${targetName(job)}.tar.gz`, archive);
@@ -239,7 +238,7 @@ export class EdgeJobRunner {
     const outPath = join(work, 'package.tar.gz');
     let signature: string;
     try {
-      ({ signature } = await this.deps.toolchain.package({ compiledDir, modelName: job.ModelName, modelVersion: job.ModelVersion, outPath }));
+      ({ signature } = await this.deps.toolchain.package({ compiledDir, modelName: job.ModelName, modelVersion: job.ModelVersion, outPath, createdAt: new Date(this.deps.clock.now()) }));
     } catch (err) {
       throw new ClientError(`packaging ${compilation.artifact} failed: ${(err as Error).message}`);
     }

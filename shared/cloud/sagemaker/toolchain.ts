@@ -7,18 +7,23 @@
 
 /** What a packaging job hands the packager. */
 export interface PackageRequest {
-  /** The extracted compilation output: model.onnx plus the detector's description files. */
+  /** The extracted compilation output: model.onnx, the compiler's side files, detector.json, metrics.json. */
   compiledDir: string;
   /** ModelName and ModelVersion of the packaging job, written into the manifest. */
   modelName: string;
   modelVersion: string;
   /** Where to write the signed package (a .tar.gz). */
   outPath: string;
+  /** Cloud time of the packaging, recorded in the manifest. */
+  createdAt: Date;
 }
 
 /** The compiler and packager behind compilation and edge packaging jobs. */
 export interface EdgeToolchain {
-  /** Compile the tfjs model directory modelDir to ONNX, written to outPath (model.onnx). */
+  /**
+   * Compile the tfjs model directory modelDir to ONNX, written to outPath (…/model.onnx). Other files the
+   * compiler writes in outPath's folder (e.g. the graph's I/O signature) go into the compiled artifact.
+   */
   compile(modelDir: string, outPath: string): Promise<void>;
   /** Package and sign a compiled model; returns the signature as the job reports it (ModelSignature). */
   package(request: PackageRequest): Promise<{ signature: string }>;
