@@ -1,0 +1,338 @@
+/**
+ * The edge agent: one per device. Reads the device bundle, connects with the device certificate, loads the
+ * models it kept (verified again), scores the frames it is given, captures a sample of inferences to S3
+ * through the capture topic, sends heartbeats (MQTT topic and the device shadow's reported state) and
+ * takes new models from IoT Jobs. Inference never waits for the cloud: offline, frames are still scored and
+ * captures wait in the on-disk spool.
+ */
+import { EventEmitter } from 'node:events';
+import { createHash } from 'node:crypto';
+import { readFileSync, readdirSync, statSync, unlinkSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import { iotshadow, mqtt } from 'aws-iot-device-sdk-v2';
+import { AgentStateFile, type StoredModel } from './agent-state';
+import { type CaptureOptions, CaptureSpool } from './capture';
+import { DeviceConnection } from './device-connection';
+import type { EngineFactory } from './inference-engine';
+import { ModelManager } from './model-manager';
+import { ModelRejected, type PackageVerifier } from './model-package';
+import { JobRunner } from './ota';
+import { type FeatureDrift, type HealthOptions, type RuntimeCounters, ScoringRuntime, type ScoredWindow } from './scoring-runtime';
+
+/** Reported in heartbeats. */
+export const AGENT_VERSION = '1.0.0';
+
+/** device.json as the agent reads it (written by provisioning; see shared/cloud/provisioning/bundle.ts). */
+export interface AgentDeviceConfig {
+  thingName: string;
+  mqtt: { host: string; port: number };
+  files: { certificate: string; privateKey: string; ca: string };
+  topics?: { telemetry: string; heartbeat: string; alarms: string; thingRoot: string };
+  agent?: { heartbeatSeconds?: number; captureDir?: string; capture?: Partial<CaptureOptions> & { s3Prefix?: string } };
+}
+
+/** How to start an agent. */
+export interface EdgeAgentOptions {
+  /** A device bundle folder, or its device.json. */
+  config: string;
+  /** Folder for agent state, kept models and the capture spool (default: <bundle>/agent-state). */
+  stateDir?: string;
+  /** Verifier with the trusted signing key (e.g. packageVerifier(publicKeyPem)). */
+  verifier: PackageVerifier;
+  engineFactory?: EngineFactory;
+  /** Model name this device serves (jobs for another fail); default: the active model's. */
+  modelName?: string;
+  /** A package file to load at start when the agent has no model yet. */
+  initialPackage?: string;
+  /** Heartbeat period (default device.json agent.heartbeatSeconds, else 30). */
+  heartbeatSeconds?: number;
+  capture?: Partial<CaptureOptions>;
+  health?: Partial<HealthOptions>;
+  /** How captured batches leave the spool: after the capture ingest's accepted message (default), or at PUBACK. */
+  captureConfirm?: 'accepted' | 'puback';
+  /** Seconds to wait for a batch's confirmation before re-sending (default 10). */
+  captureAckSeconds?: number;
+  log?: (line: string) => void;
+}
+
+/** What a heartbeat carries (MQTT message and shadow reported.agent). */
+export interface Heartbeat {
+  thingName: string;
+  agentVersion: string;
+  time: string;
+  connected: boolean;
+  models: { name: string; version: string; role: string; inferences: number }[];
+  inferences: number;
+  latencyMs: { p50: number; p90: number; p99: number };
+  alarms: number;
+  frames: { received: number; accepted: number; rejected: number; dropped: number };
+  capture: { captured: number; uploaded: number; dropped: number; pending: number };
+  drift: FeatureDrift[];
+}
+
+/** A running agent. */
+export interface EdgeAgent extends EventEmitter {
+  readonly thingName: string;
+  readonly runtime: ScoringRuntime;
+  readonly manager: ModelManager;
+  readonly capture: CaptureSpool;
+  readonly counters: RuntimeCounters;
+  /** True while connected to the cloud. */
+  readonly online: boolean;
+  push(frame: unknown): boolean;
+  pushLine(line: string): boolean;
+  /** The heartbeat as it would be sent now. */
+  heartbeat(): Heartbeat;
+  /** Resolves once connected (the agent works offline meanwhile). */
+  connected(): Promise<void>;
+  /** Stops timers, closes the open capture batch, disconnects, releases models. */
+  stop(): Promise<void>;
+}
+
+function readConfig(path: string): { config: AgentDeviceConfig; dir: string } {
+  const file = statSync(path).isDirectory() ? join(path, 'device.json') : path;
+  let config: AgentDeviceConfig;
+  try {
+    config = JSON.parse(readFileSync(file, 'utf8')) as AgentDeviceConfig;
+  } catch (err) {
+    throw new Error(`${file}: cannot read the device configuration (${(err as Error).message})`);
+  }
+  for (const [name, v, type] of [
+    ['thingName', config.thingName, 'string'],
+    ['mqtt.host', config.mqtt?.host, 'string'],
+    ['mqtt.port', config.mqtt?.port, 'number'],
+    ['files.certificate', config.files?.certificate, 'string'],
+    ['files.privateKey', config.files?.privateKey, 'string'],
+    ['files.ca', config.files?.ca, 'string'],
+  ] as const) {
+    if (typeof v !== type) throw new Error(`${file}: ${name} must be a ${type}, got ${JSON.stringify(v)}`);
+  }
+  return { config, dir: dirname(resolve(file)) };
+}
+
+/** Starts an agent from a device bundle; see EdgeAgentOptions and the file comment. */
+export async function startEdgeAgent(opts: EdgeAgentOptions): Promise<EdgeAgent> {
+  const { config, dir } = readConfig(opts.config);
+  const thingName = config.thingName;
+  const log = (m: string): void => (opts.log ?? ((l: string) => process.stderr.write(`${l}\n`)))(`${new Date().toISOString()} ${thingName} ${m}`);
+  const stateDir = resolve(opts.stateDir ?? join(dir, 'agent-state'));
+  const state = new AgentStateFile(stateDir);
+  const manager = new ModelManager(opts.verifier, opts.engineFactory);
+  const runtime = new ScoringRuntime(manager, { health: opts.health, log });
+  const defaults = config.agent?.capture ?? {};
+  const captureOptions: CaptureOptions = {
+    sampleRate: 0.1,
+    batchSize: 50,
+    maxAgeSeconds: 60,
+    bufferMaxBytes: 64 * 1024 * 1024,
+    ...Object.fromEntries(Object.entries(defaults).filter(([k]) => k !== 's3Prefix')),
+    ...opts.capture,
+  };
+  const capture = new CaptureSpool(join(stateDir, 'capture'), thingName, captureOptions, log);
+  const prefix = (config.topics?.telemetry ?? `wind-turbine/${thingName}/telemetry`).replace(/\/telemetry$/, '');
+  const topics = { heartbeat: config.topics?.heartbeat ?? `${prefix}/heartbeat`, alarms: config.topics?.alarms ?? `${prefix}/alarms`, capture: `${prefix}/capture` };
+  const agent = new EventEmitter() as EdgeAgent;
+
+  // Models kept from the last run, else the initial package.
+  const loadStored = async (m: StoredModel): Promise<void> => {
+    const bytes = state.readPackage(m);
+    const model = await manager.load(bytes, m.sha256);
+    await runtime.deploy(model);
+  };
+  try {
+    if (state.data.previous) await loadStored(state.data.previous);
+    if (state.data.active) await loadStored(state.data.active);
+  } catch (err) {
+    log(`kept models could not be restored: ${(err as Error).message}`);
+  }
+  if (!runtime.activeModel && opts.initialPackage) {
+    const bytes = readFileSync(opts.initialPackage);
+    const sha256 = createHash('sha256').update(bytes).digest('hex');
+    const model = await manager.load(bytes, sha256);
+    await runtime.deploy(model);
+    const d = model.description;
+    state.data.active = { name: d.name, version: d.version, sha256, file: state.storePackage(sha256, bytes) };
+    state.save();
+  }
+
+  runtime.on('window', (w: ScoredWindow) => {
+    capture.offer(w);
+    agent.emit('window', w);
+  });
+  runtime.on('swap', (e) => agent.emit('swap', e));
+
+  const pem = (name: string): string => readFileSync(resolve(dir, name), 'utf8');
+  const connection = new DeviceConnection(
+    { host: config.mqtt.host, port: config.mqtt.port, clientId: thingName, certificatePem: pem(config.files.certificate), privateKeyPem: pem(config.files.privateKey), caPem: pem(config.files.ca) },
+    log,
+  );
+  runtime.on('alarm', (w: ScoredWindow) => {
+    agent.emit('alarm', w);
+    if (connection.isOnline) {
+      const payload = JSON.stringify({ thingName, model: w.model, version: w.version, endIndex: w.endIndex, endEventTime: w.endEventTime, score: w.score, overThreshold: w.overThreshold, errors: w.errors });
+      connection.publish(topics.alarms, payload).catch(() => undefined);
+    }
+  });
+
+  const install = async (bytes: Buffer, sha256: string, expected: { name: string; version: string }): Promise<{ canaryWindows: number; medianScore: number }> => {
+    const model = await manager.load(bytes, sha256);
+    const d = model.description;
+    if (d.name !== expected.name || d.version !== expected.version) {
+      await model.engine.release();
+      throw new ModelRejected(d.name !== expected.name ? 'wrong-model-name' : 'invalid-package', `package holds ${d.name} ${d.version}, the job names ${expected.name} ${expected.version}`);
+    }
+    const report = await runtime.deploy(model);
+    const stored: StoredModel = { name: d.name, version: d.version, sha256, file: state.storePackage(sha256, bytes) };
+    state.data.previous = state.data.active;
+    state.data.active = stored;
+    if (state.data.inflight) state.data.inflight.installed = stored;
+    state.save();
+    // Packages neither active nor previous are no longer needed.
+    const keep = new Set([state.data.active?.file, state.data.previous?.file]);
+    for (const f of readdirSync(state.modelsDir)) if (f.endsWith('.tar.gz') && !keep.has(f)) unlinkSync(join(state.modelsDir, f));
+    return report;
+  };
+
+  const jobs = new JobRunner({
+    thingName,
+    connection,
+    state,
+    modelName: opts.modelName,
+    activeModel: () => (runtime.activeModel ? { name: runtime.activeModel.description.name, version: runtime.activeModel.description.version } : null),
+    install,
+    log,
+    onJob: (e) => agent.emit('job', e),
+  });
+
+  // Capture upload: oldest batch first, one at a time, each confirmed before it leaves the spool.
+  const confirmMode = opts.captureConfirm ?? 'accepted';
+  const ackMs = (opts.captureAckSeconds ?? 10) * 1000;
+  const waiting = new Map<string, (ok: boolean, message?: string) => void>();
+  let uploading = false;
+  let stopped = false;
+  const uploadPending = async (): Promise<void> => {
+    if (uploading || stopped) return;
+    uploading = true;
+    try {
+      for (const entry of capture.pending()) {
+        if (!connection.isOnline || stopped) break;
+        const confirmed = new Promise<boolean>((resolveAck) => {
+          const timer = setTimeout(() => {
+            waiting.delete(entry.batchId);
+            resolveAck(false);
+          }, ackMs);
+          waiting.set(entry.batchId, (ok, message) => {
+            clearTimeout(timer);
+            waiting.delete(entry.batchId);
+            if (!ok) log(`capture batch ${entry.batchId} rejected by the cloud: ${message}`);
+            resolveAck(ok);
+          });
+        });
+        try {
+          await connection.publish(topics.capture, capture.read(entry.file));
+        } catch (err) {
+          waiting.get(entry.batchId)?.(false, (err as Error).message);
+          break;
+        }
+        if (confirmMode === 'puback') waiting.get(entry.batchId)?.(true);
+        if (!(await confirmed)) break;
+        capture.confirm(entry);
+      }
+    } finally {
+      uploading = false;
+    }
+  };
+  capture.onBatch = () => void uploadPending();
+  await connection.subscribe(`${topics.capture}/accepted`, (_t, payload) => {
+    try {
+      const { batchId } = JSON.parse(Buffer.from(payload).toString('utf8')) as { batchId: string };
+      waiting.get(batchId)?.(true);
+    } catch {
+      // not ours
+    }
+  });
+  await connection.subscribe(`${topics.capture}/rejected`, (_t, payload) => {
+    try {
+      const { batchId, message } = JSON.parse(Buffer.from(payload).toString('utf8')) as { batchId: string; message: string };
+      waiting.get(batchId)?.(false, message);
+    } catch {
+      // not ours
+    }
+  });
+
+  const shadow = new iotshadow.IotShadowClient(connection.connection);
+  const heartbeat = (): Heartbeat => {
+    const c = runtime.counters;
+    const lat = runtime.latencyPercentiles();
+    const cc = capture.counters;
+    return {
+      thingName,
+      agentVersion: AGENT_VERSION,
+      time: new Date().toISOString(),
+      connected: connection.isOnline,
+      models: manager.list().map((m) => ({ name: m.name, version: m.version, role: m.role, inferences: m.inferences })),
+      inferences: c.windowsScored,
+      latencyMs: { p50: lat.p50, p90: lat.p90, p99: lat.p99 },
+      alarms: c.alarms,
+      frames: { received: c.framesReceived, accepted: c.framesAccepted, rejected: c.framesRejected, dropped: c.framesDropped },
+      capture: { captured: cc.captured, uploaded: cc.uploaded, dropped: cc.dropped, pending: cc.pendingRecords },
+      drift: runtime.takeDrift(),
+    };
+  };
+  const sendHeartbeat = async (): Promise<void> => {
+    const hb = heartbeat();
+    agent.emit('heartbeat', hb);
+    if (!connection.isOnline) return;
+    try {
+      await connection.publish(topics.heartbeat, JSON.stringify(hb));
+      await shadow.publishUpdateShadow({ thingName, state: { reported: { agent: hb } } }, mqtt.QoS.AtLeastOnce);
+    } catch (err) {
+      log(`heartbeat not sent: ${(err as Error).message}`);
+    }
+  };
+  const heartbeatMs = (opts.heartbeatSeconds ?? config.agent?.heartbeatSeconds ?? 30) * 1000;
+  const heartbeatTimer = setInterval(() => void sendHeartbeat(), heartbeatMs);
+  const ageTimer = setInterval(() => capture.tick(), Math.min(1000, captureOptions.maxAgeSeconds * 500));
+  const retryTimer = setInterval(() => void uploadPending(), 2000);
+
+  let firstOnline: () => void = () => undefined;
+  const online = new Promise<void>((r) => (firstOnline = r));
+  connection.on('online', () => {
+    firstOnline();
+    agent.emit('online');
+    void jobs.onOnline();
+    void uploadPending();
+    void sendHeartbeat();
+  });
+  connection.on('offline', () => agent.emit('offline'));
+  void connection.start();
+
+  let stopping: Promise<void> | null = null;
+  Object.assign(agent, {
+    thingName,
+    runtime,
+    manager,
+    capture,
+    counters: runtime.counters,
+    push: (frame: unknown) => runtime.push(frame),
+    pushLine: (line: string) => runtime.pushLine(line),
+    heartbeat,
+    connected: () => online,
+    stop: () =>
+      (stopping ??= (async () => {
+        stopped = true;
+        jobs.stop();
+        clearInterval(heartbeatTimer);
+        clearInterval(ageTimer);
+        clearInterval(retryTimer);
+        await runtime.idle();
+        capture.close();
+        await connection.stop();
+        await manager.close();
+        log('stopped');
+      })()),
+  });
+  Object.defineProperty(agent, 'online', { get: () => connection.isOnline });
+  log(`started (state ${basename(stateDir)}, model ${runtime.activeModel ? `${runtime.activeModel.description.name} ${runtime.activeModel.description.version}` : 'none'})`);
+  return agent;
+}
