@@ -12,11 +12,14 @@ import { DEFAULT_FLEET_LIMITS, fleetOperations, type FleetLimits } from './fleet
 import { COLLECTIONS, type CompilationJobRecord, type DeviceFleetRecord, type DeviceRecord, type EdgePackagingJobRecord, type ModelPackageGroupRecord, type ModelPackageRecord } from './model';
 import { DEFAULT_REGISTRY_LIMITS, registryOperations, type RegistryLimits } from './model-registry';
 import { operationRoutes } from './respond';
-import { defaultToolchain, type EdgeToolchain } from './toolchain';
+import { packagingToolchain } from './packaging-toolchain';
+import type { EdgeToolchain } from './toolchain';
 
 export interface SageMakerOptions {
-  /** Compiler and packager behind the jobs (default: our ONNX exporter and signer). */
+  /** Compiler and packager behind the jobs (default: shared/packaging's ONNX exporter and signer). */
   toolchain?: EdgeToolchain;
+  /** Signing key folder of the default toolchain (default: the project's, .state/signing). */
+  signingKeyDir?: string;
   /** Cloud time a job spends STARTING before its work begins (default 1000 ms). */
   startDelayMs?: number;
   /** Quotas that answer ResourceLimitExceeded when reached. */
@@ -44,7 +47,7 @@ export function sageMakerInstaller(options: SageMakerOptions = {}): Installer {
       compilations: ctx.store.collection<CompilationJobRecord>(COLLECTIONS.compilationJobs),
       packagings: ctx.store.collection<EdgePackagingJobRecord>(COLLECTIONS.packagingJobs),
       artifacts,
-      toolchain: options.toolchain ?? defaultToolchain(),
+      toolchain: options.toolchain ?? packagingToolchain({ keyDir: options.signingKeyDir }),
       limits,
       startDelayMs: options.startDelayMs ?? 1000,
       log: (line: string) => process.stderr.write(`[local cloud] ${line}\n`),

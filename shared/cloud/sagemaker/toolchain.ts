@@ -2,7 +2,7 @@
  * The seam between the SageMaker subset and the tools behind its jobs: a compilation job calls compile()
  * (our tfjs → ONNX export stands in for SageMaker Neo), an edge packaging job calls package() (our signer
  * stands in for Edge Manager's packager). The installer takes any EdgeToolchain; tests of the job
- * machinery pass a stub, everything else uses the default one.
+ * machinery pass a stub, everything else uses packagingToolchain() (packaging-toolchain.ts).
  */
 
 /** What a packaging job hands the packager. */
@@ -27,17 +27,4 @@ export interface EdgeToolchain {
   compile(modelDir: string, outPath: string): Promise<void>;
   /** Package and sign a compiled model; returns the signature as the job reports it (ModelSignature). */
   package(request: PackageRequest): Promise<{ signature: string }>;
-}
-
-/** The toolchain the local cloud uses unless told otherwise. */
-export function defaultToolchain(): EdgeToolchain {
-  const missing = (what: string) => new Error(`${what} is not available in this build of the local cloud (shared/packaging has no ${what} yet)`);
-  return {
-    async compile() {
-      throw missing('ONNX exporter');
-    },
-    async package() {
-      throw missing('package signer');
-    },
-  };
 }
