@@ -61,3 +61,61 @@ export async function waitFor(cond: () => boolean | Promise<boolean>, ms: number
     await new Promise((r) => setTimeout(r, 100));
   }
 }
+
+/** Creates the bucket (if new) and puts objects in it. */
+export async function putObjects(cloud: LocalCloud, bucket: string, objects: Record<string, Buffer>): Promise<void> {
+  const { CreateBucketCommand, PutObjectCommand } = await import('@aws-sdk/client-s3');
+  const s3 = new S3Client(cloudClientConfig(cloud));
+  try {
+    await s3.send(new CreateBucketCommand({ Bucket: bucket })).catch((err: Error) => {
+      if (err.name !== 'BucketAlreadyOwnedByYou') throw err;
+    });
+    for (const [key, body] of Object.entries(objects)) await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body }));
+  } finally {
+    s3.destroy();
+  }
+}
+
+/** A deploy-model job document whose URL IoT Jobs pre-signs for each delivery. */
+export function deployJobDocument(name: string, version: string, bucket: string, key: string): string {
+  return JSON.stringify({ operation: 'deploy-model', model: { name, version, url: `\${aws:iot:s3-presigned-url:https://s3.amazonaws.com/${bucket}/${key}}` } });
+}
+
+/** Creates a job for things; returns a function waiting for each thing's terminal execution. */
+export async function createJob(cloud: LocalCloud, jobId: string, document: string, things: string[]): Promise<(ms?: number) => Promise<Record<string, { status: string; statusDetails: Record<string, string> }>>> {
+  const { IoTClient, CreateJobCommand, DescribeThingCommand, DescribeJobExecutionCommand } = await import('@aws-sdk/client-iot');
+  const iot = new IoTClient(cloudClientConfig(cloud));
+  const targets: string[] = [];
+  for (const thingName of things) targets.push((await iot.send(new DescribeThingCommand({ thingName }))).thingArn as string);
+  await iot.send(new CreateJobCommand({ jobId, targets, document }));
+  return async (ms = 30_000) => {
+    const out: Record<string, { status: string; statusDetails: Record<string, string> }> = {};
+    try {
+      await waitFor(async () => {
+        for (const thingName of things) {
+          if (out[thingName]) continue;
+          const e = (await iot.send(new DescribeJobExecutionCommand({ jobId, thingName }))).execution;
+          if (e && ['SUCCEEDED', 'FAILED', 'REJECTED', 'CANCELED', 'TIMED_OUT', 'REMOVED'].includes(e.status as string)) {
+            out[thingName] = { status: e.status as string, statusDetails: (e.statusDetails?.detailsMap ?? {}) as Record<string, string> };
+          }
+        }
+        return Object.keys(out).length === things.length;
+      }, ms, `job ${jobId} to end on ${things.join(', ')}`);
+      return out;
+    } finally {
+      iot.destroy();
+    }
+  };
+}
+
+/** The status and details of a job execution now. */
+export async function jobExecution(cloud: LocalCloud, jobId: string, thingName: string): Promise<{ status: string; statusDetails: Record<string, string> }> {
+  const { IoTClient, DescribeJobExecutionCommand } = await import('@aws-sdk/client-iot');
+  const iot = new IoTClient(cloudClientConfig(cloud));
+  try {
+    const e = (await iot.send(new DescribeJobExecutionCommand({ jobId, thingName }))).execution;
+    return { status: e?.status as string, statusDetails: (e?.statusDetails?.detailsMap ?? {}) as Record<string, string> };
+  } finally {
+    iot.destroy();
+  }
+}

@@ -132,6 +132,7 @@ export async function startEdgeAgent(opts: EdgeAgentOptions): Promise<EdgeAgent>
   const prefix = (config.topics?.telemetry ?? `wind-turbine/${thingName}/telemetry`).replace(/\/telemetry$/, '');
   const topics = { heartbeat: config.topics?.heartbeat ?? `${prefix}/heartbeat`, alarms: config.topics?.alarms ?? `${prefix}/alarms`, capture: `${prefix}/capture` };
   const agent = new EventEmitter() as EdgeAgent;
+  let stopped = false;
 
   // Models kept from the last run, else the initial package.
   const loadStored = async (m: StoredModel): Promise<void> => {
@@ -175,6 +176,7 @@ export async function startEdgeAgent(opts: EdgeAgentOptions): Promise<EdgeAgent>
   });
 
   const install = async (bytes: Buffer, sha256: string, expected: { name: string; version: string }): Promise<{ canaryWindows: number; medianScore: number }> => {
+    if (stopped) throw new Error('the agent is stopping');
     const model = await manager.load(bytes, sha256);
     const d = model.description;
     if (d.name !== expected.name || d.version !== expected.version) {
@@ -209,7 +211,6 @@ export async function startEdgeAgent(opts: EdgeAgentOptions): Promise<EdgeAgent>
   const ackMs = (opts.captureAckSeconds ?? 10) * 1000;
   const waiting = new Map<string, (ok: boolean, message?: string) => void>();
   let uploading = false;
-  let stopped = false;
   const uploadPending = async (): Promise<void> => {
     if (uploading || stopped) return;
     uploading = true;

@@ -151,6 +151,8 @@ export class JobRunner {
           state.save();
         } else log(`resuming job ${jobId} after a restart`);
         result = await this.run(jobId, execution.jobDocument);
+        // Stopped meanwhile: leave the job in flight; the next start resumes it.
+        if (this.stopped) return;
         state.data.finished[jobId] = result;
         delete state.data.inflight;
         state.save();

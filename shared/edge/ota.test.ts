@@ -1,0 +1,125 @@
+/**
+ * Model updates over IoT Jobs against the real local cloud (in-process agent, stand-in package format):
+ * success with a hot swap, and FAILED with the reason for a tampered package, an older version, another
+ * model's name, a model failing its canary, a bad document; the device keeps serving its model meanwhile.
+ * A restart mid-job (download in progress) resumes the job and ends it SUCCEEDED.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { startEdgeAgent, type EdgeAgent } from './agent';
+import { createJob, deployJobDocument, jobExecution, provisionTestDevices, putObjects, startTestCloud, tempDir, waitFor } from './agent-testing';
+import { parseJobDocument } from './ota';
+import type { ScoredWindow } from './scoring-runtime';
+import { simulatedFrames, testDescription, testKeys, testPackage, testVerifier } from './testing';
+
+test('job documents are checked, naming the bad member', () => {
+  const ok = { operation: 'deploy-model', model: { name: 'm', version: '1.2.3', url: 'https://x/y' } };
+  assert.deepEqual(parseJobDocument(ok), ok);
+  for (const [doc, why] of [
+    [null, /not a JSON object/],
+    [{ ...ok, operation: 'reboot' }, /operation "reboot" is not "deploy-model"/],
+    [{ operation: 'deploy-model' }, /model is missing/],
+    [{ ...ok, model: { ...ok.model, version: 'v2' } }, /model.version: "v2" is not a semantic version/],
+    [{ ...ok, model: { ...ok.model, url: 'file:///etc/passwd' } }, /model.url must be an http\(s\) URL/],
+    [{ ...ok, model: { ...ok.model, sha256: 'abc' } }, /sha256 must be 64 hex digits/],
+  ] as const) {
+    assert.throws(() => parseJobDocument(doc), (e: Error & { reason?: string }) => e.reason === 'invalid-job-document' && why.test(e.message));
+  }
+});
+
+test('OTA over IoT Jobs: SUCCEEDED with a hot swap; FAILED with the reason otherwise, the old model serving on; resume after a restart mid-job', { timeout: 85_000 }, async () => {
+  const tmp = await tempDir('agent-ota-');
+  const cloudDir = join(tmp.dir, 'cloud');
+  const cloud = await startTestCloud(cloudDir);
+  const keys = testKeys();
+  const pkg = (version: string, model = {}, name?: string): Buffer => testPackage(keys.privateKey, testDescription({ version, ...(name ? { name } : {}) }), model);
+  const v1 = pkg('1.0.0');
+  const v2 = pkg('2.0.0', { bias: 0.05 });
+  const tampered = Buffer.from(pkg('2.5.0').toString('utf8').replace(/"onnx":"(.)/, (_m, c: string) => `"onnx":"${c === 'A' ? 'B' : 'A'}`));
+  await putObjects(cloud, 'models', { 'v2.pkg': v2, 'tampered.pkg': tampered, 'v1.pkg': v1, 'other.pkg': pkg('9.0.0', {}, 'other-model'), 'sick.pkg': pkg('3.0.0', { bias: 100 }), 'v4.pkg': pkg('4.0.0', { bias: 0.02 }) });
+  writeFileSync(join(tmp.dir, 'v1.pkg'), v1);
+  const [bundle] = await provisionTestDevices(cloudDir, join(tmp.dir, 'devices'), 1);
+  const stateDir = join(tmp.dir, 'state');
+  const start = (): Promise<EdgeAgent> =>
+    startEdgeAgent({ config: bundle, stateDir, verifier: testVerifier(keys.publicKey), initialPackage: join(tmp.dir, 'v1.pkg'), heartbeatSeconds: 60, capture: { sampleRate: 0 }, log: () => undefined });
+  let agent = await start();
+  const thing = agent.thingName;
+  const windows: ScoredWindow[] = [];
+  const listen = (a: EdgeAgent): void => void a.on('window', (w: ScoredWindow) => windows.push(w));
+  listen(agent);
+  const frames = simulatedFrames(60_000);
+  let next = 0;
+  const feed = setInterval(() => {
+    for (let k = 0; k < 10 && next < frames.length; k++) agent.push(frames[next++]);
+  }, 20);
+  // A server whose first request hangs (the agent is then stopped mid-download) and later ones serve v4.
+  const sockets = new Set<Socket>();
+  let requests = 0;
+  const server = createServer((req, res) => {
+    if (requests++ === 0) return; // hang
+    res.end(pkg('4.0.0', { bias: 0.02 }));
+  });
+  server.on('connection', (s) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  try {
+    await agent.connected();
+    const run = async (jobId: string, document: string) => (await (await createJob(cloud, jobId, document, [thing]))())[thing];
+
+    const ok = await run('deploy-v2', deployJobDocument('wind-turbine-anomaly', '2.0.0', 'models', 'v2.pkg'));
+    assert.equal(ok.status, 'SUCCEEDED');
+    assert.equal(ok.statusDetails.version, '2.0.0');
+    assert.equal(agent.runtime.activeModel?.description.version, '2.0.0');
+
+    const failures: [string, string, RegExp][] = [
+      [deployJobDocument('wind-turbine-anomaly', '2.5.0', 'models', 'tampered.pkg'), 'bad-hash', /model.onnx sha256 differs from the manifest/],
+      [deployJobDocument('wind-turbine-anomaly', '1.0.0', 'models', 'v1.pkg'), 'not-newer', /version 1.0.0 is not newer than the active 2.0.0/],
+      [deployJobDocument('other-model', '9.0.0', 'models', 'other.pkg'), 'wrong-model-name', /job is for model "other-model", this device serves "wind-turbine-anomaly"/],
+      [deployJobDocument('wind-turbine-anomaly', '3.0.0', 'models', 'sick.pkg'), 'failed-health-check', /median error\/threshold ratio/],
+      [deployJobDocument('wind-turbine-anomaly', '3.0.0', 'models', 'missing.pkg'), 'download-failed', /HTTP 404/],
+      [JSON.stringify({ operation: 'deploy-model', model: { name: 'wind-turbine-anomaly' } }), 'invalid-job-document', /model.version must be a string/],
+    ];
+    for (const [i, [doc, reason, message]] of failures.entries()) {
+      const scoredBefore = agent.counters.windowsScored;
+      const r = await run(`bad-${i}`, doc);
+      assert.equal(r.status, 'FAILED', `job bad-${i}`);
+      assert.equal(r.statusDetails.reason, reason);
+      assert.match(r.statusDetails.message, message);
+      assert.equal(agent.runtime.activeModel?.description.version, '2.0.0', 'the old model still serves');
+      await waitFor(() => agent.counters.windowsScored > scoredBefore, 10_000, 'scoring to go on');
+    }
+
+    // Restart in the middle of a job: the download hangs, the agent stops, a new one resumes the job.
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v4.pkg`;
+    const wait = await createJob(cloud, 'deploy-v4', JSON.stringify({ operation: 'deploy-model', model: { name: 'wind-turbine-anomaly', version: '4.0.0', url } }), [thing]);
+    await waitFor(async () => (await jobExecution(cloud, 'deploy-v4', thing)).statusDetails.step === 'downloading', 20_000, 'the download to start');
+    await agent.stop();
+    for (const s of sockets) s.destroy();
+    agent = await start();
+    listen(agent);
+    assert.equal(agent.runtime.activeModel?.description.version, '2.0.0', 'the kept model is back after the restart');
+    assert.deepEqual(agent.manager.list().map((m) => m.version), ['2.0.0', '1.0.0']);
+    const resumed = (await wait())[thing];
+    assert.equal(resumed.status, 'SUCCEEDED');
+    assert.equal(agent.runtime.activeModel?.description.version, '4.0.0');
+    assert.equal(requests, 2);
+    await waitFor(() => windows.at(-1)?.version === '4.0.0', 10_000, 'v4 to score');
+    // Every window was scored by exactly one model and the versions only moved forward.
+    const order = ['1.0.0', '2.0.0', '4.0.0'];
+    const seen = windows.map((w) => order.indexOf(w.version));
+    assert.ok(seen.every((v, i) => v >= 0 && (i === 0 || v >= seen[i - 1])));
+  } finally {
+    clearInterval(feed);
+    for (const s of sockets) s.destroy();
+    server.close();
+    await agent.stop();
+    await cloud.stop();
+    await tmp.remove();
+  }
+});
