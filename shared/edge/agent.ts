@@ -163,10 +163,16 @@ export async function startEdgeAgent(opts: EdgeAgentOptions): Promise<EdgeAgent>
   runtime.on('swap', (e) => agent.emit('swap', e));
 
   const pem = (name: string): string => readFileSync(resolve(dir, name), 'utf8');
-  const connection = new DeviceConnection(
-    { host: config.mqtt.host, port: config.mqtt.port, clientId: thingName, certificatePem: pem(config.files.certificate), privateKeyPem: pem(config.files.privateKey), caPem: pem(config.files.ca) },
-    log,
-  );
+  let connection: DeviceConnection;
+  try {
+    connection = new DeviceConnection(
+      { host: config.mqtt.host, port: config.mqtt.port, clientId: thingName, certificatePem: pem(config.files.certificate), privateKeyPem: pem(config.files.privateKey), caPem: pem(config.files.ca) },
+      log,
+    );
+  } catch (err) {
+    await manager.close();
+    throw new Error(`${join(dir, 'device.json')}: cannot use the device certificate ${config.files.certificate}, key ${config.files.privateKey} and CA ${config.files.ca} (${(err as Error).message})`);
+  }
   runtime.on('alarm', (w: ScoredWindow) => {
     agent.emit('alarm', w);
     if (connection.isOnline) {

@@ -1,0 +1,114 @@
+/**
+ * Agents as real processes (`npm run agent`'s entry point) against the local cloud: two devices get a new
+ * model by IoT Job, then one gets a tampered package and reports FAILED with the reason while serving its
+ * model on; every frame is scored (window ends every stride frames, no gap) through the swap; SIGTERM stops
+ * them cleanly. Also: bad input on stdin is counted, not fatal.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import { createJob, deployJobDocument, provisionTestDevices, putObjects, startTestCloud, tempDir, waitFor } from './agent-testing';
+import { signedTestPackage, tamperedPackage, testSigningKey } from './package-testing';
+import { RAW_COLUMNS } from '../turbine/schema';
+import { simulatedFrames } from './testing';
+
+const ROOT = resolve(__dirname, '..', '..');
+
+interface AgentProcess {
+  proc: ChildProcess;
+  events: Record<string, unknown>[];
+  stderr: string[];
+  exited: Promise<number | null>;
+}
+
+function spawnAgent(args: string[], stdin = false): AgentProcess {
+  const proc = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'shared', 'cli', 'agent.ts'), ...args], { cwd: ROOT, stdio: [stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'] });
+  const events: Record<string, unknown>[] = [];
+  const stderr: string[] = [];
+  createInterface({ input: proc.stdout as NodeJS.ReadableStream }).on('line', (l) => events.push(JSON.parse(l)));
+  createInterface({ input: proc.stderr as NodeJS.ReadableStream }).on('line', (l) => stderr.push(l));
+  const exited = new Promise<number | null>((r) => proc.on('exit', (code) => r(code)));
+  return { proc, events, stderr, exited };
+}
+
+const windowsOf = (a: AgentProcess): { endIndex: number; version: string }[] => a.events.filter((e) => e.type === 'window') as never;
+
+test('two agent processes take a new model by job; a tampered one fails with the reason and the old model serves on; no frame unscored; SIGTERM stops them', { timeout: 85_000 }, async () => {
+  const tmp = await tempDir('agent-process-');
+  const cloudDir = join(tmp.dir, 'cloud');
+  const cloud = await startTestCloud(cloudDir);
+  const agents: AgentProcess[] = [];
+  try {
+    const key = testSigningKey();
+    writeFileSync(join(tmp.dir, 'signing.pub.pem'), key.publicKeyPem);
+    writeFileSync(join(tmp.dir, 'v1.tar.gz'), signedTestPackage(key, '1.0.0'));
+    const v2 = signedTestPackage(key, '2.0.0', { bias: 0.05 });
+    await putObjects(cloud, 'models', { 'v2.tar.gz': v2, 'v3.tar.gz': tamperedPackage(signedTestPackage(key, '3.0.0', { bias: 0.01 })) });
+    const bundles = await provisionTestDevices(cloudDir, join(tmp.dir, 'devices'), 2);
+    for (const [i, bundle] of bundles.entries()) {
+      agents.push(
+        spawnAgent(['--config', bundle, '--state', join(tmp.dir, `state-${i}`), '--public-key', join(tmp.dir, 'signing.pub.pem'), '--model', join(tmp.dir, 'v1.tar.gz'), '--frame-rate', '300', '--seed', String(i + 1), '--turbine-id', String(i), '--heartbeat', '2', '--capture-rate', '0', '--events']),
+      );
+    }
+    const things = bundles.map((b) => b.split(/[\\/]/).pop() as string);
+    for (const a of agents) await waitFor(() => a.events.some((e) => e.type === 'online') && windowsOf(a).length > 5, 30_000, `an agent online and scoring (${a.stderr.slice(-3).join(' | ')})`);
+
+    const all = await (await createJob(cloud, 'deploy-v2', deployJobDocument('wind-turbine-anomaly', '2.0.0', 'models', 'v2.tar.gz'), things))(30_000);
+    for (const t of things) assert.equal(all[t].status, 'SUCCEEDED', JSON.stringify(all[t]));
+    for (const a of agents) await waitFor(() => windowsOf(a).some((w) => w.version === '2.0.0'), 10_000, 'v2 scoring');
+
+    const bad = (await (await createJob(cloud, 'deploy-v3-tampered', deployJobDocument('wind-turbine-anomaly', '3.0.0', 'models', 'v3.tar.gz'), [things[0]]))(30_000))[things[0]];
+    assert.equal(bad.status, 'FAILED');
+    assert.equal(bad.statusDetails.reason, 'bad-signature');
+    assert.match(bad.statusDetails.message, /manifest.sig is not a valid signature of manifest.json/);
+    const after = windowsOf(agents[0]).length;
+    await waitFor(() => windowsOf(agents[0]).length > after + 20, 10_000, 'agent 0 to keep scoring');
+
+    for (const a of agents) a.proc.kill('SIGTERM');
+    for (const a of agents) assert.equal(await a.exited, 0, a.stderr.slice(-5).join('\n'));
+    for (const a of agents) {
+      const w = windowsOf(a);
+      // Every valid frame feeds a window: consecutive window ends are exactly one stride (10 frames) apart.
+      for (let k = 1; k < w.length; k++) assert.equal(w[k].endIndex - w[k - 1].endIndex, 10, `window ${k} of ${w.length}`);
+      const switchAt = w.findIndex((x) => x.version === '2.0.0');
+      assert.ok(switchAt > 0 && w.slice(0, switchAt).every((x) => x.version === '1.0.0') && w.slice(switchAt).every((x) => x.version === '2.0.0'));
+      assert.ok(a.events.some((e) => e.type === 'heartbeat'));
+      const stopped = a.events.find((e) => e.type === 'stopped') as { counters: { framesRejected: number; windowsScored: number } };
+      assert.equal(stopped.counters.windowsScored, w.length);
+      assert.match(a.stderr.join('\n'), /agent: stopped; frames \d+/);
+    }
+    assert.equal(agents[0].events.filter((e) => e.type === 'job').length, 2);
+  } finally {
+    for (const a of agents) if (a.proc.exitCode === null) a.proc.kill('SIGKILL');
+    await cloud.stop();
+    await tmp.remove();
+  }
+});
+
+test('an agent fed garbage on stdin counts and logs it, scores the good frames and exits 0 at the end of input', { timeout: 60_000 }, async () => {
+  const tmp = await tempDir('agent-stdin-');
+  try {
+    const key = testSigningKey();
+    writeFileSync(join(tmp.dir, 'pub.pem'), key.publicKeyPem);
+    writeFileSync(join(tmp.dir, 'v1.tar.gz'), signedTestPackage(key, '1.0.0'));
+    // A real bundle whose cloud is gone: the agent runs offline.
+    const cloud = await startTestCloud(join(tmp.dir, 'cloud'));
+    const [bundle] = await provisionTestDevices(join(tmp.dir, 'cloud'), join(tmp.dir, 'devices'), 1);
+    await cloud.stop();
+    const a = spawnAgent(['--config', bundle, '--public-key', join(tmp.dir, 'pub.pem'), '--model', join(tmp.dir, 'v1.tar.gz'), '--frames', 'stdin', '--events'], true);
+    const rows = simulatedFrames(400).map((f) => RAW_COLUMNS.map((c) => (f as Record<string, unknown>)[c]).join(','));
+    rows.splice(100, 0, 'garbage', '1,2,3', rows[5].replace(/,[^,]*$/, ',NaN'), '{"broken": ', rows[6].replace(/^[^,]*,/, 'x,').replace(/,([^,]*),([^,]*)$/, ',abc,$2'));
+    a.proc.stdin?.end(rows.join('\n') + '\n');
+    assert.equal(await a.exited, 0, a.stderr.slice(-5).join('\n'));
+    const stopped = a.events.find((e) => e.type === 'stopped') as { counters: { framesRejected: number; framesAccepted: number; windowsScored: number } };
+    assert.equal(stopped.counters.framesRejected, 5);
+    assert.equal(stopped.counters.framesAccepted, 400);
+    assert.ok(stopped.counters.windowsScored >= 25);
+    assert.match(a.stderr.join('\n'), /frame 100 rejected: 1 fields, a frame has 23/);
+  } finally {
+    await tmp.remove();
+  }
+});
