@@ -124,3 +124,20 @@ test('rollback returns to the previous model between frames', async () => {
   assert.deepEqual(manager.list().map((m) => [m.version, m.role]), [['1.0.0', 'active'], ['1.1.0', 'previous']]);
   await manager.close();
 });
+
+test('drift per feature: live input statistics in training-std units; a sensor shifted by 5 std moves only its own feature', async () => {
+  const { manager, runtime } = await setup();
+  await runtime.deploy(await load(manager, '1.0.0'));
+  for (const f of simulatedFrames(3000, 21)) runtime.push(f);
+  await runtime.idle();
+  const normal = runtime.takeDrift();
+  assert.deepEqual(normal.map((d) => d.feature), ['roll', 'pitch', 'yaw', 'wind_speed_rps', 'rps', 'voltage']);
+  assert.ok(normal.every((d) => d.steps > 2500), 'each step counted once');
+  const std = testStatistics().std[5];
+  for (const f of simulatedFrames(3000, 21)) runtime.push({ ...f, voltage: f.voltage + 5 * std });
+  await runtime.idle();
+  const shifted = runtime.takeDrift();
+  assert.ok(Math.abs(shifted[5].mean - normal[5].mean - 5) < 0.5, `voltage mean moved by about 5 training stds: ${normal[5].mean} -> ${shifted[5].mean}`);
+  for (let f = 0; f < 5; f++) assert.ok(Math.abs(shifted[f].mean - normal[f].mean) < 0.05 && Math.abs(shifted[f].std - normal[f].std) < 0.05, `${shifted[f].feature} unchanged`);
+  await manager.close();
+});
