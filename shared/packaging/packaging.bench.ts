@@ -5,7 +5,7 @@
  * (b) Export + package + sign + verify of the dense model against a plain tar.gz of the same files (no
  * hashing, no signature) and its plain unpacking.
  */
-
+import { generateKeyPairSync } from 'node:crypto';
 import type * as ort from 'onnxruntime-node';
 import * as tf from '@tensorflow/tfjs';
 import type { BenchLine } from '../bench/types';
@@ -21,7 +21,6 @@ import { publicKeyFingerprint } from './signing-key';
 import { readTarGz, writeTarGz } from './tar-archive';
 import { farmTestWindows, maxAbsDiff, randomizeWeights } from './test-helpers';
 import { verifyPackage } from './verify-package';
-import { generateKeyPairSync } from 'node:crypto';
 
 export const name = 'packaging';
 

@@ -66,9 +66,21 @@ function encodeTensor(t: OnnxTensor): Uint8Array {
   w.packedVarints(1, t.dims); // dims
   w.varint(2, t.dataType); // data_type
   w.string(8, t.name); // name
-  // raw_data is little-endian; typed arrays are in host order, which is little-endian on every target we run on.
-  w.bytes(9, new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength));
+  w.bytes(9, littleEndianBytes(t.data)); // raw_data
+
   return w.finish();
+}
+
+const HOST_IS_LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/** raw_data is little-endian whatever the host: copy byte-swapped on a big-endian machine. */
+function littleEndianBytes(data: Float32Array | BigInt64Array): Uint8Array {
+  const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  if (HOST_IS_LITTLE_ENDIAN) return bytes;
+  const width = data.BYTES_PER_ELEMENT;
+  const out = new Uint8Array(bytes.length);
+  for (let i = 0; i < bytes.length; i += width) for (let k = 0; k < width; k++) out[i + k] = bytes[i + width - 1 - k];
+  return out;
 }
 
 function encodeAttribute(name: string, value: OnnxAttributeValue): Uint8Array {
