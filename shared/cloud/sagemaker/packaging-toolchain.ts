@@ -45,12 +45,22 @@ async function readJson(path: string, what: string): Promise<unknown> {
   }
 }
 
+/**
+ * shared/packaging, loaded on first use. require(), not import(): under the notebooks' and tests' tsx
+ * require hook a dynamic import() bypasses the hook and cannot load .ts files.
+ */
+function loadPackaging(): typeof import('../../packaging') {
+  return require('../../packaging') as typeof import('../../packaging');
+}
+
 /** Our ONNX exporter and package signer as an EdgeToolchain. */
 export function packagingToolchain(options: PackagingToolchainOptions = {}): EdgeToolchain {
   let key: SigningKey | undefined = options.key;
   return {
     async compile(modelDir: string, outPath: string): Promise<void> {
-      const [{ readModelDir }, { modelFromFiles }, packaging] = await Promise.all([import('../../detector/model-dir'), import('../../detector/model-io'), import('../../packaging')]);
+      const { readModelDir } = require('../../detector/model-dir') as typeof import('../../detector/model-dir');
+      const { modelFromFiles } = require('../../detector/model-io') as typeof import('../../detector/model-io');
+      const packaging = loadPackaging();
       const read = readModelDir(modelDir);
       const model = await modelFromFiles(read.model, 'the model directory');
       let onnx;
@@ -72,7 +82,8 @@ export function packagingToolchain(options: PackagingToolchainOptions = {}): Edg
     },
 
     async package(request: PackageRequest): Promise<{ signature: string }> {
-      const [packaging, { statisticsFromJson }] = await Promise.all([import('../../packaging'), import('../../features/statistics')]);
+      const packaging = loadPackaging();
+      const { statisticsFromJson } = require('../../features/statistics') as typeof import('../../features/statistics');
       const { compiledDir, modelName, modelVersion, outPath, createdAt } = request;
       packaging.validateNameAndVersion(modelName, modelVersion);
       const onnx = await readFile(join(compiledDir, packaging.MODEL_FILE)).catch(() => {

@@ -64,3 +64,13 @@ test('a restart keeps fleets, devices and the registry; a job caught mid-way is 
     else await first.cleanup();
   }
 });
+
+test('withSageMakerOptions swaps in a configured SageMaker installer and refuses a list without one', async () => {
+  const { withSageMakerOptions } = await import('./service');
+  const { installers } = await import('../services');
+  const list = withSageMakerOptions(installers, { startDelayMs: 5 });
+  assert.deepEqual(list.map((i) => i.name), installers.map((i) => i.name));
+  assert.notEqual(list.find((i) => i.name === 'sagemaker')?.install, installers.find((i) => i.name === 'sagemaker')?.install);
+  assert.equal(list.find((i) => i.name === 's3')?.install, installers.find((i) => i.name === 's3')?.install);
+  assert.throws(() => withSageMakerOptions(installers.slice(0, 1), {}), /no sagemaker entry \(it has s3\)/);
+});

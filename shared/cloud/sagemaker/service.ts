@@ -5,7 +5,7 @@
  * (model-registry.ts). State lives in the cloud's store and survives a restart.
  */
 import type { CloudContext, ServiceHandle } from '../contracts';
-import type { Installer } from '../services';
+import type { Installer, NamedInstaller } from '../services';
 import { ArtifactStore } from './artifact-store';
 import { DEFAULT_EDGE_JOB_LIMITS, edgeJobOperations, EdgeJobRunner, type EdgeJobLimits } from './edge-jobs';
 import { DEFAULT_FLEET_LIMITS, fleetOperations, type FleetLimits } from './fleets';
@@ -74,3 +74,12 @@ export function sageMakerInstaller(options: SageMakerOptions = {}): Installer {
 
 /** Installs the SageMaker subset with default options. */
 export const installSageMaker: Installer = sageMakerInstaller();
+
+/**
+ * The given installer list with the SageMaker entry configured by options, e.g.
+ * `startLocalCloud({ ..., installers: withSageMakerOptions(installers, { signingKeyDir }) })`.
+ */
+export function withSageMakerOptions(list: readonly NamedInstaller[], options: SageMakerOptions): NamedInstaller[] {
+  if (!list.some((i) => i.name === 'sagemaker')) throw new Error(`the installer list has no sagemaker entry (it has ${list.map((i) => i.name).join(', ')})`);
+  return list.map((i) => (i.name === 'sagemaker' ? { name: i.name, install: sageMakerInstaller(options) } : i));
+}
