@@ -9,3 +9,4 @@ export * from './verify-package';
 export * from './onnx/export';
 export * from './onnx/runtime';
 export { ONNX_IR_VERSION, ONNX_OPSET } from './onnx/onnx-proto';
+export * from './onnx/equivalence';

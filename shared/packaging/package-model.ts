@@ -7,10 +7,11 @@
 import { createHash, sign } from 'node:crypto';
 import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { readModelDir } from '../detector/model-dir';
+import { type DetectorDescription, readModelDir } from '../detector/model-dir';
+import type { PreprocessingParams } from '../features/params';
 import { modelFromFiles } from '../detector/model-io';
 import { MANIFEST_FILE, MODEL_FILE, MODEL_NAME_PATTERN, PACKAGE_FORMAT, PACKAGE_FORMAT_VERSION, type PackageManifest, SIGNATURE_FILE } from './manifest';
-import { exportToOnnx } from './onnx/export';
+import { exportToOnnx, type OnnxExport } from './onnx/export';
 import { ONNX_OPSET } from './onnx/onnx-proto';
 import { isSemver } from './semver';
 import { loadOrCreateSigningKey, type SigningKey } from './signing-key';
@@ -78,43 +79,55 @@ export interface PackageModelOptions {
   createdAt?: Date;
 }
 
-/** Exports, packages and signs a model directory; writes `out` if given. Needs a tfjs backend set. */
-export async function packageModel(options: PackageModelOptions): Promise<BuiltPackage & { out?: string }> {
-  validateNameAndVersion(options.name, options.version);
-  const read = readModelDir(options.modelDir);
-  const model = await modelFromFiles(read.model, `model directory ${options.modelDir}`);
-  let onnx;
+/** A model directory compiled to ONNX, with what the manifest needs from the directory. */
+export interface CompiledModel {
+  onnx: OnnxExport;
+  description: DetectorDescription;
+  params: PreprocessingParams;
+}
+
+/** Reads (and verifies) a model directory and exports its model to ONNX. Needs a tfjs backend set. */
+export async function compileModelDir(modelDir: string, metadata: Record<string, string> = {}): Promise<CompiledModel> {
+  const read = readModelDir(modelDir);
+  const model = await modelFromFiles(read.model, `model directory ${modelDir}`);
   try {
-    onnx = exportToOnnx(model, { inputName: read.description.inputName, metadata: { name: options.name, version: options.version } });
+    return { onnx: exportToOnnx(model, { inputName: read.description.inputName, metadata }), description: read.description, params: read.params };
   } finally {
     model.dispose();
   }
-  const key = options.key ?? loadOrCreateSigningKey(options.keyDir);
-  const d = read.description;
-  const built = createPackage(
-    {
-      name: options.name,
-      version: options.version,
-      createdAt: (options.createdAt ?? new Date()).toISOString(),
-      model: {
-        file: MODEL_FILE,
-        format: 'onnx',
-        opset: ONNX_OPSET,
-        inputName: onnx.inputName,
-        inputShape: onnx.inputShape,
-        outputName: onnx.outputName,
-        outputShape: onnx.outputShape,
-        architecture: d.architecture,
-      },
-      featureNames: d.featureNames,
-      statistics: d.statistics,
-      thresholds: d.thresholds,
-      preprocessing: { ...read.params },
-      source: { trainingDataHash: d.trainingDataHash, detectorFormatVersion: d.formatVersion },
+}
+
+/** The manifest fields of a compiled model under a name and version. */
+export function packageContents(compiled: CompiledModel, name: string, version: string, createdAt: Date = new Date()): PackageContents {
+  const { onnx, description: d } = compiled;
+  return {
+    name,
+    version,
+    createdAt: createdAt.toISOString(),
+    model: {
+      file: MODEL_FILE,
+      format: 'onnx',
+      opset: ONNX_OPSET,
+      inputName: onnx.inputName,
+      inputShape: onnx.inputShape,
+      outputName: onnx.outputName,
+      outputShape: onnx.outputShape,
+      architecture: d.architecture,
     },
-    onnx.bytes,
-    key,
-  );
+    featureNames: d.featureNames,
+    statistics: d.statistics,
+    thresholds: d.thresholds,
+    preprocessing: { ...compiled.params },
+    source: { trainingDataHash: d.trainingDataHash, detectorFormatVersion: d.formatVersion },
+  };
+}
+
+/** Exports, packages and signs a model directory; writes `out` if given. Needs a tfjs backend set. */
+export async function packageModel(options: PackageModelOptions): Promise<BuiltPackage & { out?: string }> {
+  validateNameAndVersion(options.name, options.version);
+  const compiled = await compileModelDir(options.modelDir, { name: options.name, version: options.version });
+  const key = options.key ?? loadOrCreateSigningKey(options.keyDir);
+  const built = createPackage(packageContents(compiled, options.name, options.version, options.createdAt), compiled.onnx.bytes, key);
   if (!options.out) return built;
   const out = resolve(options.out);
   mkdirSync(dirname(out), { recursive: true });

@@ -7,6 +7,7 @@ import { buildAutoencoder } from '../../detector/models';
 import { briefTraining, farmTestWindows, randomizeWeights, maxAbsDiff, tfjsReconstruct } from '../test-helpers';
 import { exportToOnnx, UnsupportedLayerError } from './export';
 import { encodeVarint } from './protobuf';
+import { compareOnnxWithTfjs } from './equivalence';
 import { createOnnxSession, runOnnx } from './runtime';
 
 const data = farmTestWindows();
@@ -94,4 +95,19 @@ test('runOnnx refuses windows that do not fill the batch', async () => {
   await assert.rejects(runOnnx(session, new Float32Array(599), 1), /599 values are not 1 windows of 6 x 10 x 10/);
   await session.release();
   model.dispose();
+});
+
+test('compareOnnxWithTfjs: equal for the model\'s own export (in chunks), not for another model\'s', async () => {
+  await initBackend('wasm');
+  const model = buildAutoencoder('dense', 31);
+  const other = buildAutoencoder('dense', 32);
+  const same = await compareOnnxWithTfjs(model, exportToOnnx(model).bytes, data.windows, data.count, 1e-5, 100);
+  assert.equal(same.windows, data.count);
+  assert.ok(same.equal && same.maxAbsDiff <= 1e-5, `max abs diff ${same.maxAbsDiff}`);
+  const different = await compareOnnxWithTfjs(model, exportToOnnx(other).bytes, data.windows, data.count);
+  assert.equal(different.equal, false);
+  assert.ok(different.maxAbsDiff > 1e-3);
+  await assert.rejects(compareOnnxWithTfjs(model, exportToOnnx(model).bytes, data.windows.subarray(1), data.count), /not \d+ whole windows/);
+  model.dispose();
+  other.dispose();
 });
