@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { after, before, test } from 'node:test';
-import { Header } from 'tar';
+import { Header, list } from 'tar';
 import { initBackend } from '../detector/backend';
 import { loadDetector } from '../detector/detector';
 import { readModelDir } from '../detector/model-dir';
@@ -267,4 +267,17 @@ test('public key fingerprints differ per key and match the manifest', () => {
   const { publicKey } = generateKeyPairSync('ed25519');
   assert.notEqual(publicKeyFingerprint(publicKey), key.fingerprint);
   assert.match(key.fingerprint, /^[0-9a-f]{64}$/);
+});
+
+test('a package bigger than the unpacking limit is refused before it is unpacked (too-large)', () => {
+  assert.throws(() => readTarGz(pkg, 100_000), (err: unknown) => err instanceof PackageVerificationError && err.reason === 'too-large' && /more than 100000 bytes/.test(err.message));
+  assert.equal(readTarGz(pkg).length, 3);
+});
+
+test('standard tar tools read the package: three plain files in a fixed order', async () => {
+  const seen: Array<{ path: string; size: number; mode: number; mtime: number }> = [];
+  await list({ file: pkgPath, onReadEntry: (e) => seen.push({ path: e.path, size: e.size ?? 0, mode: e.mode ?? 0, mtime: e.mtime?.getTime() ?? 0 }) });
+  assert.deepEqual(seen.map((e) => e.path), ['manifest.json', 'manifest.sig', 'model.onnx']);
+  assert.ok(seen.every((e) => e.mode === 0o644 && e.mtime === createdAt.getTime()));
+  assert.equal(seen[2].size, verifyPackage(pkg, key.publicKeyPem).model.length);
 });

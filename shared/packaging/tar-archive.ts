@@ -36,14 +36,14 @@ export function isPlainName(name: string): boolean {
 }
 
 /** Reads a tar.gz from memory into its files; throws PackageVerificationError for anything suspicious. */
-export function readTarGz(gz: Buffer): ArchiveFile[] {
+export function readTarGz(gz: Buffer, maxUnpackedBytes = MAX_UNPACKED_BYTES): ArchiveFile[] {
   let tar: Buffer;
   try {
-    tar = gunzipSync(gz, { maxOutputLength: MAX_UNPACKED_BYTES });
+    tar = gunzipSync(gz, { maxOutputLength: maxUnpackedBytes });
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ERR_BUFFER_TOO_LARGE' || /too large|maxOutputLength/i.test((err as Error).message)) {
-      throw new PackageVerificationError('too-large', `package unpacks to more than ${MAX_UNPACKED_BYTES} bytes`);
+      throw new PackageVerificationError('too-large', `package unpacks to more than ${maxUnpackedBytes} bytes`);
     }
     throw new PackageVerificationError('corrupt-archive', `package is not a valid gzip stream (${(err as Error).message})`);
   }
