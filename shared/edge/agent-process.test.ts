@@ -7,10 +7,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { readFileSync } from 'node:fs';
 import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
-import { createJob, deployJobDocument, provisionTestDevices, putObjects, startTestCloud, tempDir, waitFor } from './agent-testing';
+import { createJob, deployJobDocument, jobExecution, provisionTestDevices, putObjects, startTestCloud, tempDir, waitFor } from './agent-testing';
 import { signedTestPackage, tamperedPackage, testSigningKey } from './package-testing';
 import { RAW_COLUMNS } from '../turbine/schema';
 import { simulatedFrames } from './testing';
@@ -109,6 +112,65 @@ test('an agent fed garbage on stdin counts and logs it, scores the good frames a
     assert.ok(stopped.counters.windowsScored >= 25);
     assert.match(a.stderr.join('\n'), /frame 100 rejected: 1 fields, a frame has 23/);
   } finally {
+    await tmp.remove();
+  }
+});
+
+test('an agent process killed (SIGKILL) in the middle of a job resumes it after restart and reports SUCCEEDED', { timeout: 80_000 }, async () => {
+  const tmp = await tempDir('agent-kill-');
+  const cloudDir = join(tmp.dir, 'cloud');
+  const cloud = await startTestCloud(cloudDir);
+  const key = testSigningKey();
+  const v2 = signedTestPackage(key, '2.0.0', { bias: 0.05 });
+  // The first download hangs (the agent is killed during it); later ones get the package.
+  const sockets = new Set<Socket>();
+  let requests = 0;
+  const server = createServer((_req, res) => {
+    if (requests++ > 0) res.end(v2);
+  });
+  server.on('connection', (s) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const agents: AgentProcess[] = [];
+  try {
+    writeFileSync(join(tmp.dir, 'pub.pem'), key.publicKeyPem);
+    writeFileSync(join(tmp.dir, 'v1.tar.gz'), signedTestPackage(key, '1.0.0'));
+    const [bundle] = await provisionTestDevices(cloudDir, join(tmp.dir, 'devices'), 1);
+    const thing = bundle.split(/[\\/]/).pop() as string;
+    const args = ['--config', bundle, '--state', join(tmp.dir, 'state'), '--public-key', join(tmp.dir, 'pub.pem'), '--model', join(tmp.dir, 'v1.tar.gz'), '--frame-rate', '200', '--capture-rate', '0', '--events'];
+    agents.push(spawnAgent(args));
+    await waitFor(() => agents[0].events.some((e) => e.type === 'online'), 30_000, 'the agent online');
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v2.tar.gz`;
+    const wait = await createJob(cloud, 'deploy-v2', JSON.stringify({ operation: 'deploy-model', model: { name: 'wind-turbine-anomaly', version: '2.0.0', url } }), [thing]);
+    await waitFor(async () => (await jobExecution(cloud, 'deploy-v2', thing)).statusDetails.step === 'downloading', 20_000, 'the download to start');
+    await waitFor(() => requests === 1, 10_000, 'the package request');
+    assert.equal(JSON.parse(readFileSync(join(tmp.dir, 'state', 'agent-state.json'), 'utf8')).inflight.jobId, 'deploy-v2');
+    agents[0].proc.kill('SIGKILL');
+    await agents[0].exited;
+    for (const s of sockets) s.destroy();
+
+    agents.push(spawnAgent(args));
+    const result = (await wait(40_000).catch((err: Error) => {
+      throw new Error(`${err.message}\n${agents[1].stderr.join('\n')}`);
+    }))[thing];
+    assert.equal(result.status, 'SUCCEEDED', JSON.stringify(result));
+    assert.equal(result.statusDetails.version, '2.0.0');
+    await waitFor(() => windowsOf(agents[1]).some((w) => w.version === '2.0.0'), 10_000, 'v2 scoring');
+    assert.match(agents[1].stderr.join('\n'), /resuming job deploy-v2 after a restart/);
+    const state = JSON.parse(readFileSync(join(tmp.dir, 'state', 'agent-state.json'), 'utf8'));
+    assert.equal(state.inflight, undefined);
+    assert.equal(state.finished['deploy-v2'].status, 'SUCCEEDED');
+    assert.deepEqual([state.active.version, state.previous.version], ['2.0.0', '1.0.0']);
+    assert.equal(requests, 2);
+    agents[1].proc.kill('SIGTERM');
+    assert.equal(await agents[1].exited, 0);
+  } finally {
+    for (const a of agents) if (a.proc.exitCode === null && a.proc.signalCode === null) a.proc.kill('SIGKILL');
+    for (const s of sockets) s.destroy();
+    server.close();
+    await cloud.stop();
     await tmp.remove();
   }
 });

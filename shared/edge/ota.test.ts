@@ -99,6 +99,7 @@ test('OTA over IoT Jobs: SUCCEEDED with a hot swap; FAILED with the reason other
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v4.pkg`;
     const wait = await createJob(cloud, 'deploy-v4', JSON.stringify({ operation: 'deploy-model', model: { name: 'wind-turbine-anomaly', version: '4.0.0', url } }), [thing]);
     await waitFor(async () => (await jobExecution(cloud, 'deploy-v4', thing)).statusDetails.step === 'downloading', 20_000, 'the download to start');
+    await waitFor(() => requests === 1, 10_000, 'the package request');
     await agent.stop();
     for (const s of sockets) s.destroy();
     agent = await start();
