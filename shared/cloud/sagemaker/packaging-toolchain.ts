@@ -61,6 +61,8 @@ export function packagingToolchain(options: PackagingToolchainOptions = {}): Edg
       const { readModelDir } = require('../../detector/model-dir') as typeof import('../../detector/model-dir');
       const { modelFromFiles } = require('../../detector/model-io') as typeof import('../../detector/model-io');
       const packaging = loadPackaging();
+      // Loading weights needs an initialised backend; in a fresh process none is yet.
+      await (require('@tensorflow/tfjs') as typeof import('@tensorflow/tfjs')).ready();
       const read = readModelDir(modelDir);
       const model = await modelFromFiles(read.model, 'the model directory');
       let onnx;
