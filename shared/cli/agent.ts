@@ -7,6 +7,7 @@
  * SIGTERM or SIGINT stops it cleanly (open capture batch kept on disk, connection closed).
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { createPublicKey } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { dirname, join, resolve } from 'node:path';
@@ -79,6 +80,13 @@ async function main(): Promise<void> {
   if (!existsSync(opts.config)) fail(`--config ${opts.config}: no such bundle folder or device.json`);
   const keyPath = trustedKeyPath(opts);
   if (!existsSync(keyPath)) fail(`no trusted public key at ${keyPath}; pass --public-key <file> (the signing key's .pub.pem)`);
+  const keyPem = readFileSync(keyPath, 'utf8');
+  try {
+    const key = createPublicKey(keyPem);
+    if (key.asymmetricKeyType !== 'ed25519') throw new Error(`an ${key.asymmetricKeyType} key, not Ed25519`);
+  } catch (err) {
+    fail(`${keyPath} is not a usable Ed25519 public key (${(err as Error).message})`);
+  }
   const emit = (event: Record<string, unknown>): void => {
     if (opts.events) process.stdout.write(JSON.stringify(event) + '\n');
   };
@@ -87,7 +95,7 @@ async function main(): Promise<void> {
     agent = await startEdgeAgent({
       config: opts.config,
       stateDir: opts.state,
-      verifier: packageVerifier(readFileSync(keyPath, 'utf8')),
+      verifier: packageVerifier(keyPem),
       initialPackage: opts.model,
       modelName: opts.modelName,
       heartbeatSeconds: opts.heartbeat,
