@@ -1,10 +1,11 @@
 /**
- * The real toolchain behind SageMaker jobs: shared/packaging's tfjs → ONNX exporter for compilation and
- * its Ed25519 signer for edge packaging. Loaded lazily, so a cloud that never compiles never loads tfjs
- * or the exporter.
+ * The real toolchain behind SageMaker jobs: shared/packaging's tfjs → ONNX compiler for compilation jobs
+ * and its Ed25519 packager for edge packaging jobs, run apart as the two jobs are. Loaded on first use, so
+ * a cloud that never compiles never loads tfjs or the exporter.
  *
- * compile() writes model.onnx and model.onnx.json (the graph's I/O signature); package() builds the
- * manifest from them and the detector's description (detector.json) and signs it with the project key.
+ * compile() writes model.onnx and model.onnx.json (the graph's I/O signature and weight format), which
+ * travel in the compiled artifact with detector.json; package() rebuilds the compiled model from those
+ * files, so the manifest says exactly what a direct `packageModel` would, and signs it.
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
@@ -14,14 +15,17 @@ import type { EdgeToolchain, PackageRequest } from './toolchain';
 /** The I/O signature file written beside model.onnx by compile(). */
 export const ONNX_SIGNATURE_FILE = 'model.onnx.json';
 
-/** What model.onnx.json holds. */
+type Packaging = typeof import('../../packaging');
+type CompiledModel = import('../../packaging').CompiledModel;
+
+/** What model.onnx.json holds: the compiled model minus its bytes and the model directory's files. */
 interface OnnxSignature {
   inputName: string;
   inputShape: Array<number | null>;
   outputName: string;
   outputShape: Array<number | null>;
-  opset: number;
-  architecture: string;
+  ops: string[];
+  weights?: string;
 }
 
 export interface PackagingToolchainOptions {
@@ -29,6 +33,14 @@ export interface PackagingToolchainOptions {
   keyDir?: string;
   /** A loaded key instead of keyDir. */
   key?: SigningKey;
+}
+
+/**
+ * shared/packaging, loaded on first use. require(), not import(): under the notebooks' and tests' tsx
+ * require hook a dynamic import() bypasses the hook and cannot load .ts files.
+ */
+function loadPackaging(): Packaging {
+  return require('../../packaging') as Packaging;
 }
 
 async function readJson(path: string, what: string): Promise<unknown> {
@@ -45,41 +57,18 @@ async function readJson(path: string, what: string): Promise<unknown> {
   }
 }
 
-/**
- * shared/packaging, loaded on first use. require(), not import(): under the notebooks' and tests' tsx
- * require hook a dynamic import() bypasses the hook and cannot load .ts files.
- */
-function loadPackaging(): typeof import('../../packaging') {
-  return require('../../packaging') as typeof import('../../packaging');
-}
-
-/** Our ONNX exporter and package signer as an EdgeToolchain. */
+/** Our ONNX compiler and package signer as an EdgeToolchain. */
 export function packagingToolchain(options: PackagingToolchainOptions = {}): EdgeToolchain {
   let key: SigningKey | undefined = options.key;
   return {
     async compile(modelDir: string, outPath: string): Promise<void> {
-      const { readModelDir } = require('../../detector/model-dir') as typeof import('../../detector/model-dir');
-      const { modelFromFiles } = require('../../detector/model-io') as typeof import('../../detector/model-io');
       const packaging = loadPackaging();
       // Loading weights needs an initialised backend; in a fresh process none is yet.
       await (require('@tensorflow/tfjs') as typeof import('@tensorflow/tfjs')).ready();
-      const read = readModelDir(modelDir);
-      const model = await modelFromFiles(read.model, 'the model directory');
-      let onnx;
-      try {
-        onnx = packaging.exportToOnnx(model, { inputName: read.description.inputName });
-      } finally {
-        model.dispose();
-      }
-      const signature: OnnxSignature = {
-        inputName: onnx.inputName,
-        inputShape: onnx.inputShape,
-        outputName: onnx.outputName,
-        outputShape: onnx.outputShape,
-        opset: packaging.ONNX_OPSET,
-        architecture: read.description.architecture,
-      };
-      await writeFile(outPath, onnx.bytes);
+      const compiled = await packaging.compileModelDir(modelDir);
+      const { bytes, ...io } = compiled.onnx;
+      const signature: OnnxSignature = { ...io, weights: (compiled as { weights?: string }).weights };
+      await writeFile(outPath, bytes);
       await writeFile(join(dirname(outPath), ONNX_SIGNATURE_FILE), JSON.stringify(signature, null, 2) + '\n');
     },
 
@@ -87,44 +76,15 @@ export function packagingToolchain(options: PackagingToolchainOptions = {}): Edg
       const packaging = loadPackaging();
       const { statisticsFromJson } = require('../../features/statistics') as typeof import('../../features/statistics');
       const { compiledDir, modelName, modelVersion, outPath, createdAt } = request;
-      packaging.validateNameAndVersion(modelName, modelVersion);
-      const onnx = await readFile(join(compiledDir, packaging.MODEL_FILE)).catch(() => {
+      const bytes = await readFile(join(compiledDir, packaging.MODEL_FILE)).catch(() => {
         throw new Error(`the compiled model has no ${packaging.MODEL_FILE}`);
       });
       const io = (await readJson(join(compiledDir, ONNX_SIGNATURE_FILE), ONNX_SIGNATURE_FILE)) as OnnxSignature;
-      const description = (await readJson(join(compiledDir, 'detector.json'), 'detector.json')) as {
-        featureNames: string[];
-        statistics: unknown;
-        thresholds: import('../../detector/thresholds').Thresholds;
-        trainingDataHash?: string;
-        formatVersion?: number;
-      };
+      const description = (await readJson(join(compiledDir, 'detector.json'), 'detector.json')) as CompiledModel['description'];
       const { params } = statisticsFromJson(description.statistics);
+      const compiled = { onnx: { ...io, bytes }, description, params, weights: io.weights ?? 'float32' } as CompiledModel;
       key ??= packaging.loadOrCreateSigningKey(options.keyDir);
-      const built = packaging.createPackage(
-        {
-          name: modelName,
-          version: modelVersion,
-          createdAt: createdAt.toISOString(),
-          model: {
-            file: packaging.MODEL_FILE,
-            format: 'onnx',
-            opset: io.opset,
-            inputName: io.inputName,
-            inputShape: io.inputShape,
-            outputName: io.outputName,
-            outputShape: io.outputShape,
-            architecture: io.architecture,
-          },
-          featureNames: description.featureNames,
-          statistics: description.statistics as import('../../features/statistics').StatisticsJson,
-          thresholds: description.thresholds,
-          preprocessing: { ...params },
-          source: { trainingDataHash: description.trainingDataHash, detectorFormatVersion: description.formatVersion },
-        },
-        onnx,
-        key,
-      );
+      const built = packaging.createPackage(packaging.packageContents(compiled, modelName, modelVersion, createdAt), bytes, key);
       await writeFile(outPath, built.bytes);
       const sig = packaging.readTarGz(built.bytes).find((f) => f.name === packaging.SIGNATURE_FILE);
       return { signature: sig ? sig.data.toString('utf8').trim() : '' };
