@@ -141,3 +141,23 @@ test('drift per feature: live input statistics in training-std units; a sensor s
   for (let f = 0; f < 5; f++) assert.ok(Math.abs(shifted[f].mean - normal[f].mean) < 0.05 && Math.abs(shifted[f].std - normal[f].std) < 0.05, `${shifted[f].feature} unchanged`);
   await manager.close();
 });
+
+test('alarms are debounced per the manifest (3 windows over threshold), and models can be listed and unloaded', async () => {
+  const { manager, runtime, windows } = await setup();
+  const alarms: ScoredWindow[] = [];
+  runtime.on('alarm', (w: ScoredWindow) => alarms.push(w));
+  await runtime.deploy(await load(manager, '1.0.0'));
+  await runtime.deploy(await load(manager, '1.1.0', { bias: 2 }));
+  for (const f of simulatedFrames(400)) runtime.push(f);
+  await runtime.idle();
+  assert.ok(windows.length >= 20);
+  assert.ok(windows.every((w) => Math.abs(w.score - 2) < 1e-5 && w.overThreshold.length === 6));
+  assert.deepEqual(windows.map((w) => w.alarm), windows.map((_, i) => i >= 2), 'alarm from the third window over threshold on');
+  assert.equal(runtime.counters.alarms, alarms.length);
+  await assert.rejects(manager.unload('1.1.0'), /model 1.1.0 is active; roll back or load another before unloading it/);
+  await assert.rejects(manager.unload('7.0.0'), /no loaded model has version 7.0.0 \(loaded: 1.1.0, 1.0.0\)/);
+  await manager.unload('1.0.0');
+  assert.deepEqual(manager.list().map((m) => [m.version, m.role]), [['1.1.0', 'active']]);
+  await assert.rejects(runtime.rollback(), /no previous model to roll back to/);
+  await manager.close();
+});
