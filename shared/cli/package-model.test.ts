@@ -31,7 +31,7 @@ test('packages a model directory with a new key, then verifies the package with 
   const out = join(root, 'pkg.tar.gz');
   const made = cli('--model', modelDir, '--name', 'turbine-detector', '--version', '1.2.3', '--out', out, '--key-dir', keyDir);
   assert.equal(made.status, 0, made.stderr);
-  assert.match(made.stdout, /turbine-detector 1\.2\.3, \d+ bytes, sha256 [0-9a-f]{64}/);
+  assert.match(made.stdout, /turbine-detector 1\.2\.3 \(float32 weights\), \d+ bytes, sha256 [0-9a-f]{64}/);
   assert.match(made.stderr, /made a new signing key/);
   assert.equal(statSync(join(keyDir, 'signing-key.pem')).mode & 0o777, 0o600);
   const ok = cli('--verify', out, '--public-key', join(keyDir, 'signing-key.pub.pem'), '--name', 'turbine-detector', '--input-shape', 'N,6,10,10');

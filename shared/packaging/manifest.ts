@@ -35,6 +35,8 @@ export interface ManifestModel {
   outputShape: Array<number | null>;
   /** Autoencoder kind it was exported from ('dense', 'original'). */
   architecture: string;
+  /** Kernel storage: 'float32' as trained, or 'int8' (per-channel symmetric, dequantised at load). */
+  weights?: 'float32' | 'int8';
 }
 
 /** manifest.json. */
@@ -85,6 +87,7 @@ export function validateManifest(m: unknown): asserts m is PackageManifest {
   if (mm.format !== 'onnx') bad('model.format must be "onnx"');
   if (typeof mm.inputName !== 'string' || mm.inputName === '') bad('model.inputName is missing');
   if (typeof mm.outputName !== 'string' || mm.outputName === '') bad('model.outputName is missing');
+  if (mm.weights !== undefined && mm.weights !== 'float32' && mm.weights !== 'int8') bad('model.weights must be "float32" or "int8"');
   if (!isShape(mm.inputShape)) bad('model.inputShape must list positive integers (the first may be null)');
   if (!isShape(mm.outputShape)) bad('model.outputShape must list positive integers (the first may be null)');
   if (!Array.isArray(o.featureNames) || o.featureNames.length === 0 || !o.featureNames.every((f) => typeof f === 'string')) bad('featureNames must list strings');

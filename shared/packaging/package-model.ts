@@ -77,21 +77,24 @@ export interface PackageModelOptions {
   key?: SigningKey;
   /** Creation time recorded in the manifest and as tar mtimes; default now. Fix it for identical bytes. */
   createdAt?: Date;
+  /** 'int8' packages the smaller weight-quantised model (see exportToOnnx); default 'float32'. */
+  weights?: 'float32' | 'int8';
 }
 
 /** A model directory compiled to ONNX, with what the manifest needs from the directory. */
 export interface CompiledModel {
   onnx: OnnxExport;
+  weights: 'float32' | 'int8';
   description: DetectorDescription;
   params: PreprocessingParams;
 }
 
 /** Reads (and verifies) a model directory and exports its model to ONNX. Needs a tfjs backend set. */
-export async function compileModelDir(modelDir: string, metadata: Record<string, string> = {}): Promise<CompiledModel> {
+export async function compileModelDir(modelDir: string, metadata: Record<string, string> = {}, weights: 'float32' | 'int8' = 'float32'): Promise<CompiledModel> {
   const read = readModelDir(modelDir);
   const model = await modelFromFiles(read.model, `model directory ${modelDir}`);
   try {
-    return { onnx: exportToOnnx(model, { inputName: read.description.inputName, metadata }), description: read.description, params: read.params };
+    return { onnx: exportToOnnx(model, { inputName: read.description.inputName, metadata, weights }), description: read.description, params: read.params, weights };
   } finally {
     model.dispose();
   }
@@ -113,6 +116,7 @@ export function packageContents(compiled: CompiledModel, name: string, version: 
       outputName: onnx.outputName,
       outputShape: onnx.outputShape,
       architecture: d.architecture,
+      weights: compiled.weights,
     },
     featureNames: d.featureNames,
     statistics: d.statistics,
@@ -125,7 +129,7 @@ export function packageContents(compiled: CompiledModel, name: string, version: 
 /** Exports, packages and signs a model directory; writes `out` if given. Needs a tfjs backend set. */
 export async function packageModel(options: PackageModelOptions): Promise<BuiltPackage & { out?: string }> {
   validateNameAndVersion(options.name, options.version);
-  const compiled = await compileModelDir(options.modelDir, { name: options.name, version: options.version });
+  const compiled = await compileModelDir(options.modelDir, { name: options.name, version: options.version }, options.weights);
   const key = options.key ?? loadOrCreateSigningKey(options.keyDir);
   const built = createPackage(packageContents(compiled, options.name, options.version, options.createdAt), compiled.onnx.bytes, key);
   if (!options.out) return built;

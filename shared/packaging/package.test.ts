@@ -87,7 +87,7 @@ test('a packaged model verifies, and its ONNX model reconstructs like the tfjs m
   assert.equal(m.name, 'turbine-detector');
   assert.equal(m.version, '1.0.0');
   assert.equal(m.createdAt, createdAt.toISOString());
-  assert.deepEqual(m.model, { file: 'model.onnx', format: 'onnx', opset: 17, inputName: 'input', inputShape: [null, 6, 10, 10], outputName: 'reconstruction', outputShape: [null, 6, 10, 10], architecture: 'dense' });
+  assert.deepEqual(m.model, { file: 'model.onnx', format: 'onnx', opset: 17, inputName: 'input', inputShape: [null, 6, 10, 10], outputName: 'reconstruction', outputShape: [null, 6, 10, 10], architecture: 'dense', weights: 'float32' });
   assert.deepEqual(m.featureNames, ['roll', 'pitch', 'yaw', 'wind_speed_rps', 'rps', 'voltage']);
   assert.deepEqual(m.statistics, read.description.statistics);
   assert.deepEqual(m.thresholds, read.description.thresholds);
@@ -113,6 +113,15 @@ test('the same inputs give the same bytes; another version gives other bytes', a
   const other = await packageModel({ modelDir, name: 'turbine-detector', version: '1.0.1', key, createdAt });
   assert.ok(!other.bytes.equals(pkg));
   assert.equal(other.manifest.version, '1.0.1');
+});
+
+test('an int8-weight package verifies, says so in its manifest, and is smaller', async () => {
+  const int8 = await packageModel({ modelDir, name: 'turbine-detector', version: '1.0.0-int8', key, createdAt, weights: 'int8' });
+  const verified = verifyPackage(int8.bytes, key.publicKeyPem, { inputShape: [null, 6, 10, 10] });
+  assert.equal(verified.manifest.model.weights, 'int8');
+  assert.ok(int8.bytes.length < 0.4 * pkg.length, `${int8.bytes.length} vs ${pkg.length} bytes`);
+  const manifest = JSON.parse(goodFiles()[0].data.toString()) as PackageManifest;
+  rejects(resigned(JSON.stringify({ ...manifest, model: { ...manifest.model, weights: 'int4' } })), 'bad-manifest', /model\.weights must be/);
 });
 
 test('the signing key is made once, private key 0600, and loaded unchanged afterwards', () => {

@@ -4,6 +4,7 @@
  * as frames arrive) and 256 per call (catching up, or evaluation). Wall time, median of interleaved rounds.
  * (b) Export + package + sign + verify of the dense model against a plain tar.gz of the same files (no
  * hashing, no signature) and its plain unpacking.
+ * (c) The int8-weight variant against float32: file size, speed, and how far it moves window scores.
  */
 import { generateKeyPairSync } from 'node:crypto';
 import type * as ort from 'onnxruntime-node';
@@ -19,7 +20,7 @@ import { createOnnxSession, runOnnx } from './onnx/runtime';
 import { createPackage } from './package-model';
 import { publicKeyFingerprint } from './signing-key';
 import { readTarGz, writeTarGz } from './tar-archive';
-import { farmTestWindows, maxAbsDiff, randomizeWeights } from './test-helpers';
+import { briefTraining, farmTestWindows, maxAbsDiff, randomizeWeights, tfjsReconstruct } from './test-helpers';
 import { verifyPackage } from './verify-package';
 
 export const name = 'packaging';
@@ -78,6 +79,44 @@ export async function run(): Promise<BenchLine[]> {
     );
     await session.release();
     model.dispose();
+  }
+
+  // (c) int8 weights against float32 on a briefly trained dense model: size, speed, effect on scores.
+  {
+    const model = buildAutoencoder('dense', 9);
+    briefTraining(model, data.windows, data.count, 3);
+    const float = exportToOnnx(model);
+    const int8 = exportToOnnx(model, { weights: 'int8' });
+    const fs = await createOnnxSession(float.bytes);
+    const qs = await createOnnxSession(int8.bytes);
+    const batch = Math.min(256, data.count);
+    const input = data.windows.slice(0, batch * 600);
+    const tf32: number[] = [];
+    const ti8: number[] = [];
+    for (let r = 0; r < 5; r++) {
+      tf32.push(await timeAsync(async () => { for (let c = 0; c < 8; c++) await runOnnx(fs, input, batch); }));
+      ti8.push(await timeAsync(async () => { for (let c = 0; c < 8; c++) await runOnnx(qs, input, batch); }));
+    }
+    // Score = per-feature mean absolute reconstruction error of a window (what thresholds apply to).
+    const scores = (recon: Float32Array) => {
+      const out = new Float64Array(data.count * 6);
+      for (let i = 0; i < recon.length; i++) out[Math.floor(i / 100)] += Math.abs(recon[i] - data.windows[i]) / 100;
+      return out;
+    };
+    const sf = scores(await runOnnx(fs, data.windows, data.count));
+    const sq = scores(await runOnnx(qs, data.windows, data.count));
+    const st = scores(tfjsReconstruct(model, data.windows, data.count));
+    const meanScore = sf.reduce((a, b) => a + b, 0) / sf.length;
+    const shift = (maxAbsDiff(sq, st) / meanScore) * 100;
+    const floatShift = (maxAbsDiff(sf, st) / meanScore) * 100;
+    await fs.release();
+    await qs.release();
+    model.dispose();
+    lines.push(
+      { label: 'dense int8 weights: model.onnx size', value: int8.bytes.length / 1024, unit: 'KiB', baseline: { label: 'float32', value: float.bytes.length / 1024 } },
+      { label: `dense int8 weights: onnxruntime-node, ${batch} windows per call`, value: median(ti8) / (8 * batch), unit: 'ms/window', baseline: { label: 'float32', value: median(tf32) / (8 * batch) } },
+      { label: 'dense int8 weights: largest change of a per-feature window score against tfjs', value: shift, unit: '% of the mean score', baseline: { label: 'float32 export', value: floatShift }, note: `${data.count} windows, model trained 3 epochs, mean score ${meanScore.toFixed(3)}` },
+    );
   }
 
   // (b) package + sign + verify, dense model.

@@ -111,3 +111,24 @@ test('compareOnnxWithTfjs: equal for the model\'s own export (in chunks), not fo
   model.dispose();
   other.dispose();
 });
+
+test('int8 weights: about 4x smaller, close to tfjs, every kernel dequantised per output channel', async (t) => {
+  await initBackend('wasm');
+  for (const kind of ['dense', 'original'] as const) {
+    const model = buildAutoencoder(kind, 41);
+    randomizeWeights(model, 41);
+    const float = exportToOnnx(model);
+    const int8 = exportToOnnx(model, { weights: 'int8' });
+    assert.ok(int8.bytes.length < 0.3 * float.bytes.length, `${int8.bytes.length} vs ${float.bytes.length} bytes`);
+    assert.equal(int8.ops.filter((o) => o === 'DequantizeLinear').length, kind === 'dense' ? 4 : 6);
+    const reference = tfjsReconstruct(model, data.windows, data.count);
+    const scale = reference.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+    const session = await createOnnxSession(int8.bytes);
+    const diff = maxAbsDiff(await runOnnx(session, data.windows, data.count), reference);
+    await session.release();
+    t.diagnostic(`${kind} int8: ${int8.bytes.length} bytes (float ${float.bytes.length}), max abs diff ${diff} (output max ${scale})`);
+    // Per-weight error is at most max|w|/254 per channel: a few percent of the output's range at most.
+    assert.ok(diff > 0 && diff < 0.03 * scale, `max abs diff ${diff} against outputs up to ${scale}`);
+    model.dispose();
+  }
+});

@@ -11,18 +11,18 @@ export const ONNX_IR_VERSION = 8;
 export const ONNX_OPSET = 17;
 
 /** TensorProto.DataType values used here. */
-export const DataType = { FLOAT: 1, INT64: 7 } as const;
+export const DataType = { FLOAT: 1, INT8: 3, INT64: 7 } as const;
 export type DataTypeCode = (typeof DataType)[keyof typeof DataType];
 
 /** AttributeProto.AttributeType values used here. */
 const AttributeType = { FLOAT: 1, INT: 2, STRING: 3, FLOATS: 6, INTS: 7 } as const;
 
-/** A constant tensor (an initializer): float32 or int64 data, stored as raw little-endian bytes. */
+/** A constant tensor (an initializer): float32, int8 or int64 data, stored as raw little-endian bytes. */
 export interface OnnxTensor {
   name: string;
   dims: number[];
   dataType: DataTypeCode;
-  data: Float32Array | BigInt64Array;
+  data: Float32Array | Int8Array | BigInt64Array;
 }
 
 /** A node attribute: number (int), float marker, string or int list. */
@@ -74,7 +74,7 @@ function encodeTensor(t: OnnxTensor): Uint8Array {
 const HOST_IS_LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 /** raw_data is little-endian whatever the host: copy byte-swapped on a big-endian machine. */
-function littleEndianBytes(data: Float32Array | BigInt64Array): Uint8Array {
+function littleEndianBytes(data: Float32Array | Int8Array | BigInt64Array): Uint8Array {
   const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
   if (HOST_IS_LITTLE_ENDIAN) return bytes;
   const width = data.BYTES_PER_ELEMENT;
