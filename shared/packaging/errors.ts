@@ -18,7 +18,8 @@ export const VERIFICATION_REASONS = [
   'hash-mismatch', // a file's bytes differ from its sha256/size in the manifest
   'wrong-name', // the package is for another model name than expected
   'wrong-input-name', // the model's input name differs from the expected one
-  'wrong-input-shape', // the model's input shape differs from the expected one
+  'wrong-input-shape', // the model's input shape differs from the expected one (or model.onnx's from the manifest's)
+  'bad-model', // model.onnx cannot be loaded by onnxruntime (loadPackagedModel)
 ] as const;
 export type VerificationReason = (typeof VERIFICATION_REASONS)[number];
 

@@ -5,14 +5,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { after, before, test } from 'node:test';
+import * as tf from '@tensorflow/tfjs';
 import { Header, list } from 'tar';
 import { initBackend } from '../detector/backend';
 import { loadDetector } from '../detector/detector';
 import { readModelDir } from '../detector/model-dir';
 import { type VerificationReason, PackageVerificationError } from './errors';
 import { type PackageManifest } from './manifest';
-import { createOnnxSession, runOnnx } from './onnx/runtime';
-import { packageModel } from './package-model';
+import { exportToOnnx } from './onnx/export';
+import { createOnnxSession, loadPackagedModel, runOnnx } from './onnx/runtime';
+import { createPackage, packageModel } from './package-model';
 import { compareSemver, isSemver } from './semver';
 import { loadOrCreateSigningKey, publicKeyFingerprint, type SigningKey } from './signing-key';
 import { readTarGz, writeTarGz } from './tar-archive';
@@ -289,4 +291,24 @@ test('standard tar tools read the package: three plain files in a fixed order', 
   assert.deepEqual(seen.map((e) => e.path), ['manifest.json', 'manifest.sig', 'model.onnx']);
   assert.ok(seen.every((e) => e.mode === 0o644 && e.mtime === createdAt.getTime()));
   assert.equal(seen[2].size, verifyPackage(pkg, key.publicKeyPem).model.length);
+});
+
+test('loadPackagedModel opens a verified model, and refuses one whose graph differs from its manifest', async () => {
+  const verified = verifyPackage(pkg, key.publicKeyPem);
+  const session = await loadPackagedModel(verified);
+  assert.deepEqual(session.inputNames, ['input']);
+  await session.release();
+  // A correctly signed package whose model.onnx takes (N, 6, 20, 5) while the manifest claims (N, 6, 10, 10).
+  const input = tf.input({ shape: [6, 20, 5] });
+  const odd = tf.model({ inputs: input, outputs: tf.layers.flatten().apply(input) as tf.SymbolicTensor });
+  const manifest = verified.manifest;
+  const { format: _f, formatVersion: _v, files: _files, signature: _s, ...contents } = manifest;
+  const lying = createPackage(contents, exportToOnnx(odd).bytes, key);
+  const wrongShape = verifyPackage(lying.bytes, key.publicKeyPem, { inputShape: [null, 6, 10, 10] });
+  await assert.rejects(loadPackagedModel(wrongShape), (err: unknown) => err instanceof PackageVerificationError && err.reason === 'wrong-input-shape' && /\(N, 6, 20, 5\), the manifest says float32 \(N, 6, 10, 10\)/.test(err.message));
+  const renamed = createPackage(contents, exportToOnnx(odd, { inputName: 'x' }).bytes, key);
+  await assert.rejects(loadPackagedModel(verifyPackage(renamed.bytes, key.publicKeyPem)), (err: unknown) => err instanceof PackageVerificationError && err.reason === 'wrong-input-name');
+  const garbage = createPackage(contents, Buffer.from('not an onnx model'), key);
+  await assert.rejects(loadPackagedModel(verifyPackage(garbage.bytes, key.publicKeyPem)), (err: unknown) => err instanceof PackageVerificationError && err.reason === 'bad-model');
+  odd.dispose();
 });
