@@ -201,7 +201,12 @@ test('missing and extra files are refused', () => {
 
 test('another key, or something that is not an Ed25519 public key, is refused', () => {
   const other = generateKeyPairSync('ed25519').publicKey.export({ type: 'spki', format: 'pem' }).toString();
-  rejects(pkg, 'wrong-key', /signed by key .* not the trusted key/, other);
+  rejects(pkg, 'wrong-key', /signed by key .* not a trusted key/, other);
+  // Several trusted keys (rotation): any one of them that signed is enough; none at all is refused.
+  assert.equal(verifyPackage(pkg, [other, key.publicKeyPem]).manifest.name, 'turbine-detector');
+  assert.equal(verifyPackage(pkg, [key.publicKey, other]).manifest.name, 'turbine-detector');
+  assert.throws(() => verifyPackage(pkg, [other]), (err: unknown) => err instanceof PackageVerificationError && err.reason === 'wrong-key');
+  assert.throws(() => verifyPackage(pkg, []), (err: unknown) => err instanceof PackageVerificationError && err.reason === 'bad-public-key');
   const rsa = generateKeyPairSync('rsa', { modulusLength: 1024 }).publicKey.export({ type: 'spki', format: 'pem' }).toString();
   rejects(pkg, 'bad-public-key', /rsa, not Ed25519/, rsa);
   rejects(pkg, 'bad-public-key', /not a PEM public key/, 'hello');

@@ -34,12 +34,17 @@ export interface VerifiedPackage {
   sha256: string;
 }
 
+/** One trusted Ed25519 public key (PEM or KeyObject), or several (e.g. the old and new key while rotating). */
+export type TrustedKeys = string | KeyObject | ReadonlyArray<string | KeyObject>;
+
 /**
- * Verifies a package file (path) or its bytes against a trusted Ed25519 public key (PEM or KeyObject);
+ * Verifies a package file (path) or its bytes against trusted Ed25519 public key(s) (PEM or KeyObject);
  * returns the manifest and model bytes, or throws PackageVerificationError with a reason code.
  */
-export function verifyPackage(pkg: string | Buffer, publicKey: string | KeyObject, expect: PackageExpectations = {}): VerifiedPackage {
-  const key = trustedKey(publicKey);
+export function verifyPackage(pkg: string | Buffer, publicKey: TrustedKeys, expect: PackageExpectations = {}): VerifiedPackage {
+  const keys = (Array.isArray(publicKey) ? publicKey : [publicKey]) as Array<string | KeyObject>;
+  if (keys.length === 0) throw new PackageVerificationError('bad-public-key', 'no trusted public key given');
+  const trusted = keys.map(trustedKey);
   let bytes: Buffer;
   if (Buffer.isBuffer(pkg)) bytes = pkg;
   else {
@@ -61,18 +66,21 @@ export function verifyPackage(pkg: string | Buffer, publicKey: string | KeyObjec
   const manifestBytes = files[MANIFEST_FILE];
   const sigText = files[SIGNATURE_FILE].toString('utf8').trim();
   const signature = /^[A-Za-z0-9+/]{86}==$/.test(sigText) ? Buffer.from(sigText, 'base64') : null;
-  if (!signature || !verify(null, manifestBytes, key.key, signature)) {
-    const claimed = (() => {
-      try {
-        return (JSON.parse(manifestBytes.toString('utf8')) as PackageManifest).signature?.publicKeyFingerprint;
-      } catch {
-        return undefined;
-      }
-    })();
-    if (signature && typeof claimed === 'string' && claimed !== key.fingerprint) {
-      throw new PackageVerificationError('wrong-key', `package was signed by key ${claimed.slice(0, 16)}…, not the trusted key ${key.fingerprint.slice(0, 16)}…`);
+  // The manifest names its signer's fingerprint (unverified yet): it only picks which trusted key to try first.
+  const claimed = (() => {
+    try {
+      const f = (JSON.parse(manifestBytes.toString('utf8')) as PackageManifest).signature?.publicKeyFingerprint;
+      return typeof f === 'string' ? f : undefined;
+    } catch {
+      return undefined;
     }
-    throw new PackageVerificationError('bad-signature', `${SIGNATURE_FILE} is not a valid signature of ${MANIFEST_FILE} by the trusted key (package altered)`);
+  })();
+  const ordered = [...trusted].sort((a, b) => Number(b.fingerprint === claimed) - Number(a.fingerprint === claimed));
+  if (!signature || !ordered.some((k) => verify(null, manifestBytes, k.key, signature))) {
+    if (signature && claimed !== undefined && !trusted.some((k) => k.fingerprint === claimed)) {
+      throw new PackageVerificationError('wrong-key', `package was signed by key ${claimed.slice(0, 16)}…, not a trusted key (${trusted.map((k) => k.fingerprint.slice(0, 16) + '…').join(', ')})`);
+    }
+    throw new PackageVerificationError('bad-signature', `${SIGNATURE_FILE} is not a valid signature of ${MANIFEST_FILE} by a trusted key (package altered)`);
   }
   let manifest: unknown;
   try {
