@@ -12,6 +12,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { dirname, join, resolve } from 'node:path';
 import { startEdgeAgent, type EdgeAgent } from '../edge/agent';
+import { type EngineChoice, engineFactory } from '../edge/inference-engine';
 import { packageVerifier } from '../edge/package-verifier';
 import { DEFAULT_SIGNING_KEY_DIR, PUBLIC_KEY_FILE } from '../packaging/signing-key';
 import type { ScoredWindow } from '../edge/scoring-runtime';
@@ -39,6 +40,7 @@ interface Options {
   captureMaxAge?: number;
   captureBufferBytes?: number;
   events?: boolean;
+  engine: EngineChoice;
 }
 
 const program = new Command('agent')
@@ -57,6 +59,7 @@ const program = new Command('agent')
   .option('--capture-batch <n>', 'records per capture batch', number('--capture-batch', 1, 10000))
   .option('--capture-max-age <seconds>', 'longest a capture batch stays open', number('--capture-max-age', 0.1, 86400))
   .option('--capture-buffer-bytes <n>', 'size cap of the on-disk capture spool', number('--capture-buffer-bytes', 1024, 2 ** 40))
+  .addOption(new Option('--engine <engine>', 'inference engine (auto: onnxruntime-node when it loads, else tfjs)').choices(['auto', 'onnxruntime', 'tfjs']).default('auto'))
   .option('--events', 'print one JSON line per event on stdout')
   .showHelpAfterError();
 
@@ -96,6 +99,7 @@ async function main(): Promise<void> {
       config: opts.config,
       stateDir: opts.state,
       verifier: packageVerifier(keyPem),
+      engineFactory: engineFactory(opts.engine),
       initialPackage: opts.model,
       modelName: opts.modelName,
       heartbeatSeconds: opts.heartbeat,
@@ -123,13 +127,14 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     if (timer) clearInterval(timer);
+    const models = agent.manager.list();
     await agent.stop();
     const c = agent.counters;
     const cc = agent.capture.counters;
     process.stderr.write(
       `agent: stopped; frames ${c.framesReceived} (rejected ${c.framesRejected}, dropped ${c.framesDropped}), inferences ${c.windowsScored}, alarms ${c.alarms}, captured ${cc.captured}, uploaded ${cc.uploaded}, dropped ${cc.dropped}, pending ${cc.pendingRecords}\n`,
     );
-    emit({ type: 'stopped', counters: c, capture: cc });
+    emit({ type: 'stopped', counters: c, capture: cc, models });
     process.exit(code);
   };
   process.on('SIGTERM', () => void stop());

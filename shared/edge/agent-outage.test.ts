@@ -16,7 +16,7 @@ import { simulatedFrames, testDescription, testKeys, testPackage, testVerifier }
 
 const OUTAGE_SECONDS = Number(process.env.EDGE_OUTAGE_SECONDS ?? 6);
 
-test(`the agent scores through a ${OUTAGE_SECONDS} s cloud outage, buffers captures on disk and delivers each to S3 exactly once`, { timeout: 80_000 + OUTAGE_SECONDS * 1000 }, async () => {
+test(`the agent scores through a ${OUTAGE_SECONDS} s cloud outage, buffers captures on disk and delivers each to S3 exactly once`, { timeout: 80_000 + OUTAGE_SECONDS * 1500 }, async () => {
   const tmp = await tempDir('agent-outage-');
   const cloudDir = join(tmp.dir, 'cloud');
   let cloud = await startTestCloud(cloudDir);
@@ -61,7 +61,7 @@ test(`the agent scores through a ${OUTAGE_SECONDS} s cloud outage, buffers captu
     clearInterval(feed);
     await agent.runtime.idle();
     agent.capture.close();
-    await waitFor(() => agent.capture.counters.pendingRecords === 0, 30_000, 'the spool to drain');
+    await waitFor(() => agent.capture.counters.pendingRecords === 0, 30_000 + OUTAGE_SECONDS * 500, 'the spool to drain');
 
     const c = agent.capture.counters;
     const stored = await capturedBatches(cloud, agent.thingName);

@@ -91,7 +91,7 @@ test('two agent processes take a new model by job; a tampered one fails with the
   }
 });
 
-test('an agent fed garbage on stdin counts and logs it, scores the good frames and exits 0 at the end of input', { timeout: 60_000 }, async () => {
+test('an agent fed garbage on stdin counts and logs it, scores the good frames and exits 0 at the end of input (onnxruntime and tfjs engines alike)', { timeout: 60_000 }, async () => {
   const tmp = await tempDir('agent-stdin-');
   try {
     const key = testSigningKey();
@@ -101,16 +101,22 @@ test('an agent fed garbage on stdin counts and logs it, scores the good frames a
     const cloud = await startTestCloud(join(tmp.dir, 'cloud'));
     const [bundle] = await provisionTestDevices(join(tmp.dir, 'cloud'), join(tmp.dir, 'devices'), 1);
     await cloud.stop();
-    const a = spawnAgent(['--config', bundle, '--public-key', join(tmp.dir, 'pub.pem'), '--model', join(tmp.dir, 'v1.tar.gz'), '--frames', 'stdin', '--events'], true);
     const rows = simulatedFrames(400).map((f) => RAW_COLUMNS.map((c) => (f as Record<string, unknown>)[c]).join(','));
     rows.splice(100, 0, 'garbage', '1,2,3', rows[5].replace(/,[^,]*$/, ',NaN'), '{"broken": ', rows[6].replace(/^[^,]*,/, 'x,').replace(/,([^,]*),([^,]*)$/, ',abc,$2'));
-    a.proc.stdin?.end(rows.join('\n') + '\n');
-    assert.equal(await a.exited, 0, a.stderr.slice(-5).join('\n'));
-    const stopped = a.events.find((e) => e.type === 'stopped') as { counters: { framesRejected: number; framesAccepted: number; windowsScored: number } };
-    assert.equal(stopped.counters.framesRejected, 5);
-    assert.equal(stopped.counters.framesAccepted, 400);
-    assert.ok(stopped.counters.windowsScored >= 25);
-    assert.match(a.stderr.join('\n'), /frame 100 rejected: 1 fields, a frame has 23/);
+    const scores: number[][] = [];
+    for (const [engine, backend] of [['onnxruntime', /^onnxruntime-node$/], ['tfjs', /^tfjs-/]] as const) {
+      const a = spawnAgent(['--config', bundle, '--state', join(tmp.dir, `state-${engine}`), '--public-key', join(tmp.dir, 'pub.pem'), '--model', join(tmp.dir, 'v1.tar.gz'), '--frames', 'stdin', '--engine', engine, '--events'], true);
+      a.proc.stdin?.end(rows.join('\n') + '\n');
+      assert.equal(await a.exited, 0, a.stderr.slice(-5).join('\n'));
+      const stopped = a.events.find((e) => e.type === 'stopped') as { counters: { framesRejected: number; framesAccepted: number; windowsScored: number }; models: { backend: string }[] };
+      assert.equal(stopped.counters.framesRejected, 5);
+      assert.equal(stopped.counters.framesAccepted, 400);
+      assert.ok(stopped.counters.windowsScored >= 25);
+      assert.match(stopped.models[0].backend, backend);
+      assert.match(a.stderr.join('\n'), /frame 100 rejected: 1 fields, a frame has 23/);
+      scores.push(windowsOf(a).map((w) => (w as unknown as { score: number }).score));
+    }
+    assert.deepEqual(scores[1], scores[0], 'both engines score the same');
   } finally {
     await tmp.remove();
   }

@@ -61,7 +61,7 @@ export interface Heartbeat {
   agentVersion: string;
   time: string;
   connected: boolean;
-  models: { name: string; version: string; role: string; inferences: number }[];
+  models: { name: string; version: string; role: string; backend: string; inferences: number }[];
   inferences: number;
   latencyMs: { p50: number; p90: number; p99: number };
   alarms: number;
@@ -212,38 +212,47 @@ export async function startEdgeAgent(opts: EdgeAgentOptions): Promise<EdgeAgent>
     onJob: (e) => agent.emit('job', e),
   });
 
-  // Capture upload: oldest batch first, one at a time, each confirmed before it leaves the spool.
+  // Capture upload: oldest batches first, a few in flight, each confirmed before it leaves the spool.
   const confirmMode = opts.captureConfirm ?? 'accepted';
   const ackMs = (opts.captureAckSeconds ?? 10) * 1000;
   const waiting = new Map<string, (ok: boolean, message?: string) => void>();
   let uploading = false;
+  const sendBatch = async (entry: { batchId: string; file: string; records: number }): Promise<boolean> => {
+    const confirmed = new Promise<boolean>((resolveAck) => {
+      const timer = setTimeout(() => {
+        waiting.delete(entry.batchId);
+        resolveAck(false);
+      }, ackMs);
+      waiting.set(entry.batchId, (ok, message) => {
+        clearTimeout(timer);
+        waiting.delete(entry.batchId);
+        if (!ok && message) log(`capture batch ${entry.batchId} not stored: ${message}`);
+        resolveAck(ok);
+      });
+    });
+    try {
+      await connection.publish(topics.capture, capture.read(entry.file));
+    } catch (err) {
+      waiting.get(entry.batchId)?.(false, (err as Error).message);
+    }
+    if (confirmMode === 'puback') waiting.get(entry.batchId)?.(true);
+    if (!(await confirmed)) return false;
+    capture.confirm(entry);
+    return true;
+  };
   const uploadPending = async (): Promise<void> => {
     if (uploading || stopped) return;
     uploading = true;
     try {
-      for (const entry of capture.pending()) {
-        if (!connection.isOnline || stopped) break;
-        const confirmed = new Promise<boolean>((resolveAck) => {
-          const timer = setTimeout(() => {
-            waiting.delete(entry.batchId);
-            resolveAck(false);
-          }, ackMs);
-          waiting.set(entry.batchId, (ok, message) => {
-            clearTimeout(timer);
-            waiting.delete(entry.batchId);
-            if (!ok) log(`capture batch ${entry.batchId} rejected by the cloud: ${message}`);
-            resolveAck(ok);
-          });
-        });
-        try {
-          await connection.publish(topics.capture, capture.read(entry.file));
-        } catch (err) {
-          waiting.get(entry.batchId)?.(false, (err as Error).message);
-          break;
-        }
-        if (confirmMode === 'puback') waiting.get(entry.batchId)?.(true);
-        if (!(await confirmed)) break;
-        capture.confirm(entry);
+      for (let failed = false; !failed && !stopped && connection.isOnline; ) {
+        const queue = capture.pending();
+        if (queue.length === 0) break;
+        const worker = async (): Promise<void> => {
+          while (!failed && !stopped && connection.isOnline && queue.length > 0) {
+            if (!(await sendBatch(queue.shift() as (typeof queue)[number]))) failed = true;
+          }
+        };
+        await Promise.all(Array.from({ length: 8 }, worker));
       }
     } finally {
       uploading = false;
@@ -277,7 +286,7 @@ export async function startEdgeAgent(opts: EdgeAgentOptions): Promise<EdgeAgent>
       agentVersion: AGENT_VERSION,
       time: new Date().toISOString(),
       connected: connection.isOnline,
-      models: manager.list().map((m) => ({ name: m.name, version: m.version, role: m.role, inferences: m.inferences })),
+      models: manager.list().map((m) => ({ name: m.name, version: m.version, role: m.role, backend: m.backend, inferences: m.inferences })),
       inferences: c.windowsScored,
       latencyMs: { p50: lat.p50, p90: lat.p90, p99: lat.p99 },
       alarms: c.alarms,

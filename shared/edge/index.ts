@@ -1,6 +1,8 @@
 /** The edge agent: the public API of shared/edge (see README.md). */
 export * from './model-package';
 export * from './inference-engine';
+export * from './tfjs-engine';
+export * from './onnx-reader';
 export * from './model-manager';
 export * from './frame-input';
 export * from './scoring-runtime';

@@ -1,6 +1,6 @@
 /**
- * Inference engines: onnxruntime-node runs the package's model.onnx. The engine is an interface so a
- * device where the native runtime does not load can plug another one in (see EngineFactory).
+ * Inference engines: onnxruntime-node runs the package's model.onnx; where its native binding does not
+ * load, the tfjs engine (tfjs-engine.ts) interprets the same model.onnx. `engineFactory('auto')` picks.
  */
 import type { InferenceSession, Tensor } from 'onnxruntime-node';
 
@@ -59,3 +59,13 @@ export const onnxEngineFactory: EngineFactory = async (onnx, inputName) => {
     release: () => session.release(),
   };
 };
+
+/** Which engine runs models: onnxruntime-node, the tfjs interpreter, or 'auto' (onnxruntime when it loads). */
+export type EngineChoice = 'auto' | 'onnxruntime' | 'tfjs';
+
+/** The engine factory for a choice; 'auto' falls back to tfjs only when onnxruntime-node does not load. */
+export function engineFactory(choice: EngineChoice = 'auto'): EngineFactory {
+  if (choice === 'onnxruntime' || (choice === 'auto' && loadOrt())) return onnxEngineFactory;
+  // Loaded lazily: tfjs costs start-up time a device with onnxruntime never needs to pay.
+  return async (onnx, inputName) => (await import('./tfjs-engine')).tfjsEngineFactory(onnx, inputName);
+}

@@ -5,7 +5,7 @@
  * refused. Switching the active model is one assignment, done by the scoring runtime between frames.
  */
 import { windowSide } from '../features/params';
-import { type EngineFactory, type InferenceEngine, onnxEngineFactory } from './inference-engine';
+import { type EngineFactory, engineFactory, type InferenceEngine } from './inference-engine';
 import { type ModelDescription, ModelRejected, type PackageVerifier, rejectionFromVerifyError } from './model-package';
 
 /** A model ready to run. */
@@ -45,7 +45,7 @@ export class ModelManager {
 
   constructor(
     private readonly verify: PackageVerifier,
-    private readonly engineFactory: EngineFactory = onnxEngineFactory,
+    private readonly createEngine: EngineFactory = engineFactory('auto'),
   ) {}
 
   get active(): LoadedModel | null {
@@ -70,7 +70,7 @@ export class ModelManager {
     }
     let engine: InferenceEngine;
     try {
-      engine = await this.engineFactory(verified.onnx, d.inputName);
+      engine = await this.createEngine(verified.onnx, d.inputName);
     } catch (err) {
       throw new ModelRejected('load-error', `model ${d.name} ${d.version}: the runtime cannot load model.onnx (${(err as Error).message})`);
     }
