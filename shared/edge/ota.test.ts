@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startEdgeAgent, type EdgeAgent } from './agent';
 import { createJob, deployJobDocument, jobExecution, provisionTestDevices, putObjects, startTestCloud, tempDir, waitFor } from './agent-testing';
@@ -120,6 +120,40 @@ test('OTA over IoT Jobs: SUCCEEDED with a hot swap; FAILED with the reason other
     for (const s of sockets) s.destroy();
     server.close();
     await agent.stop();
+    await cloud.stop();
+    await tmp.remove();
+  }
+});
+
+test('a job id the agent already finished is reported again, never run again', { timeout: 60_000 }, async () => {
+  const tmp = await tempDir('agent-dedupe-');
+  const cloudDir = join(tmp.dir, 'cloud');
+  const cloud = await startTestCloud(cloudDir);
+  const keys = testKeys();
+  let requests = 0;
+  const server = createServer((_req, res) => {
+    requests++;
+    res.end(testPackage(keys.privateKey, testDescription({ version: '5.0.0' })));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  let agent: EdgeAgent | undefined;
+  try {
+    writeFileSync(join(tmp.dir, 'v1.pkg'), testPackage(keys.privateKey, testDescription()));
+    const [bundle] = await provisionTestDevices(cloudDir, join(tmp.dir, 'devices'), 1);
+    const stateDir = join(tmp.dir, 'state');
+    mkdirSync(stateDir, { recursive: true });
+    // This device already ran job "deploy-5" (e.g. its report was lost before a restart).
+    const finished = { status: 'FAILED', statusDetails: { reason: 'failed-health-check', message: 'from the first run' }, at: '2026-01-01T00:00:00.000Z' };
+    writeFileSync(join(stateDir, 'agent-state.json'), JSON.stringify({ finished: { 'deploy-5': finished } }));
+    agent = await startEdgeAgent({ config: bundle, stateDir, verifier: testVerifier(keys.publicKey), initialPackage: join(tmp.dir, 'v1.pkg'), heartbeatSeconds: 60, capture: { sampleRate: 0 }, log: () => undefined });
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v5.pkg`;
+    const result = (await (await createJob(cloud, 'deploy-5', JSON.stringify({ operation: 'deploy-model', model: { name: 'wind-turbine-anomaly', version: '5.0.0', url } }), [agent.thingName]))())[agent.thingName];
+    assert.deepEqual(result, { status: 'FAILED', statusDetails: finished.statusDetails });
+    assert.equal(requests, 0, 'the package was not downloaded');
+    assert.equal(agent.runtime.activeModel?.description.version, '1.0.0');
+  } finally {
+    server.close();
+    await agent?.stop();
     await cloud.stop();
     await tmp.remove();
   }
