@@ -4,7 +4,7 @@
  */
 import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { statisticsToJson } from '../features/statistics';
-import { createPackage, publicKeyFingerprint, readTarGz, writeTarGz } from '../packaging';
+import { createPackage, ONNX_OPSET, publicKeyFingerprint, readTarGz, writeTarGz } from '../packaging';
 import { testOnnxModel, type TestModelOptions } from './onnx-testing';
 import { testDescription } from './testing';
 
@@ -30,7 +30,7 @@ export function signedTestPackage(key: TestSigningKey, version: string, model: T
       name,
       version,
       createdAt: '2026-01-01T00:00:00.000Z',
-      model: { file: 'model.onnx', format: 'onnx', opset: 13, inputName: 'input', inputShape: [null, 6, 10, 10], outputName: 'output', outputShape: [null, 6, 10, 10], architecture: 'test' },
+      model: { file: 'model.onnx', format: 'onnx', opset: ONNX_OPSET, inputName: 'input', inputShape: [null, 6, 10, 10], outputName: 'output', outputShape: [null, 6, 10, 10], architecture: 'test' },
       featureNames: d.featureNames,
       statistics: statisticsToJson(d.stats, d.params),
       thresholds: d.thresholds,
