@@ -33,6 +33,8 @@ export interface DeviceModel {
   ModelVersion: string;
   latestSampleTime?: number;
   latestInference?: number;
+  /** Inference count in the last heartbeat (to tell when the model last ran). */
+  inferences?: number;
 }
 
 export interface DeviceRecord {
@@ -45,6 +47,8 @@ export interface DeviceRecord {
   latestHeartbeat?: number;
   AgentVersion?: string;
   Models: DeviceModel[];
+  /** Capture count in the last heartbeat (to tell when the device last sampled). */
+  captured?: number;
 }
 
 export const COMPILATION_STATUSES = ['INPROGRESS', 'COMPLETED', 'FAILED', 'STARTING', 'STOPPING', 'STOPPED'] as const;

@@ -1,6 +1,7 @@
 /**
  * installSageMaker: the SageMaker subset of the local cloud on service `sagemaker` (awsJson1.1, X-Amz-Target
- * `SageMaker.<Action>`): device fleets and devices (fleets.ts), compilation and edge packaging jobs with
+ * `SageMaker.<Action>`): device fleets and devices (fleets.ts) with the agents' MQTT heartbeats recorded on
+ * them (heartbeats.ts), compilation and edge packaging jobs with
  * our ONNX exporter and signer behind them (edge-jobs.ts, toolchain.ts), and the model registry
  * (model-registry.ts). State lives in the cloud's store and survives a restart.
  */
@@ -9,6 +10,7 @@ import type { Installer, NamedInstaller } from '../services';
 import { ArtifactStore } from './artifact-store';
 import { DEFAULT_EDGE_JOB_LIMITS, edgeJobOperations, EdgeJobRunner, type EdgeJobLimits } from './edge-jobs';
 import { DEFAULT_FLEET_LIMITS, fleetOperations, type FleetLimits } from './fleets';
+import { attachHeartbeats } from './heartbeats';
 import { COLLECTIONS, type CompilationJobRecord, type DeviceFleetRecord, type DeviceRecord, type EdgePackagingJobRecord, type ModelPackageGroupRecord, type ModelPackageRecord } from './model';
 import { DEFAULT_REGISTRY_LIMITS, registryOperations, type RegistryLimits } from './model-registry';
 import { operationRoutes } from './respond';
@@ -29,6 +31,8 @@ export interface SageMakerOptions {
 /** What installSageMaker gives back besides stop(): the job runner, for tests. */
 export interface SageMakerServiceHandle extends ServiceHandle {
   runner: EdgeJobRunner;
+  /** Heartbeats recorded on devices and malformed ones ignored (undefined without a broker). */
+  heartbeats?: { recorded: number; ignored: number };
 }
 
 /** An installer of the SageMaker subset with the given options. */
@@ -53,6 +57,8 @@ export function sageMakerInstaller(options: SageMakerOptions = {}): Installer {
       log: (line: string) => process.stderr.write(`[local cloud] ${line}\n`),
     };
     const runner = new EdgeJobRunner(jobDeps);
+    // Heartbeats need the broker; a cloud installed without it simply has none.
+    const heartbeats = ctx.bus ? attachHeartbeats({ bus: ctx.bus, clock: ctx.clock, store: ctx.store, devices, log: jobDeps.log }) : undefined;
     runner.recoverAfterRestart();
     ctx.routes.add(
       'sagemaker',
@@ -64,7 +70,9 @@ export function sageMakerInstaller(options: SageMakerOptions = {}): Installer {
     );
     return {
       runner,
+      heartbeats,
       async stop() {
+        heartbeats?.stop();
         await runner.stop();
         artifacts.destroy();
       },
