@@ -81,7 +81,7 @@ export interface EdgeAgent extends EventEmitter {
   readonly online: boolean;
   push(frame: unknown): boolean;
   pushLine(line: string): boolean;
-  /** The heartbeat as it would be sent now. */
+  /** The heartbeat as it would be sent now (drift since the last one sent). */
   heartbeat(): Heartbeat;
   /** Resolves once connected (the agent works offline meanwhile). */
   connected(): Promise<void>;
@@ -277,7 +277,7 @@ export async function startEdgeAgent(opts: EdgeAgentOptions): Promise<EdgeAgent>
   });
 
   const shadow = new iotshadow.IotShadowClient(connection.connection);
-  const heartbeat = (): Heartbeat => {
+  const heartbeat = (resetDrift = false): Heartbeat => {
     const c = runtime.counters;
     const lat = runtime.latencyPercentiles();
     const cc = capture.counters;
@@ -292,11 +292,11 @@ export async function startEdgeAgent(opts: EdgeAgentOptions): Promise<EdgeAgent>
       alarms: c.alarms,
       frames: { received: c.framesReceived, accepted: c.framesAccepted, rejected: c.framesRejected, dropped: c.framesDropped },
       capture: { captured: cc.captured, uploaded: cc.uploaded, dropped: cc.dropped, pending: cc.pendingRecords },
-      drift: runtime.takeDrift(),
+      drift: runtime.takeDrift(resetDrift),
     };
   };
   const sendHeartbeat = async (): Promise<void> => {
-    const hb = heartbeat();
+    const hb = heartbeat(true);
     agent.emit('heartbeat', hb);
     if (!connection.isOnline) return;
     try {
@@ -332,7 +332,7 @@ export async function startEdgeAgent(opts: EdgeAgentOptions): Promise<EdgeAgent>
     counters: runtime.counters,
     push: (frame: unknown) => runtime.push(frame),
     pushLine: (line: string) => runtime.pushLine(line),
-    heartbeat,
+    heartbeat: () => heartbeat(false),
     connected: () => online,
     stop: () =>
       (stopping ??= (async () => {

@@ -229,11 +229,11 @@ export class ScoringRuntime extends EventEmitter {
     return { p50: at(0.5), p90: at(0.9), p99: at(0.99), count: n };
   }
 
-  /** Drift per feature since the previous call (then starts over). */
-  takeDrift(): FeatureDrift[] {
+  /** Drift per feature since the last reset; reset (default) starts a new period. */
+  takeDrift(reset = true): FeatureDrift[] {
     const names = this.slot?.model.description.featureNames ?? [];
     const s = this.driftSums;
-    this.driftSums = new Float64Array(18);
+    if (reset) this.driftSums = new Float64Array(18);
     return names.map((feature, f) => {
       const n = s[f * 3];
       const mean = n > 0 ? s[f * 3 + 1] / n : 0;
