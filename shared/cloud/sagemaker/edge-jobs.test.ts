@@ -29,8 +29,8 @@ const BUCKET = 'edge-models';
 /** A toolchain that "compiles" by hashing model.json and "packages" by tarring what it was given. */
 function stubToolchain(calls: string[] = []): EdgeToolchain {
   return {
-    async compile(modelDir, outPath) {
-      calls.push(`compile ${(await readdir(modelDir)).sort().join(',')}`);
+    async compile(modelDir, outPath, options) {
+      calls.push(`compile ${(await readdir(modelDir)).sort().join(',')}${options.weights ? ` ${options.weights}` : ''}`);
       const model = await readFile(join(modelDir, 'model.json'));
       if (model.toString().includes('unsupported')) throw new Error('layer Lambda is not supported');
       await writeFile(outPath, `onnx:${createHash('sha256').update(model).digest('hex')}`);
@@ -152,19 +152,22 @@ test('compile a model tar.gz and package it: STARTING → INPROGRESS → COMPLET
   }
 });
 
-test('a prefix holding the model files compiles; target device names the output', async () => {
-  const c = await startSageMakerCloud({ toolchain: stubToolchain() });
+test('a prefix holding the model files compiles; target device names the output; CompilerOptions reach the compiler', async () => {
+  const calls: string[] = [];
+  const c = await startSageMakerCloud({ toolchain: stubToolchain(calls) });
   try {
     await c.s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
     for (const [k, v] of Object.entries({ 'model.json': '{}', 'weights.bin': 'w', 'detector.json': '{}' })) {
       await c.s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: `dirs/wind-turbine/${k}`, Body: v }));
     }
-    await c.sm.send(new CreateCompilationJobCommand(compilationInput('from-prefix', `s3://${BUCKET}/dirs/wind-turbine`, { OutputConfig: { S3OutputLocation: `s3://${BUCKET}/out`, TargetDevice: 'rasp4b' } })));
+    await c.sm.send(new CreateCompilationJobCommand(compilationInput('from-prefix', `s3://${BUCKET}/dirs/wind-turbine`, { OutputConfig: { S3OutputLocation: `s3://${BUCKET}/out`, TargetDevice: 'rasp4b', CompilerOptions: '{"weights":"int8"}' } })));
     await c.clock.advance(1000);
     const done = await waitFor(compilation(c, 'from-prefix'), (d) => d.CompilationJobStatus, ['COMPLETED', 'FAILED']);
     assert.equal(done.CompilationJobStatus, 'COMPLETED', done.FailureReason);
     assert.equal(done.ModelArtifacts?.S3ModelArtifacts, `s3://${BUCKET}/out/wind-turbine-rasp4b.tar.gz`);
     assert.deepEqual(await listTar(await s3Bytes(c, done.ModelArtifacts?.S3ModelArtifacts as string)), ['detector.json', 'model.onnx']);
+    assert.deepEqual(calls, ['compile detector.json,model.json,weights.bin int8']);
+    assert.equal(done.OutputConfig?.CompilerOptions, '{"weights":"int8"}');
   } finally {
     await c.cleanup();
   }
@@ -219,9 +222,9 @@ test('stop a compilation job; a job running past MaxRuntimeInSeconds fails', asy
   const c = await startSageMakerCloud({
     toolchain: {
       ...base,
-      async compile(dir, out) {
+      async compile(dir, out, options) {
         if ((await readFile(join(dir, 'model.json'), 'utf8')).includes('slow')) await gate;
-        await base.compile(dir, out);
+        await base.compile(dir, out, options);
       },
     },
   });
@@ -272,6 +275,9 @@ test('bad job requests are refused with the member named, and create nothing', a
       [c.sm.send(new CreateCompilationJobCommand(compilationInput('x', uri, { OutputConfig: { S3OutputLocation: uri, TargetDevice: 'toaster' as never } }))), 'ValidationException', /outputConfig.targetDevice/],
       [c.sm.send(new CreateCompilationJobCommand(compilationInput('x', uri, { OutputConfig: { S3OutputLocation: uri, TargetPlatform: { Os: 'LINUX' } as never } }))), 'ValidationException', /outputConfig.targetPlatform.arch/],
       [c.sm.send(new CreateCompilationJobCommand(compilationInput('x', uri, { InputConfig: { S3Uri: uri, Framework: 'KERAS', DataInputConfig: '{oops' } }))), 'ValidationException', /DataInputConfig must be JSON/],
+      [c.sm.send(new CreateCompilationJobCommand(compilationInput('x', uri, { OutputConfig: { S3OutputLocation: uri, TargetDevice: 'rasp4b', CompilerOptions: '{"weights":"int4"}' } }))), 'ValidationException', /CompilerOptions.weights must be "float32" or "int8"/],
+      [c.sm.send(new CreateCompilationJobCommand(compilationInput('x', uri, { OutputConfig: { S3OutputLocation: uri, TargetDevice: 'rasp4b', CompilerOptions: '{"mcpu":"a53"}' } }))), 'ValidationException', /unknown option\(s\) mcpu/],
+      [c.sm.send(new CreateCompilationJobCommand(compilationInput('x', uri, { OutputConfig: { S3OutputLocation: uri, TargetDevice: 'rasp4b', CompilerOptions: '[1, 2]' } }))), 'ValidationException', /must be a JSON object/],
       [c.sm.send(new CreateCompilationJobCommand(compilationInput('second', uri))), 'ResourceLimitExceeded', /limit 1/],
       [c.sm.send(new DescribeCompilationJobCommand({ CompilationJobName: 'nothere' })), 'ResourceNotFound', /nothere/],
       [c.sm.send(new StopCompilationJobCommand({ CompilationJobName: 'nothere' })), 'ResourceNotFound', /nothere/],

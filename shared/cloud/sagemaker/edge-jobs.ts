@@ -36,7 +36,7 @@ import {
   type JobStatus,
 } from './model';
 import type { Operation } from './respond';
-import type { EdgeToolchain } from './toolchain';
+import type { CompileOptions, EdgeToolchain } from './toolchain';
 import { MODEL_VERSION, NAME, ROLE_ARN, S3_URI, type Fields } from './validate';
 
 export const FRAMEWORKS = ['TENSORFLOW', 'KERAS', 'MXNET', 'ONNX', 'PYTORCH', 'XGBOOST', 'TFLITE', 'DARKNET', 'SKLEARN'] as const;
@@ -208,7 +208,7 @@ export class EdgeJobRunner {
     const out = join(work, 'compiled');
     await mkdir(out);
     try {
-      await this.deps.toolchain.compile(modelDir, join(out, 'model.onnx'));
+      await this.deps.toolchain.compile(modelDir, join(out, 'model.onnx'), compileOptions(job.OutputConfig.CompilerOptions));
     } catch (err) {
       throw new ClientError(`compiling ${job.InputConfig.S3Uri} failed: ${(err as Error).message}`);
     }
@@ -313,6 +313,26 @@ function describePackaging(j: EdgePackagingJobRecord): Record<string, unknown> {
   };
 }
 
+/**
+ * OutputConfig.CompilerOptions of our compiler: a JSON object whose only key is `weights`
+ * ("float32" or "int8"); anything else is a ValidationException naming it.
+ */
+export function compileOptions(text: string | undefined): CompileOptions {
+  if (text === undefined) return {};
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw validationError(`OutputConfig.CompilerOptions must be JSON, got "${text}"`);
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw validationError(`OutputConfig.CompilerOptions must be a JSON object, got ${text}`);
+  const o = parsed as Record<string, unknown>;
+  const unknown = Object.keys(o).filter((k) => k !== 'weights');
+  if (unknown.length > 0) throw validationError(`OutputConfig.CompilerOptions: unknown option(s) ${unknown.join(', ')}; the local compiler takes {"weights": "float32" | "int8"}`);
+  if (o.weights !== undefined && o.weights !== 'float32' && o.weights !== 'int8') throw validationError(`OutputConfig.CompilerOptions.weights must be "float32" or "int8", got ${JSON.stringify(o.weights)}`);
+  return o.weights === undefined ? {} : { weights: o.weights };
+}
+
 /** Read CreateCompilationJob's InputConfig. */
 function readInputConfig(f: Fields): CompilationJobRecord['InputConfig'] {
   const i = f.object('InputConfig', true);
@@ -349,7 +369,10 @@ function readOutputConfig(f: Fields): CompilationJobRecord['OutputConfig'] {
     out.TargetPlatform = p;
   }
   const options = o.string('CompilerOptions', { min: 3, max: 1024 });
-  if (options !== undefined) out.CompilerOptions = options;
+  if (options !== undefined) {
+    compileOptions(options);
+    out.CompilerOptions = options;
+  }
   const kms = o.string('KmsKeyId', { max: 2048 });
   if (kms !== undefined) out.KmsKeyId = kms;
   return out;

@@ -65,6 +65,7 @@ export interface CompilationJobRecord {
     S3OutputLocation: string;
     TargetDevice?: string;
     TargetPlatform?: { Os: string; Arch: string; Accelerator?: string };
+    CompilerOptions?: string;
   };
   StoppingCondition: { MaxRuntimeInSeconds?: number; MaxWaitTimeInSeconds?: number; MaxPendingTimeInSeconds?: number };
   VpcConfig?: unknown;

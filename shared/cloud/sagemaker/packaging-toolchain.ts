@@ -10,7 +10,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { SigningKey } from '../../packaging';
-import type { EdgeToolchain, PackageRequest } from './toolchain';
+import type { CompileOptions, EdgeToolchain, PackageRequest } from './toolchain';
 
 /** The I/O signature file written beside model.onnx by compile(). */
 export const ONNX_SIGNATURE_FILE = 'model.onnx.json';
@@ -25,7 +25,7 @@ interface OnnxSignature {
   outputName: string;
   outputShape: Array<number | null>;
   ops: string[];
-  weights?: string;
+  weights: CompiledModel['weights'];
 }
 
 export interface PackagingToolchainOptions {
@@ -61,13 +61,13 @@ async function readJson(path: string, what: string): Promise<unknown> {
 export function packagingToolchain(options: PackagingToolchainOptions = {}): EdgeToolchain {
   let key: SigningKey | undefined = options.key;
   return {
-    async compile(modelDir: string, outPath: string): Promise<void> {
+    async compile(modelDir: string, outPath: string, compileOptions: CompileOptions): Promise<void> {
       const packaging = loadPackaging();
       // Loading weights needs an initialised backend; in a fresh process none is yet.
       await (require('@tensorflow/tfjs') as typeof import('@tensorflow/tfjs')).ready();
-      const compiled = await packaging.compileModelDir(modelDir);
+      const compiled = await packaging.compileModelDir(modelDir, {}, compileOptions.weights ?? 'float32');
       const { bytes, ...io } = compiled.onnx;
-      const signature: OnnxSignature = { ...io, weights: (compiled as { weights?: string }).weights };
+      const signature: OnnxSignature = { ...io, weights: compiled.weights };
       await writeFile(outPath, bytes);
       await writeFile(join(dirname(outPath), ONNX_SIGNATURE_FILE), JSON.stringify(signature, null, 2) + '\n');
     },
@@ -82,7 +82,7 @@ export function packagingToolchain(options: PackagingToolchainOptions = {}): Edg
       const io = (await readJson(join(compiledDir, ONNX_SIGNATURE_FILE), ONNX_SIGNATURE_FILE)) as OnnxSignature;
       const description = (await readJson(join(compiledDir, 'detector.json'), 'detector.json')) as CompiledModel['description'];
       const { params } = statisticsFromJson(description.statistics);
-      const compiled = { onnx: { ...io, bytes }, description, params, weights: io.weights ?? 'float32' } as CompiledModel;
+      const compiled: CompiledModel = { onnx: { ...io, bytes }, description, params, weights: io.weights ?? 'float32' };
       key ??= packaging.loadOrCreateSigningKey(options.keyDir);
       const built = packaging.createPackage(packaging.packageContents(compiled, modelName, modelVersion, createdAt), bytes, key);
       await writeFile(outPath, built.bytes);

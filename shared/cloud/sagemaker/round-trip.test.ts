@@ -101,6 +101,25 @@ test('a model directory compiled and packaged through the SageMaker API verifies
     await session.release();
     assert.ok(maxAbsDiff(actual, expected) <= 1e-5, `max abs difference ${maxAbsDiff(actual, expected)}`);
 
+    // CompilerOptions pick the weight-quantised variant; the package says so and is smaller.
+    await c.sm.send(new CreateCompilationJobCommand({
+      CompilationJobName: 'wind-turbine-int8',
+      RoleArn: ROLE,
+      InputConfig: { S3Uri: `s3://${BUCKET}/models/wind-turbine.tar.gz`, Framework: 'TENSORFLOW' },
+      OutputConfig: { S3OutputLocation: `s3://${BUCKET}/compiled-int8`, TargetDevice: 'rasp4b', CompilerOptions: '{"weights":"int8"}' },
+      StoppingCondition: { MaxRuntimeInSeconds: 900 },
+    }));
+    await c.clock.advance(1000);
+    const int8Compiled = await waitForStatus(async () => (await c.sm.send(new DescribeCompilationJobCommand({ CompilationJobName: 'wind-turbine-int8' }))).CompilationJobStatus, ['COMPLETED', 'FAILED']);
+    assert.equal(int8Compiled, 'COMPLETED');
+    await c.sm.send(new CreateEdgePackagingJobCommand({ EdgePackagingJobName: 'wind-turbine-int8-1-0-1', CompilationJobName: 'wind-turbine-int8', ModelName: 'wind-turbine', ModelVersion: '1.0.1', RoleArn: ROLE, OutputConfig: { S3OutputLocation: `s3://${BUCKET}/packages` } }));
+    await c.clock.advance(1000);
+    await waitForStatus(async () => (await describePackaging('wind-turbine-int8-1-0-1')).EdgePackagingJobStatus, ['COMPLETED', 'FAILED']);
+    const int8 = verifyPackage(await s3Bytes(c, (await describePackaging('wind-turbine-int8-1-0-1')).ModelArtifact as string), key.publicKeyPem);
+    assert.equal(int8.manifest.model.weights, 'int8');
+    assert.equal(verified.manifest.model.weights, 'float32');
+    assert.ok(int8.model.length < verified.model.length / 2, `int8 model ${int8.model.length} bytes vs float32 ${verified.model.length}`);
+
     // The package lands in the registry, pending approval, pointing at the S3 artifact.
     await c.sm.send(new CreateModelPackageGroupCommand({ ModelPackageGroupName: 'wind-turbine' }));
     const registered = await c.sm.send(new CreateModelPackageCommand({

@@ -18,13 +18,19 @@ export interface PackageRequest {
   createdAt: Date;
 }
 
+/** Compiler settings, from the job's OutputConfig.CompilerOptions JSON. */
+export interface CompileOptions {
+  /** Kernel storage: 'float32' as trained (default), or 'int8' (weight-quantised, smaller). */
+  weights?: 'float32' | 'int8';
+}
+
 /** The compiler and packager behind compilation and edge packaging jobs. */
 export interface EdgeToolchain {
   /**
    * Compile the tfjs model directory modelDir to ONNX, written to outPath (…/model.onnx). Other files the
    * compiler writes in outPath's folder (e.g. the graph's I/O signature) go into the compiled artifact.
    */
-  compile(modelDir: string, outPath: string): Promise<void>;
+  compile(modelDir: string, outPath: string, options: CompileOptions): Promise<void>;
   /** Package and sign a compiled model; returns the signature as the job reports it (ModelSignature). */
   package(request: PackageRequest): Promise<{ signature: string }>;
 }
