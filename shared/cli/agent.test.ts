@@ -23,6 +23,8 @@ test('npm run agent: --help, and one clear line with a non-zero exit for each us
       [[], /required option '--config <path>' not specified/],
       [['--config', join(tmp.dir, 'missing')], /--config .*missing: no such bundle folder or device.json/],
       [['--config', tmp.dir, '--frame-rate', 'fast'], /--frame-rate must be a number from 0.1 to 100000, got "fast"/],
+      [['--config', tmp.dir, '--fault', 'wobble:severe:20'], /fault kind "wobble" is not one of vib, rot, volt/],
+      [['--config', tmp.dir, '--fault', 'vib:mild:0'], /fault duration "0" must be a positive number of seconds/],
       [['--config', tmp.dir, '--frames', 'camera'], /argument 'camera' is invalid. Allowed choices are simulator, stdin, none/],
       [['--config', tmp.dir, '--public-key', join(tmp.dir, 'nokey.pem')], /no trusted public key at .*nokey.pem/],
       [['--config', tmp.dir, '--public-key', join(tmp.dir, 'key.pem')], /key.pem is not a usable Ed25519 public key/],

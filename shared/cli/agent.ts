@@ -1,7 +1,8 @@
 /**
  * `npm run agent -- --config <device bundle dir | device.json> [--state <dir>] [--public-key <pem>]
  *  [--model <package.tar.gz>] [--frames simulator|stdin|none] ...`: runs one edge agent as a process.
- * Frames come from a seeded TurbineSimulator in real time (default), from stdin (one CSV row or JSON
+ * Frames come from a seeded TurbineSimulator in real time (default; --fault injects a fault now and then),
+ * from stdin (one CSV row or JSON
  * object per line; the agent stops when stdin ends), or nowhere (jobs and heartbeats only). Logs go to
  * stderr; with --events, one JSON line per event (swap, job, alarm, window, heartbeat) goes to stdout.
  * SIGTERM or SIGINT stops it cleanly (open capture batch kept on disk, connection closed).
@@ -16,6 +17,7 @@ import { type EngineChoice, engineFactory } from '../edge/inference-engine';
 import { packageVerifier } from '../edge/package-verifier';
 import { DEFAULT_SIGNING_KEY_DIR, PUBLIC_KEY_FILE } from '../packaging/signing-key';
 import type { ScoredWindow } from '../edge/scoring-runtime';
+import { FAULT_KINDS, FAULT_SEVERITIES, type FaultKind, type FaultSeverity } from '../turbine/faults';
 import { TurbineSimulator } from '../turbine/simulator';
 
 const number = (what: string, min: number, max: number) => (value: string): number => {
@@ -41,6 +43,17 @@ interface Options {
   captureBufferBytes?: number;
   events?: boolean;
   engine: EngineChoice;
+  fault?: { kind: FaultKind; severity: FaultSeverity; seconds: number };
+  faultEvery: number;
+}
+
+function parseFault(value: string): { kind: FaultKind; severity: FaultSeverity; seconds: number } {
+  const [kind, severity, seconds] = value.split(':');
+  if (!(FAULT_KINDS as readonly string[]).includes(kind)) throw new InvalidArgumentError(`fault kind "${kind}" is not one of ${FAULT_KINDS.join(', ')}`);
+  if (!(FAULT_SEVERITIES as readonly string[]).includes(severity)) throw new InvalidArgumentError(`fault severity "${severity}" is not one of ${FAULT_SEVERITIES.join(', ')}`);
+  const s = Number(seconds);
+  if (!(s > 0)) throw new InvalidArgumentError(`fault duration "${seconds}" must be a positive number of seconds`);
+  return { kind: kind as FaultKind, severity: severity as FaultSeverity, seconds: s };
 }
 
 const program = new Command('agent')
@@ -54,6 +67,8 @@ const program = new Command('agent')
   .option('--frame-rate <hz>', 'simulator frames per second', number('--frame-rate', 0.1, 100000), 20)
   .option('--seed <n>', 'simulator seed', number('--seed', 0, 2 ** 31), 42)
   .option('--turbine-id <n>', 'simulated turbine number', number('--turbine-id', 0, 1000000), 0)
+  .option('--fault <kind:severity:seconds>', `inject a simulator fault now and then, e.g. vib:severe:20 (kinds: ${FAULT_KINDS.join(', ')})`, parseFault)
+  .option('--fault-every <seconds>', 'seconds between injected faults (default 120)', number('--fault-every', 1, 86400), 120)
   .option('--heartbeat <seconds>', 'heartbeat period (default device.json agent.heartbeatSeconds)', number('--heartbeat', 0.1, 86400))
   .option('--capture-rate <share>', 'share of inferences captured, 0 to 1', number('--capture-rate', 0, 1))
   .option('--capture-batch <n>', 'records per capture batch', number('--capture-batch', 1, 10000))
@@ -148,7 +163,14 @@ async function main(): Promise<void> {
       const due = Math.floor(((Date.now() - started) / 1000) * opts.frameRate);
       // A device that fell far behind (laptop asleep) skips ahead instead of bursting.
       if (due - sent > opts.frameRate * 10) sent = due - Math.ceil(opts.frameRate);
-      for (; sent < due; sent++) agent.push(sim.next());
+      for (; sent < due; sent++) {
+        // Faults start every --fault-every seconds of simulated time, after one quiet period.
+        if (opts.fault && sent > 0 && sent % Math.round(opts.faultEvery * opts.frameRate) === 0 && !sim.fault) {
+          sim.inject(opts.fault.kind, opts.fault.severity, Math.max(1, Math.round(opts.fault.seconds * opts.frameRate)));
+          emit({ type: 'fault', kind: opts.fault.kind, severity: opts.fault.severity, frame: sent });
+        }
+        agent.push(sim.next());
+      }
     }, Math.max(5, Math.min(50, 1000 / opts.frameRate)));
   } else if (opts.frames === 'stdin') {
     const lines = createInterface({ input: process.stdin, crlfDelay: Infinity });
