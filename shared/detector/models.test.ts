@@ -70,4 +70,9 @@ test('the wasm Conv2DBackpropFilter kernel equals the cpu backend (conv2d and co
     wasm[k].forEach((v, i) => assert.ok(Math.abs(v - cpu[k][i]) <= 1e-3 * (1 + Math.abs(cpu[k][i])), `gradient ${k}[${i}]: wasm ${v} vs cpu ${cpu[k][i]}`));
   }
   await initBackend('wasm');
+  // Strides and paddings our layers never use are refused, not computed differently.
+  assert.throws(
+    () => tf.tidy(() => tf.grad((k: tf.Tensor) => tf.conv2d(tf.ones([1, 4, 4, 1]) as tf.Tensor4D, k as tf.Tensor4D, 2, 'same').sum())(tf.ones([2, 2, 1, 1]))),
+    /supports stride 1 with 'valid' padding only/,
+  );
 });
