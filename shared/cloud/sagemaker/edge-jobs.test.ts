@@ -33,6 +33,7 @@ function stubToolchain(calls: string[] = []): EdgeToolchain {
       calls.push(`compile ${(await readdir(modelDir)).sort().join(',')}${options.weights ? ` ${options.weights}` : ''}`);
       const model = await readFile(join(modelDir, 'model.json'));
       if (model.toString().includes('unsupported')) throw new Error('layer Lambda is not supported');
+      if (model.toString().includes('throws-string')) throw 'exporter crashed';
       await writeFile(outPath, `onnx:${createHash('sha256').update(model).digest('hex')}`);
     },
     async package({ compiledDir, modelName, modelVersion, outPath }) {
@@ -188,6 +189,7 @@ test('bad model inputs fail the job with a ClientError reason', async () => {
     }) }));
     await c.s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'unsupported.tar.gz', Body: await modelTarGz({ 'model.json': '{"unsupported":true}' }) }));
     await c.s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'ok.tar.gz', Body: await modelTarGz() }));
+    await c.s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'throws.tar.gz', Body: await modelTarGz({ 'model.json': '{"throws-string":1}' }) }));
     const cases: [string, Partial<CreateCompilationJobCommandInput>, RegExp][] = [
       ['not-gzip', { InputConfig: { S3Uri: `s3://${BUCKET}/plain.txt`, Framework: 'TENSORFLOW' } }, /ClientError: .*plain.txt is not a gzip-compressed tar/],
       ['missing', { InputConfig: { S3Uri: `s3://${BUCKET}/nothing.tar.gz`, Framework: 'TENSORFLOW' } }, /ClientError: no object .*nothing.tar.gz/],
@@ -195,6 +197,7 @@ test('bad model inputs fail the job with a ClientError reason', async () => {
       ['no-model-json', { InputConfig: { S3Uri: `s3://${BUCKET}/nomodel.tar.gz`, Framework: 'TENSORFLOW' } }, /ClientError: no model.json found/],
       ['pytorch', { InputConfig: { S3Uri: `s3://${BUCKET}/ok.tar.gz`, Framework: 'PYTORCH' } }, /ClientError: .*not PYTORCH/],
       ['unsupported', { InputConfig: { S3Uri: `s3://${BUCKET}/unsupported.tar.gz`, Framework: 'KERAS' } }, /ClientError: compiling .* failed: layer Lambda is not supported/],
+      ['throws-string', { InputConfig: { S3Uri: `s3://${BUCKET}/throws.tar.gz`, Framework: 'KERAS' } }, /ClientError: compiling .* failed: exporter crashed/],
       ['no-out-bucket', { InputConfig: { S3Uri: `s3://${BUCKET}/ok.tar.gz`, Framework: 'KERAS' }, OutputConfig: { S3OutputLocation: 's3://gone/out', TargetDevice: 'ml_c5' } }, /ClientError: output bucket gone does not exist/],
     ];
     for (const [name, over] of cases) await c.sm.send(new CreateCompilationJobCommand(compilationInput(name, '', over)));
@@ -205,6 +208,10 @@ test('bad model inputs fail the job with a ClientError reason', async () => {
       assert.match(d.FailureReason as string, reason, name);
       assert.equal(d.ModelArtifacts?.S3ModelArtifacts, '');
     }
+    // Failures do not stop the queue: a good job after them completes.
+    await c.sm.send(new CreateCompilationJobCommand(compilationInput('good-after', `s3://${BUCKET}/ok.tar.gz`)));
+    await c.clock.advance(1000);
+    assert.equal((await waitFor(compilation(c, 'good-after'), (x) => x.CompilationJobStatus, ['COMPLETED', 'FAILED'])).CompilationJobStatus, 'COMPLETED');
     await rejectsWith(
       c.sm.send(new CreateEdgePackagingJobCommand({ EdgePackagingJobName: 'p', CompilationJobName: 'pytorch', ModelName: 'm', ModelVersion: '1', RoleArn: ROLE, OutputConfig: { S3OutputLocation: `s3://${BUCKET}/p` } })),
       'ValidationException',

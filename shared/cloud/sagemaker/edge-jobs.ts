@@ -172,7 +172,16 @@ export class EdgeJobRunner {
         });
       }
     }
-    this.queue = this.queue.then(() => this.run(kind, name));
+    // A failure outside the job's own error handling must neither stop the queue nor crash the cloud.
+    this.queue = this.queue
+      .then(() => this.run(kind, name))
+      .catch((err) => {
+        this.deps.log(`sagemaker: ${kind} job ${name} could not run: ${errorText(err)}`);
+        if (this.get(kind, name)?.status === 'INPROGRESS') {
+          const reason = `InternalError: ${errorText(err)}`;
+          this.finish(kind, name, kind === 'compilation' ? { status: 'FAILED', failureReason: reason } : { status: 'FAILED', statusMessage: reason });
+        }
+      });
   }
 
   private async run(kind: Kind, name: string): Promise<void> {
@@ -188,7 +197,7 @@ export class EdgeJobRunner {
           ? await this.compile(this.deps.compilations.get(name) as CompilationJobRecord, work)
           : await this.package(this.deps.packagings.get(name) as EdgePackagingJobRecord, work);
     } catch (err) {
-      const reason = err instanceof ClientError ? `ClientError: ${err.message}` : `InternalError: ${(err as Error).message}`;
+      const reason = err instanceof ClientError ? `ClientError: ${err.message}` : `InternalError: ${errorText(err)}`;
       outcome = kind === 'compilation' ? { status: 'FAILED', failureReason: reason } : { status: 'FAILED', statusMessage: reason };
     } finally {
       await rm(work, { recursive: true, force: true });
@@ -210,7 +219,7 @@ export class EdgeJobRunner {
     try {
       await this.deps.toolchain.compile(modelDir, join(out, 'model.onnx'), compileOptions(job.OutputConfig.CompilerOptions));
     } catch (err) {
-      throw new ClientError(`compiling ${job.InputConfig.S3Uri} failed: ${(err as Error).message}`);
+      throw new ClientError(`compiling ${job.InputConfig.S3Uri} failed: ${errorText(err)}`);
     }
     if (!(await exists(join(out, 'model.onnx')))) throw new Error('the compiler reported success but wrote no model.onnx');
     for (const f of DESCRIPTION_FILES) {
@@ -240,11 +249,16 @@ export class EdgeJobRunner {
     try {
       ({ signature } = await this.deps.toolchain.package({ compiledDir, modelName: job.ModelName, modelVersion: job.ModelVersion, outPath, createdAt: new Date(this.deps.clock.now()) }));
     } catch (err) {
-      throw new ClientError(`packaging ${compilation.artifact} failed: ${(err as Error).message}`);
+      throw new ClientError(`packaging ${compilation.artifact} failed: ${errorText(err)}`);
     }
     const artifact = await this.deps.artifacts.putFile(job.OutputConfig.S3OutputLocation, `${job.ModelName}-${job.ModelVersion}.tar.gz`, outPath);
     return { status: 'COMPLETED', statusMessage: undefined, artifact, signature };
   }
+}
+
+/** The message of anything thrown (a toolchain may throw a non-Error). */
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
 }
 
 async function exists(path: string): Promise<boolean> {
