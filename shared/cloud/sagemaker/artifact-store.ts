@@ -11,6 +11,12 @@ import type { CloudContext } from '../contracts';
 import { loadOrCreateCredentials } from '../credentials';
 import { parseS3Uri } from './validate';
 
+/** Extract only files and folders: a link in an uploaded archive could point anywhere on the host. */
+const plainEntries = (_path: string, entry: unknown): boolean => {
+  const type = (entry as { type?: string }).type;
+  return type === 'File' || type === 'OldFile' || type === 'Directory';
+};
+
 /** A job failure whose reason is the user's to fix (bad input), reported as `ClientError: ...`. */
 export class ClientError extends Error {}
 
@@ -42,7 +48,7 @@ export class ArtifactStore {
         const archive = join(dir, '..', `input-${Date.now()}.tar.gz`);
         await writeFile(archive, bytes);
         try {
-          await tar.x({ file: archive, cwd: dir, strict: true });
+          await tar.x({ file: archive, cwd: dir, strict: true, filter: plainEntries });
         } catch (err) {
           throw new ClientError(`${uri} could not be extracted: ${(err as Error).message}`);
         }
@@ -133,5 +139,5 @@ export async function tarGz(dir: string, files: string[], outPath: string): Prom
 /** Extract a tar.gz into dir. */
 export async function untarGz(archive: string, dir: string): Promise<void> {
   await mkdir(dir, { recursive: true });
-  await tar.x({ file: archive, cwd: dir, strict: true });
+  await tar.x({ file: archive, cwd: dir, strict: true, filter: plainEntries });
 }

@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readdir, readFile, rm, writeFile, mkdir } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile, mkdir, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
@@ -58,6 +58,16 @@ async function modelTarGz(extra: Record<string, string> = {}): Promise<Buffer> {
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+/** A model folder (in dir) whose detector.json is a symbolic link to outside, a file next to it. */
+async function symlinkModelTarGz(dir: string): Promise<Buffer> {
+  await writeFile(join(dir, 'outside.json'), '{"secret":true}');
+  await mkdir(join(dir, 'm'));
+  await writeFile(join(dir, 'm', 'model.json'), '{}');
+  await symlink(join(dir, 'outside.json'), join(dir, 'm', 'detector.json'));
+  await tar.c({ gzip: true, file: join(dir, 'a.tgz'), cwd: dir }, ['m']);
+  return await readFile(join(dir, 'a.tgz'));
 }
 
 function compilationInput(name: string, s3Uri: string, over: Partial<CreateCompilationJobCommandInput> = {}): CreateCompilationJobCommandInput {
@@ -219,6 +229,24 @@ test('bad model inputs fail the job with a ClientError reason', async () => {
     );
   } finally {
     await c.cleanup();
+  }
+});
+
+test('links in an uploaded archive are not extracted, so nothing outside it reaches the artifact', async () => {
+  const c = await startSageMakerCloud({ toolchain: stubToolchain() });
+  // The link's target stays in place while the job runs.
+  const outside = await mkdtemp(join(tmpdir(), 'model-link-'));
+  try {
+    await c.s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
+    await c.s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'linked.tar.gz', Body: await symlinkModelTarGz(outside) }));
+    await c.sm.send(new CreateCompilationJobCommand(compilationInput('linked', `s3://${BUCKET}/linked.tar.gz`)));
+    await c.clock.advance(1000);
+    const done = await waitFor(compilation(c, 'linked'), (d) => d.CompilationJobStatus, ['COMPLETED', 'FAILED']);
+    assert.equal(done.CompilationJobStatus, 'COMPLETED', done.FailureReason);
+    assert.deepEqual(await listTar(await s3Bytes(c, done.ModelArtifacts?.S3ModelArtifacts as string)), ['model.onnx']);
+  } finally {
+    await c.cleanup();
+    await rm(outside, { recursive: true, force: true });
   }
 });
 
