@@ -191,11 +191,6 @@ export class Fields {
       Value: t.string('Value', { required: true, max: 256 }),
     }));
   }
-
-  /** A member kept as the client sent it (JSON), when only its presence and shape matter. */
-  raw(name: string): unknown {
-    return this.body[name] ?? undefined;
-  }
 }
 
 /** True for a plain JSON object. */

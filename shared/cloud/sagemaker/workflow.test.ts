@@ -9,7 +9,7 @@ import type { EdgeToolchain } from './toolchain';
 import { ensureBucket, latestApprovedModelPackage, splitS3Uri, uploadModelDirectory, waitForCompilationJob, waitForEdgePackagingJob } from './workflow';
 
 const toolchain: EdgeToolchain = {
-  async compile(dir, out) {
+  async compile(_dir, out) {
     await writeFile(out, 'onnx');
   },
   async package({ outPath, modelVersion }) {
