@@ -1,6 +1,6 @@
 /**
  * The agent against a real local cloud (in this process, real MQTT over mutual TLS, real S3): the cloud
- * goes away for EDGE_OUTAGE_SECONDS (default 6; the issue's minute is `EDGE_OUTAGE_SECONDS=60`), the agent
+ * goes away for EDGE_OUTAGE_SECONDS (default 60, the minute the issue asks for; set it lower for a quick local run), the agent
  * keeps scoring and spools captures to disk, and after the cloud comes back on the same ports every
  * captured record is in S3 exactly once. Heartbeats reach the device shadow.
  */
@@ -14,7 +14,7 @@ import { startEdgeAgent } from './agent';
 import { capturedBatches, provisionTestDevices, startTestCloud, tempDir, waitFor } from './agent-testing';
 import { simulatedFrames, testDescription, testKeys, testPackage, testVerifier } from './testing';
 
-const OUTAGE_SECONDS = Number(process.env.EDGE_OUTAGE_SECONDS ?? 6);
+const OUTAGE_SECONDS = Number(process.env.EDGE_OUTAGE_SECONDS ?? 60);
 
 test(`the agent scores through a ${OUTAGE_SECONDS} s cloud outage, buffers captures on disk and delivers each to S3 exactly once`, { timeout: 80_000 + OUTAGE_SECONDS * 1500 }, async () => {
   const tmp = await tempDir('agent-outage-');
