@@ -10,6 +10,8 @@ import { isAbsolute, join, relative } from 'node:path';
 import { describeLabConfig, loadLabConfig, PROJECT_ROOT, type LabConfig } from '../config/lab-config';
 
 interface Step {
+  /** The step's name for --steps (unique). */
+  name: string;
   /** The npm script, backed by shared/cli/<script>.ts. */
   script: string;
   what: string;
@@ -23,11 +25,22 @@ interface Step {
 }
 
 /** Later parts of the workshop: named here so the summary can say honestly whether they exist yet. */
-const LATER: { script: string; what: string; issue: string }[] = [
-  { script: 'train', what: 'train the anomaly detector (Lab 02)', issue: 'the detector issue' },
-  { script: 'evaluate', what: 'evaluate detection against the labelled faults', issue: 'the detector issue' },
-  { script: 'cloud', what: 'start the embedded local cloud (S3, IoT Core, Jobs)', issue: 'the local cloud issue' },
-  { script: 'provision', what: 'provision the device fleet', issue: 'the local cloud issue' },
+const LATER: { what: string; how: string; available: () => boolean }[] = [
+  {
+    what: 'compile, sign and deploy the model over IoT Jobs to edge agents on the local cloud (Lab 03)',
+    how: 'npm run notebooks -- lab/03-Package-Deploy/iot-jobs, or open it in JupyterLab',
+    available: () => existsSync(join(PROJECT_ROOT, 'lab', '03-Package-Deploy', 'iot-jobs')),
+  },
+  {
+    what: 'deploy as Greengrass v2 components (Lab 03, Greengrass variant)',
+    how: 'lab/03-Package-Deploy/greengrass-v2',
+    available: () => existsSync(join(PROJECT_ROOT, 'lab', '03-Package-Deploy', 'greengrass-v2')),
+  },
+  {
+    what: 'run the simulated wind farm with a live dashboard (Lab 04)',
+    how: 'lab/04-Run-Fleet',
+    available: () => existsSync(join(PROJECT_ROOT, 'lab', '04-Run-Fleet')),
+  },
 ];
 
 const program = new Command()
@@ -52,28 +65,57 @@ function show(path: string): string {
 
 function steps(config: LabConfig): Step[] {
   const dataset = join(config.dataDir, 'turbines.csv.gz');
+  const labels = dataset.replace(/\.csv\.gz$/, '.labels.csv');
   const features = join(config.dataDir, 'features');
+  const model = join(config.dataDir, 'model');
+  const testset = join(config.dataDir, 'test.csv.gz');
+  const needsFile = (path: string) => () => (existsSync(path) ? undefined : `no file at ${show(path)}`);
   return [
     {
+      name: 'dataset',
       script: 'dataset',
       what: `simulate ${config.turbines} turbines for ${config.minutes} min with labelled faults`,
       args: ['--out', dataset, '--turbines', String(config.turbines), '--minutes', String(config.minutes), '--seed', String(config.seed), '--faults'],
-      outputs: [dataset, dataset.replace(/\.csv\.gz$/, '.labels.csv')],
+      outputs: [dataset, labels],
     },
     {
+      name: 'features',
       script: 'features',
       what: 'euler angles, db6 denoising, normalisation, windows (N, 6, 10, 10)',
       args: ['--data', dataset, '--out', features],
       outputs: [join(features, 'statistics.json'), join(features, 'windows.npy'), join(features, 'windows-index.csv')],
-      needs: () => (existsSync(dataset) ? undefined : `no data set at ${show(dataset)}`),
+      needs: needsFile(dataset),
     },
     {
-      // Into the data folder: the committed imgs/ change only when an author runs `npm run plots`.
+      name: 'plots',
       script: 'plots',
-      what: 'render the Lab 01 figures as PNG images',
+      what: 'render the Lab 01 figures',
       args: ['--out', join(config.dataDir, 'imgs')],
       outputs: [join(config.dataDir, 'imgs')],
-      optional: 'PNG images need Chromium: install it or set CHROMIUM_PATH, then run `npm start -- --steps plots`',
+      optional: 'The images need Chromium (a system package, or set CHROMIUM_PATH); the notebooks show the same figures interactively.',
+    },
+    {
+      name: 'train',
+      script: 'train',
+      what: 'train the autoencoder on the normal stretches of the data set, fit thresholds (Lab 02)',
+      args: ['--data', dataset, '--labels', labels, '--out', model, '--epochs', String(config.trainingEpochs), '--seed', String(config.seed), '--cache', join(config.dataDir, 'cache')],
+      outputs: [model],
+      needs: needsFile(dataset),
+    },
+    {
+      name: 'testset',
+      script: 'dataset',
+      what: `simulate a held-out test farm (seed ${config.seed + 1}) with every fault kind`,
+      args: ['--out', testset, '--turbines', String(config.turbines), '--minutes', String(config.minutes), '--seed', String(config.seed + 1), '--faults'],
+      outputs: [testset],
+    },
+    {
+      name: 'evaluate',
+      script: 'evaluate',
+      what: 'measure detection on the held-out farm: event F1, delays, false alarms, baselines',
+      args: ['--model', model, '--data', testset],
+      outputs: ['the JSON report above'],
+      needs: () => needsFile(model)() ?? needsFile(testset)(),
     },
   ];
 }
@@ -90,10 +132,10 @@ function main(): void {
     process.exit(1);
   }
   const all = steps(config);
-  const wanted = opts.steps?.split(',').map((s) => s.trim()).filter((s) => s !== '') ?? all.map((s) => s.script);
-  const unknown = wanted.filter((w) => !all.some((s) => s.script === w));
+  const wanted = opts.steps?.split(',').map((s) => s.trim()).filter((s) => s !== '') ?? all.map((s) => s.name);
+  const unknown = wanted.filter((w) => !all.some((s) => s.name === w));
   if (unknown.length > 0) {
-    console.error(`--steps: unknown step ${unknown.join(', ')}; the steps are ${all.map((s) => s.script).join(', ')}`);
+    console.error(`--steps: unknown step ${unknown.join(', ')}; the steps are ${all.map((s) => s.name).join(', ')}`);
     process.exit(1);
   }
   console.log(`Wind-turbine edge ML labs: ${describeLabConfig(config)}`);
@@ -102,18 +144,18 @@ function main(): void {
   const done: Step[] = [];
   const missing: Step[] = [];
   const failed: Step[] = [];
-  for (const step of all.filter((s) => wanted.includes(s.script))) {
+  for (const step of all.filter((s) => wanted.includes(s.name))) {
     if (!cliExists(step.script)) {
       missing.push(step);
-      console.log(`\n- ${step.script}: not built yet (shared/cli/${step.script}.ts does not exist), skipped`);
+      console.log(`\n- ${step.name}: not built yet (shared/cli/${step.script}.ts does not exist), skipped`);
       continue;
     }
     const blocked = step.needs?.();
     if (blocked) {
-      console.log(`\n- ${step.script}: skipped: ${blocked}`);
+      console.log(`\n- ${step.name}: skipped: ${blocked}`);
       continue;
     }
-    console.log(`\n- ${step.script}: ${step.what}`);
+    console.log(`\n- ${step.name}: ${step.what}`);
     const started = Date.now();
     const r = spawnSync(process.execPath, ['--import', 'tsx', join(PROJECT_ROOT, 'shared', 'cli', `${step.script}.ts`), ...step.args], {
       cwd: PROJECT_ROOT,
@@ -121,7 +163,7 @@ function main(): void {
       stdio: 'inherit',
     });
     if (r.status !== 0 && step.optional) {
-      console.log(`  ${step.script} failed (${r.signal ?? `exit ${r.status}`}); continuing without it`);
+      console.log(`  ${step.name} failed (${r.signal ?? `exit ${r.status}`}); continuing without it`);
       failed.push(step);
       continue;
     }
@@ -135,16 +177,13 @@ function main(): void {
 
   console.log('\nWhere things are:');
   if (done.length === 0) console.log('  nothing was produced by this run.');
-  for (const step of done) console.log(`  ${step.script}: ${step.outputs.map(show).join(', ')}`);
-  for (const step of failed) console.log(`  ${step.script}: nothing, it failed. ${step.optional}`);
+  for (const step of done) console.log(`  ${step.name}: ${step.outputs.map(show).join(', ')}`);
+  for (const step of failed) console.log(`  ${step.name}: nothing, it failed. ${step.optional}`);
   console.log('  notebooks: lab/ (open them with `npm run kernel:install`, then `jupyter lab`; or run them all with `npm run notebooks`)');
 
   console.log('\nWhat comes next, and what is not built yet:');
   for (const step of missing) console.log(`  - ${step.what}: coming (npm run ${step.script})`);
-  for (const later of LATER) {
-    console.log(`  - ${later.what}: ${cliExists(later.script) ? `available: npm run ${later.script}` : `coming with ${later.issue}`}`);
-  }
-  console.log('  - package, sign and deploy the model over IoT Jobs or Greengrass v2, and run the fleet: coming in later issues');
+  for (const later of LATER) console.log(`  - ${later.what}: ${later.available() ? `available: ${later.how}` : 'coming in a later version'}`);
 }
 
 main();
