@@ -2,19 +2,11 @@
  * A seeded synthetic turbine-like series for the feature tests and bench: simple, known noise levels, and
  * a crude noise fault, independent of the simulator's calibration.
  */
+import { mulberry32 } from '../turbine/random';
 import { type FrameColumns, NUMERIC_COLUMNS, type NumericColumn } from '../turbine/schema';
 
 /** Mulberry32: a small seeded PRNG. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const seededRandom = mulberry32;
 
 /** Standard normal deviates from a uniform source (Box-Muller). */
 export function gaussian(random: () => number): () => number {

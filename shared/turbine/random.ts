@@ -139,3 +139,18 @@ export class Random {
     return items;
   }
 }
+
+/**
+ * Mulberry32: a tiny seeded uniform [0, 1) generator from a 32-bit integer seed, for places that need a
+ * quick repeatable stream (batch shuffling, synthetic test series) rather than the simulator's keyed streams.
+ */
+export function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
