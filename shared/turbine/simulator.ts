@@ -37,7 +37,11 @@ export const TURBINE_MODEL = {
   rotorSoftness: 0.12,
   rotorTauS: 1.5,
   rotorStartupTauS: 3,
-  rotorBrakeTauS: 0.7,
+  /**
+   * Brake: a bounded torque, so a constant deceleration (rps per second) and a stop that takes time in
+   * proportion to the speed braked from (3.4 rps: 8.5 s); near standstill friction ends the spin-down.
+   */
+  rotorBrakeDecel: 0.4,
   rotorReadingNoise: 0.012,
   /** Generator: voltage = linear * rps + quadratic * rps^2 + noise, read by an ADC (integer). */
   voltageLinear: 13.3,
@@ -88,7 +92,7 @@ const GUST_DECAY = Math.exp(-DT / M.gustDecayTauS);
 const GUST_RISE = 1 - Math.exp(-DT / M.gustRiseTauS);
 const ROTOR_K = 1 - Math.exp(-DT / M.rotorTauS);
 const ROTOR_STARTUP_K = 1 - Math.exp(-DT / M.rotorStartupTauS);
-const ROTOR_BRAKE_K = 1 - Math.exp(-DT / M.rotorBrakeTauS);
+const ROTOR_BRAKE_STEP = M.rotorBrakeDecel * DT;
 const VIB_A = M.vibrationCorrelation;
 const VIB_B = Math.sqrt(1 - VIB_A * VIB_A);
 const YAW_STEP = M.yawRate * DT;
@@ -396,8 +400,8 @@ export class TurbineSimulator {
     // Rotor: inertia towards the wind's steady speed; braked during a stop, slower to spin up from rest.
     const braked = this.isBraked(k);
     if (braked) {
-      this.omega -= this.omega * ROTOR_BRAKE_K;
-      if (this.omega < 0.002) this.omega = 0;
+      // Constant brake torque against the rotor's inertia: a ramp, not a jump.
+      this.omega = Math.max(0, this.omega - ROTOR_BRAKE_STEP);
     } else {
       const target = this.rotorTarget(windTrue);
       this.omega += (target - this.omega) * (this.omega < 0.5 * target ? ROTOR_STARTUP_K : ROTOR_K);
