@@ -87,9 +87,10 @@ export class Detector {
         const set = { windows: batch, count: windows.length };
         const errors = this.scoreWindows(set);
         const variation = this.thresholds.flatline ? windowVariation(set, this.thresholds.variationSteps) : null;
+        const recent = this.thresholds.recent ? this.scoreWindows(set, this.thresholds.recent.errorSteps) : null;
         return windows.map((w, k) => {
           const e = Array.from(errors.subarray(k * CHANNELS, (k + 1) * CHANNELS));
-          const ratios = featureRatios(errors, k * CHANNELS, this.thresholds, variation);
+          const ratios = featureRatios(errors, k * CHANNELS, this.thresholds, variation, k * CHANNELS, recent);
           const score = Math.max(...ratios);
           return {
             endIndex: w.endIndex,

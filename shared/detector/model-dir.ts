@@ -171,6 +171,13 @@ function validateThresholds(t: Thresholds | undefined, features: number, where: 
   }
   if (!Number.isInteger(t.debounceWindows) || t.debounceWindows < 1) throw new Error(`${where}: thresholds.debounceWindows must be a positive integer`);
   if (!Number.isInteger(t.errorSteps) || t.errorSteps < 1 || t.errorSteps > 100) throw new Error(`${where}: thresholds.errorSteps must be an integer from 1 to 100`);
+  if (t.recent !== undefined) {
+    const r = t.recent;
+    if (typeof r !== 'object' || r === null || !Array.isArray(r.values) || r.values.length !== features || !r.values.every((v) => Number.isFinite(v) && v > 0)) {
+      throw new Error(`${where}: thresholds.recent.values must hold ${features} positive numbers`);
+    }
+    if (!Number.isInteger(r.errorSteps) || r.errorSteps < 1 || r.errorSteps > 100) throw new Error(`${where}: thresholds.recent.errorSteps must be an integer from 1 to 100`);
+  }
   if (t.flatline !== undefined && (!Array.isArray(t.flatline) || t.flatline.length !== features || !t.flatline.every((v) => Number.isFinite(v) && v >= 0))) {
     throw new Error(`${where}: thresholds.flatline must hold ${features} non-negative numbers`);
   }

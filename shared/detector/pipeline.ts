@@ -31,7 +31,7 @@ import { modelFromFiles, type ModelFiles, modelToFiles } from './model-io';
 import { type Architecture, buildAutoencoder, DEFAULT_ARCHITECTURE, INPUT_NAME } from './models';
 import { evaluateOnFrames, frameCoverage, type EvaluationReport } from './report';
 import { reconstructionErrors, windowVariation, zScoreErrors } from './scoring';
-import { type BudgetOptions, DEFAULT_BUDGET, fitBudgetThresholds, originalThresholds, type Thresholds, withFlatline } from './thresholds';
+import { type BudgetOptions, DEFAULT_BUDGET, fitBudgetThresholds, originalThresholds, type Thresholds, withFlatline, withRecent } from './thresholds';
 import { DEFAULT_TRAINING, type EpochLog, trainAutoencoder, type TrainingCallbacks, type TrainingOptions, type TrainingResult } from './training';
 import { type WindowSet, WINDOW_SIZE } from './windows';
 
@@ -113,6 +113,36 @@ export function everyNth(set: WindowSet, n: number): WindowSet {
   const out = new Float32Array(count * WINDOW_SIZE);
   for (let k = 0; k < count; k++) out.set(set.windows.subarray(k * n * WINDOW_SIZE, (k * n + 1) * WINDOW_SIZE), k * WINDOW_SIZE);
   return { windows: out, count };
+}
+
+/** Channel of rps in a window (feature order roll, pitch, yaw, wind_speed_rps, rps, voltage). */
+const RPS_CHANNEL = 4;
+/** A window whose normalised rps spans more than this (in training std) holds a stop, start-up or strong gust. */
+export const TRANSIENT_RPS_RANGE = 2;
+
+
+/**
+ * Every n-th window plus every window holding a rotor transient (rps range > TRANSIENT_RPS_RANGE std):
+ * stops, start-ups and strong gusts are rare normal operation, and thinning them with the rest leaves the
+ * model too few of them to learn (they were the remaining false alarms).
+ */
+export function everyNthWithTransients(set: WindowSet, n: number, minRange = TRANSIENT_RPS_RANGE): WindowSet {
+  const steps = WINDOW_SIZE / 6;
+  const keep: number[] = [];
+  for (let i = 0; i < set.count; i++) {
+    let lo = Infinity;
+    let hi = -Infinity;
+    const base = i * WINDOW_SIZE + RPS_CHANNEL * steps;
+    for (let k = 0; k < steps; k++) {
+      const v = set.windows[base + k];
+      if (v < lo) lo = v;
+      if (v > hi) hi = v;
+    }
+    if (i % n === 0 || hi - lo > minRange) keep.push(i);
+  }
+  const out = new Float32Array(keep.length * WINDOW_SIZE);
+  keep.forEach((i, k) => out.set(set.windows.subarray(i * WINDOW_SIZE, (i + 1) * WINDOW_SIZE), k * WINDOW_SIZE));
+  return { windows: out, count: keep.length };
 }
 
 function sha256(...parts: Array<string | Buffer>): string {
@@ -224,8 +254,10 @@ export function fitAllThresholds(model: tf.LayersModel, data: PreparedData, budg
   const normalVariation = new Float32Array(windowVariation(data.train).length + data.holdout.count * 6);
   normalVariation.set(windowVariation(data.train));
   normalVariation.set(windowVariation(data.holdout), data.train.count * 6);
+  let thresholds = withFlatline(fitBudgetThresholds(heldOut, data.holdoutTurbine, o), normalVariation);
+  if (o.recentSteps > 0) thresholds = withRecent(thresholds, reconstructionErrors(model, data.holdout, o.recentSteps), data.holdoutTurbine, o.recentSteps, o.recentMargin);
   return {
-    thresholds: withFlatline(fitBudgetThresholds(heldOut, data.holdoutTurbine, o), normalVariation),
+    thresholds,
     originalThresholds: originalThresholds(reconstructionErrors(model, data.train)),
     zScoreThresholds: fitBudgetThresholds(zScoreErrors(data.holdout), data.holdoutTurbine, { ...o, errorSteps: 100 }),
   };
@@ -287,7 +319,7 @@ export async function runTrainingPipeline(options: PipelineOptions): Promise<Pip
   });
 
   // 2. train
-  const trainKey = sha256(JSON.stringify({ step: 'train', v: 1, preKey, architecture, training, trainStride, backend }));
+  const trainKey = sha256(JSON.stringify({ step: 'train', v: 2, preKey, architecture, training, trainStride, backend }));
   const trainDir = join(options.cacheDir, 'train', trainKey);
   const { model, result } = await timed('train', trainKey, cacheHit(trainDir), async () => {
     if (cacheHit(trainDir)) {
@@ -299,7 +331,7 @@ export async function runTrainingPipeline(options: PipelineOptions): Promise<Pip
       onBatch: (epoch, batch, batches, loss) => emit({ type: 'batch', epoch, batch, batches, loss, maxEpochs: training.epochs }),
       onEpoch: (log) => emit({ type: 'epoch', log, maxEpochs: training.epochs }),
     };
-    const r = trainAutoencoder(m, everyNth(data.train, trainStride), everyNth(data.holdout, trainStride), training, callbacks);
+    const r = trainAutoencoder(m, everyNthWithTransients(data.train, trainStride), everyNth(data.holdout, trainStride), training, callbacks);
     const files = await modelToFiles(m);
     writeCacheEntry(trainDir, { 'model.json': files.modelJson, 'weights.bin': files.weights, 'result.json': JSON.stringify(r) });
     return { model: m, result: r };
@@ -346,7 +378,7 @@ export async function runTrainingPipeline(options: PipelineOptions): Promise<Pip
         bestEpoch: result.bestEpoch,
         bestValLoss: result.bestValLoss,
         seconds: result.seconds,
-        trainWindows: Math.ceil(data.train.count / trainStride),
+        trainWindows: everyNthWithTransients(data.train, trainStride).count,
         validationWindows: data.holdout.count,
         options: { ...training, holdoutFraction, trainStride, budget },
       },

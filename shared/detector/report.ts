@@ -86,11 +86,13 @@ export function evaluateOnFrames(
   const set = { windows: fw.windows, count: fw.count };
   const errors = detector.scoreWindows(set, detector.thresholds.errorSteps);
   const variation = detector.thresholds.flatline ? windowVariation(set, detector.thresholds.variationSteps) : null;
+  const recent = detector.thresholds.recent;
+  const recentErrors = recent ? detector.scoreWindows(set, recent.errorSteps) : null;
   const fullErrors = detector.thresholds.errorSteps === 100 ? errors : detector.scoreWindows(set, 100);
   const zErrors = zScoreErrors(set);
   const timeMs = Float64Array.from(fw.endRow, (r) => parseEventTime(frames.eventTime[r]));
   const run = (errs: Float32Array, t: Thresholds) => {
-    const scores = windowScores(errs, t, t.flatline ? variation : null);
+    const scores = windowScores(errs, t, t.flatline ? variation : null, t.recent ? recentErrors : null);
     const alarms = debouncedAlarms(scores, t.debounceWindows, fw.turbineId);
     return { scores, alarms, metrics: evaluateDetections({ turbineId: fw.turbineId, timeMs, scores, alarms }, labels, coverage, options) };
   };

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { AlarmDebouncer, debouncedAlarms, featureRatios, fitBudgetThresholds, originalThresholds, windowScores, withFlatline } from './thresholds';
+import { AlarmDebouncer, debouncedAlarms, featureRatios, fitBudgetThresholds, originalThresholds, windowScores, withFlatline, withRecent } from './thresholds';
 
 /** count x 6 errors where feature f of window i is fn(i, f). */
 function errors(count: number, fn: (i: number, f: number) => number): Float32Array {
@@ -59,4 +59,23 @@ test('stuck-sensor rule: half the smallest normal variation; a feature that is f
   const ratios = featureRatios([0.1, 0.1, 0.1, 0.1, 0.1, 0.1], 0, t, [0, 0.3, 0.3, 0.3, 0, 0.3]);
   assert.ok(ratios[0] > 1);
   assert.ok(ratios.slice(1).every((r) => r < 1));
+});
+
+test('onset rule: recent-error thresholds fitted like the budget rule; a window over either threshold scores > 1', () => {
+  const full = errors(6, () => 1);
+  const recent = errors(6, (i, f) => (f === 2 ? [1, 2, 2, 1, 1, 1][i] : 1));
+  const base = fitBudgetThresholds(full, null, { margin: 1, debounceWindows: 2 });
+  const t = withRecent(base, recent, null, 20, 1.5);
+  assert.deepEqual(t.recent, { values: [1.5, 1.5, 3, 1.5, 1.5, 1.5], errorSteps: 20, margin: 1.5 });
+  assert.deepEqual(t.values, base.values);
+  // Whole-window errors at threshold (ratio 1), recent error of feature 2 at 4: only the onset rule fires.
+  const e = errors(1, () => 1);
+  const r = errors(1, (_, f) => (f === 2 ? 4 : 1));
+  assert.equal(windowScores(e, t, null, r)[0], 4 / 3);
+  assert.equal(featureRatios(e, 0, t, null, 0, r)[2], 4 / 3);
+  // Without recent errors (or without the rule) the score is the whole-window one.
+  assert.equal(windowScores(e, t)[0], 1);
+  assert.equal(windowScores(e, base, null, r)[0], 1);
+  assert.throws(() => withRecent(base, recent, null, 0, 1.5), /recent errorSteps must be an integer from 1 to 100, got 0/);
+  assert.throws(() => windowScores(e, t, null, errors(2, () => 1)), /recent errors: 12 values for 6 errors/);
 });

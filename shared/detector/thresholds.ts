@@ -27,6 +27,12 @@ export interface Thresholds {
   margin?: number;
   /** Consecutive windows over threshold (any feature) before an alarm is raised. */
   debounceWindows: number;
+  /**
+   * Onset rule: per-feature thresholds on the error averaged over only the window's newest `errorSteps`
+   * steps, fitted the same way with its own margin. A fault's first second is 20 % of the whole window but
+   * all of the newest 20 steps, so this sees an onset sooner; the whole-window rule still catches the rest.
+   */
+  recent?: { values: number[]; errorSteps: number; margin: number };
 }
 
 export interface BudgetOptions {
@@ -35,9 +41,16 @@ export interface BudgetOptions {
   debounceWindows: number;
   /** Steps (newest) of each window the error is averaged over. */
   errorSteps: number;
+  /** Onset rule (Thresholds.recent): newest steps its error is averaged over (0 = off) and its margin. */
+  recentSteps: number;
+  recentMargin: number;
 }
 
-export const DEFAULT_BUDGET: Readonly<BudgetOptions> = Object.freeze({ margin: 1.15, debounceWindows: 3, errorSteps: 100 });
+/**
+ * Defaults chosen on validation farms (other seeds than training and test): the onset rule over the newest
+ * 20 steps with margin 1.3 brought the median delay from 2.65 s to 1.95 s without a false alarm more.
+ */
+export const DEFAULT_BUDGET: Readonly<BudgetOptions> = Object.freeze({ margin: 1.15, debounceWindows: 3, errorSteps: 100, recentSteps: 20, recentMargin: 1.3 });
 
 /** Stuck-sensor rule: flatline = factor x the smallest variation seen in normal windows. */
 export const FLATLINE_FACTOR = 0.5;
@@ -87,6 +100,16 @@ export function fitBudgetThresholds(heldOutErrors: Float32Array, groups: ArrayLi
 }
 
 /**
+ * Adds the onset rule (Thresholds.recent): budget thresholds fitted on held-out errors averaged over each
+ * window's newest `errorSteps` steps, debounced like the main rule.
+ */
+export function withRecent(thresholds: Thresholds, heldOutRecentErrors: Float32Array, groups: ArrayLike<number> | null, errorSteps: number, margin: number): Thresholds {
+  if (!Number.isInteger(errorSteps) || errorSteps < 1 || errorSteps > 100) throw new Error(`recent errorSteps must be an integer from 1 to 100, got ${errorSteps}`);
+  const fitted = fitBudgetThresholds(heldOutRecentErrors, groups, { margin, debounceWindows: thresholds.debounceWindows, errorSteps });
+  return { ...thresholds, recent: { values: fitted.values, errorSteps, margin } };
+}
+
+/**
  * Adds the stuck-sensor rule: per feature, FLATLINE_FACTOR x the smallest variation (windowVariation) of
  * normal windows, or 0 when a feature is sometimes exactly flat in normal operation (e.g. rps at a stop).
  */
@@ -103,20 +126,32 @@ export function withFlatline(thresholds: Thresholds, normalVariation: Float32Arr
 
 /**
  * Window score: the largest ratio over features of error / threshold and, with the stuck-sensor rule,
- * flatline / variation (> 1 means anomalous on some feature).
+ * flatline / variation, and with the onset rule recent error / recent threshold (> 1: anomalous).
  */
-export function windowScores(errors: Float32Array, thresholds: Thresholds, variation: Float32Array | null = null): Float64Array {
+export function windowScores(errors: Float32Array, thresholds: Thresholds, variation: Float32Array | null = null, recentErrors: Float32Array | null = null): Float64Array {
   const count = errors.length / CHANNELS;
+  if (recentErrors && recentErrors.length !== errors.length) throw new Error(`recent errors: ${recentErrors.length} values for ${errors.length} errors`);
   const out = new Float64Array(count);
-  for (let i = 0; i < count; i++) out[i] = featureRatios(errors, i * CHANNELS, thresholds, variation).reduce((a, b) => Math.max(a, b), 0);
+  for (let i = 0; i < count; i++) out[i] = featureRatios(errors, i * CHANNELS, thresholds, variation, i * CHANNELS, recentErrors).reduce((a, b) => Math.max(a, b), 0);
   return out;
 }
 
-/** Per-feature anomaly ratio of one window (errors and variation at `offset`): > 1 is anomalous. */
-export function featureRatios(errors: ArrayLike<number>, offset: number, thresholds: Thresholds, variation: ArrayLike<number> | null = null, variationOffset = offset): number[] {
+/**
+ * Per-feature anomaly ratio of one window (errors and recentErrors at `offset`, variation at
+ * `variationOffset`): > 1 is anomalous. Without recentErrors the onset rule is not applied.
+ */
+export function featureRatios(
+  errors: ArrayLike<number>,
+  offset: number,
+  thresholds: Thresholds,
+  variation: ArrayLike<number> | null = null,
+  variationOffset = offset,
+  recentErrors: ArrayLike<number> | null = null,
+): number[] {
   const out: number[] = [];
   for (let f = 0; f < CHANNELS; f++) {
     let r = errors[offset + f] / thresholds.values[f];
+    if (thresholds.recent && recentErrors) r = Math.max(r, recentErrors[offset + f] / thresholds.recent.values[f]);
     const flat = thresholds.flatline?.[f] ?? 0;
     if (flat > 0 && variation) r = Math.max(r, flat / Math.max(variation[variationOffset + f], 1e-12));
     out.push(r);
