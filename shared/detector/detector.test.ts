@@ -16,8 +16,8 @@ import { loadDetector } from './detector';
 import { type DetectorDescription, writeModelDir } from './model-dir';
 import { modelToFiles } from './model-io';
 import { buildAutoencoder } from './models';
-import { reconstructionErrors } from './scoring';
-import { fitBudgetThresholds, originalThresholds, withFlatline } from './thresholds';
+import { reconstructionErrors, windowVariation } from './scoring';
+import { fitBudgetThresholds, originalThresholds, windowScores, withFlatline } from './thresholds';
 
 const root = mkdtempSync(join(tmpdir(), 'detector-test-'));
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -27,7 +27,7 @@ const stats = fitFeatureStatistics(frames, DEFAULT_PREPROCESSING);
 const windows = batchWindows(frames, stats, DEFAULT_PREPROCESSING);
 
 /** A model directory with an untrained (seeded) dense model and thresholds fitted on its own errors. */
-async function writeDetectorDir(dir: string): Promise<void> {
+async function writeDetectorDir(dir: string, edit: (d: DetectorDescription) => void = () => undefined): Promise<void> {
   await initBackend('wasm');
   const model = buildAutoencoder('dense', 1);
   const errors = reconstructionErrors(model, windows);
@@ -46,6 +46,7 @@ async function writeDetectorDir(dir: string): Promise<void> {
     trainingDataHash: 'sha256:test',
     training: { backend: 'wasm', seed: 1, epochs: 0, bestEpoch: 0, bestValLoss: 0, seconds: 0, trainWindows: 0, validationWindows: 0, options: {} },
   };
+  edit(description);
   writeModelDir(dir, { model: await modelToFiles(model), description, metrics: { event_f1: 1 }, curve: [] });
   model.dispose();
 }
@@ -93,6 +94,31 @@ test('missing, corrupted or inconsistent files are refused with the file named',
     await assert.rejects(loadDetector(dir), expected, name);
   }
   await assert.rejects(loadDetector(join(root, 'nowhere')), /does not exist/);
+  const badRecent = join(root, 'bad-recent');
+  await writeDetectorDir(badRecent, (d) => { d.thresholds.recent = { values: [1, 1, 1, 1, 1, 0], errorSteps: 20, margin: 1.3 }; });
+  await assert.rejects(loadDetector(badRecent), /detector\.json thresholds: thresholds\.recent\.values must hold 6 positive numbers/);
+  const badSteps = join(root, 'bad-recent-steps');
+  await writeDetectorDir(badSteps, (d) => { d.thresholds.recent = { values: [1, 1, 1, 1, 1, 1], errorSteps: 101, margin: 1.3 }; });
+  await assert.rejects(loadDetector(badSteps), /thresholds\.recent\.errorSteps must be an integer from 1 to 100/);
+});
+
+test('with the onset rule the streaming scorer gives the batch window scores', async () => {
+  const dir = join(root, 'onset');
+  // Recent thresholds far below the whole-window ones, so the onset rule decides (over the flatline rule too).
+  await writeDetectorDir(dir, (d) => { d.thresholds = { ...d.thresholds, recent: { values: d.thresholds.values.map((v) => v / 1000), errorSteps: 20, margin: 1 } }; });
+  const detector = await loadDetector(dir);
+  const t = detector.thresholds;
+  assert.equal(t.recent?.errorSteps, 20);
+  const expected = windowScores(detector.scoreWindows(windows), t, windowVariation(windows, t.variationSteps), detector.scoreWindows(windows, 20));
+  const scorer = detector.createStreamingScorer();
+  const streamed: number[] = [];
+  for (let i = 0; i < frames.length; i++) for (const w of scorer.push(frameAt(frames, i))) streamed.push(w.score);
+  assert.equal(streamed.length, windows.count);
+  streamed.forEach((v, k) => assert.ok(Math.abs(v - expected[k]) < 1e-4 * expected[k], `window ${k}: ${v} vs ${expected[k]}`));
+  // The onset rule decides some of these scores.
+  const without = windowScores(detector.scoreWindows(windows), { ...t, recent: undefined }, windowVariation(windows, t.variationSteps));
+  assert.ok(expected.some((v, k) => v > without[k]));
+  detector.dispose();
 });
 
 test('a failed write leaves the previous model directory intact and loadable', async () => {
