@@ -9,7 +9,7 @@ import { DEFAULT_PREPROCESSING } from '../features/params';
 import { simulateFarm } from '../turbine/farm';
 import { initBackend } from './backend';
 import { buildAutoencoder } from './models';
-import { DEFAULT_TRAIN_STRIDE, DEFAULT_TRAINING_DATA, everyNth, prepareTrainingData } from './pipeline';
+import { DEFAULT_TRAIN_STRIDE, DEFAULT_TRAINING_DATA, everyNth, everyNthWithTransients, prepareTrainingData } from './pipeline';
 import { reconstructionErrors } from './scoring';
 import { DEFAULT_TRAINING, trainAutoencoder } from './training';
 import { WINDOW_SIZE } from './windows';
@@ -34,7 +34,7 @@ export async function run(): Promise<BenchLine[]> {
   const { frames } = simulateFarm(DEFAULT_TRAINING_DATA);
   const prep = timed(() => prepareTrainingData(frames, [], DEFAULT_PREPROCESSING));
   const data = prep.value;
-  const train = everyNth(data.train, DEFAULT_TRAIN_STRIDE);
+  const train = everyNthWithTransients(data.train, DEFAULT_TRAIN_STRIDE);
   const validation = everyNth(data.holdout, DEFAULT_TRAIN_STRIDE);
 
   const log = (text: string) => process.stderr.write(`detector bench: ${text}\n`);
