@@ -161,3 +161,21 @@ test('alarms are debounced per the manifest (3 windows over threshold), and mode
   await assert.rejects(runtime.rollback(), /no previous model to roll back to/);
   await manager.close();
 });
+
+test('the detector\'s onset rule (thresholds.recent) scores windows on the device as in training', async () => {
+  const scores = async (recent: boolean): Promise<number[]> => {
+    const { manager, runtime, windows } = await setup();
+    const thresholds = { rule: 'budget' as const, values: [1, 1, 1, 1, 1, 1], errorSteps: 100, debounceWindows: 3, ...(recent ? { recent: { values: [0.1, 0.1, 0.1, 0.1, 0.1, 0.1], errorSteps: 20, margin: 1.3 } } : {}) };
+    await runtime.deploy(await load(manager, '1.0.0', { bias: 0.25 }, { thresholds }));
+    for (const f of simulatedFrames(400)) runtime.push(f);
+    await runtime.idle();
+    await manager.close();
+    return windows.map((w) => w.score);
+  };
+  const without = await scores(false);
+  const withOnset = await scores(true);
+  assert.ok(without.length > 10 && withOnset.length === without.length);
+  // Output = input + 0.25: whole-window error 0.25 against 1, newest-20-steps error 0.25 against 0.1.
+  for (const s of without) assert.ok(Math.abs(s - 0.25) < 1e-5, `whole-window ratio ${s}`);
+  for (const s of withOnset) assert.ok(Math.abs(s - 2.5) < 1e-4, `onset ratio ${s}`);
+});

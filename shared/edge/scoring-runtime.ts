@@ -462,6 +462,9 @@ export class ScoringRuntime extends EventEmitter {
     const variationSteps = d.thresholds.variationSteps ?? 20;
     const errors = new Float64Array(n * channels);
     const variation = d.thresholds.flatline ? new Float64Array(n * channels) : null;
+    // The detector's onset rule: the same error over only the newest steps, against its own thresholds.
+    const recentSteps = d.thresholds.recent ? Math.min(steps, d.thresholds.recent.errorSteps) : 0;
+    const recentErrors = recentSteps > 0 ? new Float64Array(n * channels) : null;
     const stride = d.params.stride;
     for (let k = 0; k < n; k++) {
       for (let f = 0; f < channels; f++) {
@@ -469,6 +472,11 @@ export class ScoringRuntime extends EventEmitter {
         let sum = 0;
         for (let t = steps - errorSteps; t < steps; t++) sum += Math.abs(batch[base + t] - out.data[base + t]);
         errors[k * channels + f] = sum / errorSteps;
+        if (recentErrors) {
+          let recent = 0;
+          for (let t = steps - recentSteps; t < steps; t++) recent += Math.abs(batch[base + t] - out.data[base + t]);
+          recentErrors[k * channels + f] = recent / recentSteps;
+        }
         if (variation) {
           let v = 0;
           for (let t = steps - variationSteps + 1; t < steps; t++) v += Math.abs(batch[base + t] - batch[base + t - 1]);
@@ -486,7 +494,7 @@ export class ScoringRuntime extends EventEmitter {
       }
     }
     return windows.map((w, k) => {
-      const ratios = featureRatios(errors, k * channels, d.thresholds, variation);
+      const ratios = featureRatios(errors, k * channels, d.thresholds, variation, k * channels, recentErrors);
       const score = ratios.reduce((a, b) => Math.max(a, b), 0);
       const ring = slot.globalIndex;
       return {
