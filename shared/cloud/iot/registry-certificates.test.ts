@@ -23,16 +23,7 @@ import {
   paginateListCertificates,
 } from '@aws-sdk/client-iot';
 import { certificateIdOf, DEVICE_CERT_COMMON_NAME, issueDeviceCertificate, loadOrCreateCa } from './ca';
-import { createPolicy, startRegistryCloud } from './registry-testing';
-
-async function errorName(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-    return 'no error';
-  } catch (err) {
-    return (err as Error).name;
-  }
-}
+import { createPolicy, startRegistryCloud, errorName } from './registry-testing';
 
 const ALLOW_ALL = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'iot:*', Resource: '*' }] };
 

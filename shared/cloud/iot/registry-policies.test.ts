@@ -21,16 +21,7 @@ import {
   SetDefaultPolicyVersionCommand,
 } from '@aws-sdk/client-iot';
 import type { EffectivePolicy } from './registry-directory';
-import { startRegistryCloud } from './registry-testing';
-
-async function errorName(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-    return 'no error';
-  } catch (err) {
-    return (err as Error).name;
-  }
-}
+import { startRegistryCloud, errorName } from './registry-testing';
 
 /** A valid policy document allowing one action on one resource. */
 function doc(action: string, resource = '*'): string {

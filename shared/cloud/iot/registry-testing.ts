@@ -84,3 +84,13 @@ export async function issueThingCertificate(iot: IoTClient, thingName: string, p
 export async function createPolicy(iot: IoTClient, policyName: string, document: object): Promise<void> {
   await iot.send(new CreatePolicyCommand({ policyName, policyDocument: JSON.stringify(document) }));
 }
+
+/** The AWS error name a call fails with (err.name), or 'no error' when it succeeds. */
+export async function errorName(p: Promise<unknown>): Promise<string> {
+  try {
+    await p;
+    return 'no error';
+  } catch (err) {
+    return (err as Error).name;
+  }
+}

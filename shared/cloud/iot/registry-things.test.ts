@@ -22,18 +22,9 @@ import {
   UpdateThingGroupCommand,
   paginateListThings,
 } from '@aws-sdk/client-iot';
-import { startRegistryCloud } from './registry-testing';
+import { startRegistryCloud, errorName } from './registry-testing';
 
 /** The error name the SDK raised, or 'no error'. */
-async function errorName(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-    return 'no error';
-  } catch (err) {
-    return (err as Error).name;
-  }
-}
-
 test('things: create, describe, update with versions, list with filters and pages, delete', async () => {
   const { iot, cloud, cleanup } = await startRegistryCloud();
   try {
