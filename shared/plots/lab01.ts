@@ -5,6 +5,7 @@
  */
 import { FEATURE_NAMES, type FeatureName } from '../features/euler';
 import { batchWindows, preprocessSeries, type BatchWindows, type PreprocessedSeries } from '../features/batch';
+import { extractFeatures } from '../features/extract';
 import { turbineSeries, fitFarmStatistics, type TurbineSeries } from '../features/farm';
 import { DEFAULT_PREPROCESSING, type PreprocessingParams } from '../features/params';
 import type { FeatureStatistics } from '../features/statistics';
@@ -47,6 +48,9 @@ export interface Lab01Data {
   /** The farm with its fault schedule, and the same farm without faults. */
   farm: FarmData;
   normalFarm: FarmData;
+  /** Both farms split by turbine once, in ascending turbineId. */
+  faultyTurbines: TurbineSeries[];
+  normalTurbines: TurbineSeries[];
   /** Statistics fitted on the fault-free farm, as training would. */
   stats: FeatureStatistics;
   params: PreprocessingParams;
@@ -67,6 +71,8 @@ export function lab01Data(options: Lab01Options): Lab01Data {
   return {
     farm,
     normalFarm,
+    faultyTurbines: turbineSeries(farm.frames),
+    normalTurbines,
     stats,
     params,
     turbine,
@@ -79,15 +85,20 @@ export function lab01Data(options: Lab01Options): Lab01Data {
 export function pickFault(data: Lab01Data, kind?: FaultKind): { label: FaultLabel; startIndex: number; endIndex: number } {
   const label = data.farm.labels.find((l) => kind === undefined || l.kind === kind);
   if (!label) throw new Error(kind ? `the simulated farm has no ${kind} fault; simulate more minutes or turbines` : 'the simulated farm has no faults');
-  const frames = turbineSeries(data.farm.frames).find((t) => t.turbineId === label.turbineId)!.frames;
+  const frames = turbineFrames(data.faultyTurbines, label.turbineId);
   const startIndex = frames.eventTime.indexOf(label.start);
   const endIndex = frames.eventTime.indexOf(label.end);
   return { label, startIndex, endIndex };
 }
 
-/** Feature `name` of one turbine between two frame indexes, from raw frames. */
-function featureSlice(frames: TurbineSeries['frames'], name: FeatureName, from: number, to: number, stats: FeatureStatistics, params: PreprocessingParams): Float64Array {
-  const raw = preprocessSeries(frames, stats, params).raw[FEATURE_NAMES.indexOf(name)];
+/** One turbine's frames out of a farm already split by turbine. */
+function turbineFrames(turbines: TurbineSeries[], turbineId: number): TurbineSeries['frames'] {
+  return turbines.find((t) => t.turbineId === turbineId)!.frames;
+}
+
+/** Raw feature `name` of one turbine between two frame indexes (frame-aligned, no denoising needed). */
+function featureSlice(frames: TurbineSeries['frames'], name: FeatureName, from: number, to: number): Float64Array {
+  const raw = extractFeatures(frames)[FEATURE_NAMES.indexOf(name)];
   return raw.slice(Math.max(0, from), Math.min(raw.length, to));
 }
 
@@ -98,12 +109,10 @@ export function faultFigure(data: Lab01Data, kind: FaultKind): Figure {
   const from = Math.max(0, startIndex - margin);
   const to = endIndex + margin + 1;
   const feature = FAULT_FEATURE[label.kind];
-  const faulty = turbineSeries(data.farm.frames).find((t) => t.turbineId === label.turbineId)!.frames;
-  const normal = turbineSeries(data.normalFarm.frames).find((t) => t.turbineId === label.turbineId)!.frames;
   return faultComparisonFigure(
     feature,
-    featureSlice(normal, feature, from, to, data.stats, data.params),
-    featureSlice(faulty, feature, from, to, data.stats, data.params),
+    featureSlice(turbineFrames(data.normalTurbines, label.turbineId), feature, from, to),
+    featureSlice(turbineFrames(data.faultyTurbines, label.turbineId), feature, from, to),
     { kind: `${label.kind} (${label.severity}), turbine ${label.turbineId}`, startIndex: startIndex - from, endIndex: endIndex - from },
   );
 }
