@@ -9,7 +9,7 @@ import type { FeatureStatistics } from '../features/statistics';
 import type { RawFrame } from '../turbine/schema';
 import { type DetectorDescription, readModelDir } from './model-dir';
 import { modelFromFiles } from './model-io';
-import { reconstructionErrors, windowVariation } from './scoring';
+import { reconstructionErrors, reconstructionErrorsOver, windowVariation } from './scoring';
 import { AlarmDebouncer, featureRatios, type Thresholds } from './thresholds';
 import { CHANNELS, type WindowSet, WINDOW_SIZE } from './windows';
 
@@ -67,6 +67,13 @@ export class Detector {
     return reconstructionErrors(this.model, set, errorSteps);
   }
 
+  /** scoreWindows for the thresholds' error span and, with the onset rule, its newest-steps span, from one prediction. */
+  private scoreForThresholds(set: WindowSet): { errors: Float32Array; recent: Float32Array | null } {
+    const recentSteps = this.thresholds.recent?.errorSteps;
+    const [errors, recent] = reconstructionErrorsOver(this.model, set, recentSteps ? [this.thresholds.errorSteps, recentSteps] : [this.thresholds.errorSteps]);
+    return { errors, recent: recent ?? null };
+  }
+
 
   /** The model's reconstruction of windows (same layout as the input), for plots. */
   reconstruct(windows: WindowSet): Float32Array {
@@ -85,9 +92,8 @@ export class Detector {
         const batch = new Float32Array(windows.length * WINDOW_SIZE);
         windows.forEach((w, k) => batch.set(w.data, k * WINDOW_SIZE));
         const set = { windows: batch, count: windows.length };
-        const errors = this.scoreWindows(set);
+        const { errors, recent } = this.scoreForThresholds(set);
         const variation = this.thresholds.flatline ? windowVariation(set, this.thresholds.variationSteps) : null;
-        const recent = this.thresholds.recent ? this.scoreWindows(set, this.thresholds.recent.errorSteps) : null;
         return windows.map((w, k) => {
           const e = Array.from(errors.subarray(k * CHANNELS, (k + 1) * CHANNELS));
           const ratios = featureRatios(errors, k * CHANNELS, this.thresholds, variation, k * CHANNELS, recent);

@@ -76,3 +76,17 @@ test('the wasm Conv2DBackpropFilter kernel equals the cpu backend (conv2d and co
     /supports stride 1 with 'valid' padding only/,
   );
 });
+
+test('errors over several spans from one prediction equal one prediction per span', async () => {
+  const { reconstructionErrors, reconstructionErrorsOver } = await import('./scoring');
+  await initBackend('wasm');
+  const model = buildAutoencoder('dense', 3);
+  const windows = Float32Array.from({ length: 5 * 600 }, (_, i) => Math.sin(i * 0.37));
+  const set = { windows, count: 5 };
+  const [whole, recent] = reconstructionErrorsOver(model, set, [100, 20], 2);
+  assert.deepEqual(whole, reconstructionErrors(model, set, 100));
+  assert.deepEqual(recent, reconstructionErrors(model, set, 20));
+  assert.notDeepEqual(whole, recent);
+  assert.throws(() => reconstructionErrorsOver(model, set, [100, 0]), /lastSteps must be an integer from 1 to 100, got 0/);
+  model.dispose();
+});

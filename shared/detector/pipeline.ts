@@ -30,7 +30,7 @@ import { type DetectorDescription, type ModelDirContents, writeModelDir } from '
 import { modelFromFiles, type ModelFiles, modelToFiles } from './model-io';
 import { type Architecture, buildAutoencoder, DEFAULT_ARCHITECTURE, INPUT_NAME } from './models';
 import { evaluateOnFrames, frameCoverage, type EvaluationReport } from './report';
-import { reconstructionErrors, windowVariation, zScoreErrors } from './scoring';
+import { reconstructionErrors, reconstructionErrorsOver, windowVariation, zScoreErrors } from './scoring';
 import { type BudgetOptions, DEFAULT_BUDGET, fitBudgetThresholds, originalThresholds, type Thresholds, withFlatline, withRecent } from './thresholds';
 import { DEFAULT_TRAINING, type EpochLog, trainAutoencoder, type TrainingCallbacks, type TrainingOptions, type TrainingResult } from './training';
 import { type WindowSet, WINDOW_SIZE } from './windows';
@@ -250,12 +250,13 @@ export function prepareTrainingData(frames: FrameColumns, labels: readonly Fault
 /** Thresholds of the three rules from a trained model and the prepared data. */
 export function fitAllThresholds(model: tf.LayersModel, data: PreparedData, budget: Partial<BudgetOptions> = {}): { thresholds: Thresholds; originalThresholds: Thresholds; zScoreThresholds: Thresholds } {
   const o = { ...DEFAULT_BUDGET, ...budget };
-  const heldOut = reconstructionErrors(model, data.holdout, o.errorSteps);
-  const normalVariation = new Float32Array(windowVariation(data.train).length + data.holdout.count * 6);
-  normalVariation.set(windowVariation(data.train));
-  normalVariation.set(windowVariation(data.holdout), data.train.count * 6);
+  const [heldOut, heldOutRecent] = reconstructionErrorsOver(model, data.holdout, o.recentSteps > 0 ? [o.errorSteps, o.recentSteps] : [o.errorSteps]);
+  const trainVariation = windowVariation(data.train);
+  const normalVariation = new Float32Array(trainVariation.length + data.holdout.count * 6);
+  normalVariation.set(trainVariation);
+  normalVariation.set(windowVariation(data.holdout), trainVariation.length);
   let thresholds = withFlatline(fitBudgetThresholds(heldOut, data.holdoutTurbine, o), normalVariation);
-  if (o.recentSteps > 0) thresholds = withRecent(thresholds, reconstructionErrors(model, data.holdout, o.recentSteps), data.holdoutTurbine, o.recentSteps, o.recentMargin);
+  if (heldOutRecent) thresholds = withRecent(thresholds, heldOutRecent, data.holdoutTurbine, o.recentSteps, o.recentMargin);
   return {
     thresholds,
     originalThresholds: originalThresholds(reconstructionErrors(model, data.train)),

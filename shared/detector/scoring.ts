@@ -9,23 +9,35 @@ import { CHANNELS, type WindowSet, WINDOW_SIZE } from './windows';
  * batches inside tf.tidy, so memory stays flat.
  */
 export function reconstructionErrors(model: tf.LayersModel, set: WindowSet, lastSteps = WINDOW_SIZE / CHANNELS, batchSize = 512): Float32Array {
+  return reconstructionErrorsOver(model, set, [lastSteps], batchSize)[0];
+}
+
+/**
+ * reconstructionErrors for several `lastSteps` at once from one prediction per batch (the whole-window
+ * error and the onset rule's newest-steps error need the same reconstruction): one array per entry.
+ */
+export function reconstructionErrorsOver(model: tf.LayersModel, set: WindowSet, lastStepsList: readonly number[], batchSize = 512): Float32Array[] {
   const steps = WINDOW_SIZE / CHANNELS;
-  if (!Number.isInteger(lastSteps) || lastSteps < 1 || lastSteps > steps) throw new Error(`lastSteps must be an integer from 1 to ${steps}, got ${lastSteps}`);
+  for (const lastSteps of lastStepsList) {
+    if (!Number.isInteger(lastSteps) || lastSteps < 1 || lastSteps > steps) throw new Error(`lastSteps must be an integer from 1 to ${steps}, got ${lastSteps}`);
+  }
   const [, c, h, w] = model.inputs[0].shape as number[];
   if (c * h * w !== WINDOW_SIZE) throw new Error(`model input (${c}, ${h}, ${w}) does not take windows of ${WINDOW_SIZE} values`);
-  const out = new Float32Array(set.count * CHANNELS);
+  const outs = lastStepsList.map(() => new Float32Array(set.count * CHANNELS));
   for (let from = 0; from < set.count; from += batchSize) {
     const n = Math.min(batchSize, set.count - from);
     const errors = tf.tidy(() => {
       const x = tf.tensor4d(set.windows.subarray(from * WINDOW_SIZE, (from + n) * WINDOW_SIZE), [n, c, h, w]);
       const y = model.predict(x) as tf.Tensor;
       const diff = tf.sub(x, y).abs().reshape([n, CHANNELS, steps]);
-      const recent = lastSteps === steps ? diff : diff.slice([0, 0, steps - lastSteps], [n, CHANNELS, lastSteps]);
-      return recent.mean(2).dataSync() as Float32Array;
+      return lastStepsList.map((lastSteps) => {
+        const recent = lastSteps === steps ? diff : diff.slice([0, 0, steps - lastSteps], [n, CHANNELS, lastSteps]);
+        return recent.mean(2).dataSync() as Float32Array;
+      });
     });
-    out.set(errors, from * CHANNELS);
+    errors.forEach((e, i) => outs[i].set(e, from * CHANNELS));
   }
-  return out;
+  return outs;
 }
 
 /**
