@@ -17,7 +17,8 @@ import { type DetectorDescription, writeModelDir } from './model-dir';
 import { modelToFiles } from './model-io';
 import { buildAutoencoder } from './models';
 import { reconstructionErrors, windowVariation } from './scoring';
-import { fitBudgetThresholds, originalThresholds, windowScores, withFlatline } from './thresholds';
+import { operatingStates } from './conditioning';
+import { debouncedAlarms, fitBudgetThresholds, originalThresholds, windowScores, withFlatline } from './thresholds';
 
 const root = mkdtempSync(join(tmpdir(), 'detector-test-'));
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -100,6 +101,46 @@ test('missing, corrupted or inconsistent files are refused with the file named',
   const badSteps = join(root, 'bad-recent-steps');
   await writeDetectorDir(badSteps, (d) => { d.thresholds.recent = { values: [1, 1, 1, 1, 1, 1], errorSteps: 101, margin: 1.3 }; });
   await assert.rejects(loadDetector(badSteps), /thresholds\.recent\.errorSteps must be an integer from 1 to 100/);
+  const badScale = join(root, 'bad-scale');
+  await writeDetectorDir(badScale, (d) => { d.thresholds.scale = { full: [null], recent: [], recentSteps: 20, levelRange: [0, 1], changeMax: 1 }; });
+  await assert.rejects(loadDetector(badScale), /detector\.json thresholds: scale\.full must hold 6 entries/);
+  const badFast = join(root, 'bad-fast');
+  await writeDetectorDir(badFast, (d) => { d.thresholds.fast = 0.5; });
+  await assert.rejects(loadDetector(badFast), /thresholds\.fast must be a number over 1/);
+});
+
+test('with conditioned thresholds and the fast rule the streaming scorer gives the batch scores and alarms', async () => {
+  const dir = join(root, 'conditioned');
+  // Expected errors that vary strongly with the rotor-speed state, and onset thresholds low enough to decide
+  // the scores (over the stuck-sensor rule of this untrained model), so conditioning changes them.
+  const c = [0, 0.4, 0.1, 1.5, 0.2];
+  const scale = { full: [c, c, null, null, c, c], recent: [c, c, c, c, c, c], recentSteps: 20, levelRange: [-4, 4] as [number, number], changeMax: 3 };
+  const write = (fast: number) =>
+    writeDetectorDir(dir, (d) => {
+      d.thresholds = { ...d.thresholds, scale, fast, recent: { values: d.thresholds.values.map((v) => v / 1000), errorSteps: 20, margin: 1 } };
+    });
+  await write(1e9);
+  let detector = await loadDetector(dir);
+  const states = operatingStates(windows, 20);
+  const scores = (t: typeof detector.thresholds) => windowScores(detector.scoreWindows(windows), t, windowVariation(windows, t.variationSteps), detector.scoreWindows(windows, 20), t.scale ? states : null);
+  const expected = scores(detector.thresholds);
+  const unconditioned = scores({ ...detector.thresholds, scale: undefined });
+  assert.ok(expected.some((v, k) => Math.abs(v - unconditioned[k]) > 0.05 * unconditioned[k]), 'conditioning changes some scores');
+  // A fast threshold that one of the first two windows exceeds: it alarms before the debounce could.
+  detector.dispose();
+  assert.ok(Math.max(expected[0], expected[1]) > 1.01);
+  await write(0.99 * Math.max(expected[0], expected[1]));
+  detector = await loadDetector(dir);
+  const t = detector.thresholds;
+  const alarms = debouncedAlarms(expected, t.debounceWindows, null, t.fast);
+  assert.notDeepEqual(Array.from(alarms), Array.from(debouncedAlarms(expected, t.debounceWindows)));
+  const scorer = detector.createStreamingScorer();
+  const streamed: Array<{ score: number; alarm: boolean }> = [];
+  for (let i = 0; i < frames.length; i++) for (const w of scorer.push(frameAt(frames, i))) streamed.push(w);
+  assert.equal(streamed.length, windows.count);
+  streamed.forEach((w, k) => assert.ok(Math.abs(w.score - expected[k]) < 1e-4 * expected[k], `window ${k}: ${w.score} vs ${expected[k]}`));
+  assert.deepEqual(streamed.map((w) => (w.alarm ? 1 : 0)), Array.from(alarms));
+  detector.dispose();
 });
 
 test('with the onset rule the streaming scorer gives the batch window scores', async () => {

@@ -9,6 +9,7 @@ import type { FeatureStatistics } from '../features/statistics';
 import type { RawFrame } from '../turbine/schema';
 import { type DetectorDescription, readModelDir } from './model-dir';
 import { modelFromFiles } from './model-io';
+import { operatingStates } from './conditioning';
 import { reconstructionErrors, reconstructionErrorsOver, windowVariation } from './scoring';
 import { AlarmDebouncer, featureRatios, type Thresholds } from './thresholds';
 import { CHANNELS, type WindowSet, WINDOW_SIZE } from './windows';
@@ -83,7 +84,7 @@ export class Detector {
   /** A frame-by-frame scorer for one turbine, using the model's preprocessing and thresholds. */
   createStreamingScorer(): StreamingScorer {
     const pipeline = new StreamingFeaturePipeline(this.stats, this.params);
-    const debouncer = new AlarmDebouncer(this.thresholds.debounceWindows);
+    const debouncer = new AlarmDebouncer(this.thresholds.debounceWindows, this.thresholds.fast);
     return {
       counters: pipeline.counters,
       push: (frame: RawFrame): ScoredWindow[] => {
@@ -94,9 +95,10 @@ export class Detector {
         const set = { windows: batch, count: windows.length };
         const { errors, recent } = this.scoreForThresholds(set);
         const variation = this.thresholds.flatline ? windowVariation(set, this.thresholds.variationSteps) : null;
+        const states = this.thresholds.scale ? operatingStates(set, this.thresholds.scale.recentSteps) : null;
         return windows.map((w, k) => {
           const e = Array.from(errors.subarray(k * CHANNELS, (k + 1) * CHANNELS));
-          const ratios = featureRatios(errors, k * CHANNELS, this.thresholds, variation, k * CHANNELS, recent);
+          const ratios = featureRatios(errors, k * CHANNELS, this.thresholds, variation, k * CHANNELS, recent, states ? states[k] : null);
           const score = Math.max(...ratios);
           return {
             endIndex: w.endIndex,

@@ -18,6 +18,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import type { PreprocessingParams } from '../features/params';
 import { type FeatureStatistics, statisticsFromJson, type StatisticsJson, statisticsToJson } from '../features/statistics';
 import { type Architecture, isArchitecture } from './models';
+import { validateErrorScale } from './conditioning';
 import type { Thresholds } from './thresholds';
 import type { EpochLog } from './training';
 import type { ModelFiles } from './model-io';
@@ -178,6 +179,8 @@ function validateThresholds(t: Thresholds | undefined, features: number, where: 
     }
     if (!Number.isInteger(r.errorSteps) || r.errorSteps < 1 || r.errorSteps > 100) throw new Error(`${where}: thresholds.recent.errorSteps must be an integer from 1 to 100`);
   }
+  if (t.scale !== undefined) validateErrorScale(t.scale, features, where);
+  if (t.fast !== undefined && !(Number.isFinite(t.fast) && t.fast > 1)) throw new Error(`${where}: thresholds.fast must be a number over 1`);
   if (t.flatline !== undefined && (!Array.isArray(t.flatline) || t.flatline.length !== features || !t.flatline.every((v) => Number.isFinite(v) && v >= 0))) {
     throw new Error(`${where}: thresholds.flatline must hold ${features} non-negative numbers`);
   }

@@ -11,6 +11,7 @@ import { parseEventTime } from '../turbine/event-time';
 import type { FaultLabel } from '../turbine/faults';
 import type { FrameColumns } from '../turbine/schema';
 import { type Coverage, DEFAULT_EVALUATION, type DetectionMetrics, evaluateDetections, type EvaluationOptions, validateLabels } from './evaluation';
+import { operatingStates } from './conditioning';
 import { windowVariation, zScoreErrors } from './scoring';
 import { debouncedAlarms, type Thresholds, windowScores } from './thresholds';
 import type { WindowSet } from './windows';
@@ -91,9 +92,10 @@ export function evaluateOnFrames(
   const fullErrors = detector.thresholds.errorSteps === 100 ? errors : detector.scoreWindows(set, 100);
   const zErrors = zScoreErrors(set);
   const timeMs = Float64Array.from(fw.endRow, (r) => parseEventTime(frames.eventTime[r]));
+  const states = detector.thresholds.scale ? operatingStates(set, detector.thresholds.scale.recentSteps) : null;
   const run = (errs: Float32Array, t: Thresholds) => {
-    const scores = windowScores(errs, t, t.flatline ? variation : null, t.recent ? recentErrors : null);
-    const alarms = debouncedAlarms(scores, t.debounceWindows, fw.turbineId);
+    const scores = windowScores(errs, t, t.flatline ? variation : null, t.recent ? recentErrors : null, t.scale ? states : null);
+    const alarms = debouncedAlarms(scores, t.debounceWindows, fw.turbineId, t.fast);
     return { scores, alarms, metrics: evaluateDetections({ turbineId: fw.turbineId, timeMs, scores, alarms }, labels, coverage, options) };
   };
   const main = run(errors, detector.thresholds);

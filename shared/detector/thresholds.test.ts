@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { AlarmDebouncer, debouncedAlarms, featureRatios, fitBudgetThresholds, originalThresholds, windowScores, withFlatline, withRecent } from './thresholds';
+import { AlarmDebouncer, debouncedAlarms, featureRatios, fitBudgetThresholds, originalThresholds, windowScores, withFast, withFlatline, withRecent } from './thresholds';
 
 /** count x 6 errors where feature f of window i is fn(i, f). */
 function errors(count: number, fn: (i: number, f: number) => number): Float32Array {
@@ -78,4 +78,36 @@ test('onset rule: recent-error thresholds fitted like the budget rule; a window 
   assert.equal(windowScores(e, base, null, r)[0], 1);
   assert.throws(() => withRecent(base, recent, null, 0, 1.5), /recent errorSteps must be an integer from 1 to 100, got 0/);
   assert.throws(() => windowScores(e, t, null, errors(2, () => 1)), /recent errors: 12 values for 6 errors/);
+});
+
+test('fast rule: one window over the fast threshold alarms at once; below it the debounce still applies (batch and streaming agree)', () => {
+  const scores = [0.5, 3.1, 0.5, 1.5, 1.5, 1.5, 0.2, 2.9];
+  const slow = debouncedAlarms(scores, 3);
+  const fast = debouncedAlarms(scores, 3, null, 3);
+  assert.deepEqual(Array.from(slow), [0, 0, 0, 0, 0, 1, 0, 0]);
+  assert.deepEqual(Array.from(fast), [0, 1, 0, 0, 0, 1, 0, 0]);
+  const d = new AlarmDebouncer(3, 3);
+  assert.deepEqual(scores.map((s) => (d.push(s) ? 1 : 0)), Array.from(fast));
+  assert.throws(() => new AlarmDebouncer(3, 0.5), /fast-rule threshold must be over 1/);
+});
+
+test('withFast: margin x the largest held-out score; refuses a margin below 1 and non-finite scores', () => {
+  const base = fitBudgetThresholds(errors(6, () => 1), null, { margin: 1, debounceWindows: 1 });
+  assert.equal(withFast(base, [0.2, 0.9, 0.4], 2).fast, 1.8);
+  assert.throws(() => withFast(base, [0.5], 0.9), /margin must be a number >= 1/);
+  assert.throws(() => withFast(base, [0.5, Number.NaN], 2), /held-out score 1 is NaN/);
+  assert.throws(() => withFast(base, [], 2), /no held-out scores/);
+});
+
+test('conditioned thresholds: errors are divided by the expected error of the window\'s state; a missing state is refused', () => {
+  // Expected error of feature 0 = exp(0.5 x level) (coefficients [0, 0.5, 0, 0, 0]); others not conditioned.
+  const scale = { full: [[0, 0.5, 0, 0, 0], null, null, null, null, null], recent: [null, null, null, null, null, null], recentSteps: 20, levelRange: [-3, 3] as [number, number], changeMax: 1 };
+  const t = { ...fitBudgetThresholds(errors(3, () => 1), null, { margin: 1, debounceWindows: 1 }), scale };
+  const e = errors(1, () => 1);
+  const at = (level: number) => featureRatios(e, 0, t, null, 0, null, { level, recentLevel: level, change: 0 });
+  assert.ok(Math.abs(at(0)[0] - 1) < 1e-12);
+  assert.ok(Math.abs(at(2)[0] - Math.exp(-1)) < 1e-12); // the same error is less surprising at high rotor speed
+  assert.equal(at(2)[1], 1); // feature 1 is not conditioned
+  assert.ok(Math.abs(at(10)[0] - Math.exp(-1.5)) < 1e-12); // levels are clamped to the fitted range (3)
+  assert.throws(() => featureRatios(e, 0, t), /conditioned on the operating state/);
 });

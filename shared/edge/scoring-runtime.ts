@@ -16,6 +16,7 @@ import { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import { DEFAULT_PREPROCESSING, type PreprocessingParams } from '../features/params';
 import { frameProblem, StreamingFeaturePipeline } from '../features/streaming';
+import { operatingState } from '../detector/conditioning';
 import { AlarmDebouncer, featureRatios } from '../detector/thresholds';
 import type { RawFrame } from '../turbine/schema';
 import { parseFrameLine } from './frame-input';
@@ -376,7 +377,7 @@ export class ScoringRuntime extends EventEmitter {
     const slot: Slot = {
       model,
       pipeline,
-      debouncer: new AlarmDebouncer(d.thresholds.debounceWindows),
+      debouncer: new AlarmDebouncer(d.thresholds.debounceWindows, d.thresholds.fast),
       globalIndex: new Int32Array(pipeline.capacity + 64),
       params: d.params,
     };
@@ -494,7 +495,9 @@ export class ScoringRuntime extends EventEmitter {
       }
     }
     return windows.map((w, k) => {
-      const ratios = featureRatios(errors, k * channels, d.thresholds, variation, k * channels, recentErrors);
+      // Conditioned thresholds (the detector's operating-state scale) need the window's rotor-speed state.
+      const state = d.thresholds.scale ? operatingState(batch, k * size, d.thresholds.scale.recentSteps) : null;
+      const ratios = featureRatios(errors, k * channels, d.thresholds, variation, k * channels, recentErrors, state);
       const score = ratios.reduce((a, b) => Math.max(a, b), 0);
       const ring = slot.globalIndex;
       return {
