@@ -11,7 +11,7 @@ import { type DetectorDescription, readModelDir } from './model-dir';
 import { modelFromFiles } from './model-io';
 import { operatingStates } from './conditioning';
 import { reconstructionErrors, reconstructionErrorsOver, windowVariation } from './scoring';
-import { AlarmDebouncer, featureRatios, type Thresholds } from './thresholds';
+import { AlarmDebouncer, fastScore, featureRatios, type Thresholds } from './thresholds';
 import { CHANNELS, type WindowSet, WINDOW_SIZE } from './windows';
 
 /** One scored window from the streaming scorer. */
@@ -98,15 +98,17 @@ export class Detector {
         const states = this.thresholds.scale ? operatingStates(set, this.thresholds.scale.recentSteps) : null;
         return windows.map((w, k) => {
           const e = Array.from(errors.subarray(k * CHANNELS, (k + 1) * CHANNELS));
-          const ratios = featureRatios(errors, k * CHANNELS, this.thresholds, variation, k * CHANNELS, recent, states ? states[k] : null);
+          const state = states ? states[k] : null;
+          const ratios = featureRatios(errors, k * CHANNELS, this.thresholds, variation, k * CHANNELS, recent, state);
           const score = Math.max(...ratios);
+          const fast = this.thresholds.fast ? fastScore(errors, k * CHANNELS, this.thresholds, variation, k * CHANNELS, recent, state) : score;
           return {
             endIndex: w.endIndex,
             endEventTime: w.endEventTime,
             errors: e,
             score,
             overThreshold: this.featureNames.filter((_, f) => ratios[f] > 1),
-            alarm: debouncer.push(score),
+            alarm: debouncer.push(score, fast),
             latencyFrames: w.latencyFrames,
           };
         });

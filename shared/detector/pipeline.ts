@@ -32,7 +32,7 @@ import { type Architecture, buildAutoencoder, DEFAULT_ARCHITECTURE, INPUT_NAME }
 import { evaluateOnFrames, frameCoverage, type EvaluationReport } from './report';
 import { type ErrorScale, fitErrorScale, normaliseErrors, operatingStates, RPS_CHANNEL } from './conditioning';
 import { reconstructionErrors, reconstructionErrorsOver, windowVariation, zScoreErrors } from './scoring';
-import { type BudgetOptions, DEFAULT_BUDGET, fitBudgetThresholds, originalThresholds, type Thresholds, VARIATION_STEPS, windowScores, withFast, withFlatline, withRecent } from './thresholds';
+import { type BudgetOptions, DEFAULT_BUDGET, fitBudgetThresholds, originalThresholds, type Thresholds, VARIATION_STEPS, fastScores, withFast, withFlatline, withRecent } from './thresholds';
 import { DEFAULT_TRAINING, type EpochLog, trainAutoencoder, type TrainingCallbacks, type TrainingOptions, type TrainingResult } from './training';
 import { type WindowSet, WINDOW_SIZE } from './windows';
 
@@ -273,7 +273,7 @@ export function fitAllThresholds(model: tf.LayersModel, data: PreparedData, budg
   if (o.recentSteps > 0) thresholds = withRecent(thresholds, fitted.recent, data.holdoutTurbine, o.recentSteps, o.recentMargin);
   if (scale) thresholds = { ...thresholds, scale };
   if (o.fastMargin > 0) {
-    const scores = windowScores(heldOut, thresholds, heldOutVariation, o.recentSteps > 0 ? heldOutRecent : null, scale ? heldOutStates : null);
+    const scores = fastScores(heldOut, thresholds, heldOutVariation, o.recentSteps > 0 ? heldOutRecent : null, scale ? heldOutStates : null);
     thresholds = withFast(thresholds, scores, o.fastMargin);
   }
   return {
@@ -367,7 +367,7 @@ export async function runTrainingPipeline(options: PipelineOptions): Promise<Pip
   try {
     // 3. evaluate
     const evalHash = sha256(fileHash(options.evalDataPath, 'evaluation data'), fileHash(options.evalLabelsPath, 'evaluation labels'));
-    const evalKey = sha256(JSON.stringify({ step: 'evaluate', v: 2, trainKey, budget, evalHash }));
+    const evalKey = sha256(JSON.stringify({ step: 'evaluate', v: 3, trainKey, budget, evalHash }));
     const evalDir = join(options.cacheDir, 'evaluate', evalKey);
     const evaluated = await timed('evaluate', evalKey, cacheHit(evalDir), () => {
       if (cacheHit(evalDir)) return JSON.parse(readFileSync(join(evalDir, 'result.json'), 'utf8')) as ReturnType<typeof fitAllThresholds> & { report: EvaluationReport | null };

@@ -13,7 +13,7 @@ import type { FrameColumns } from '../turbine/schema';
 import { type Coverage, DEFAULT_EVALUATION, type DetectionMetrics, evaluateDetections, type EvaluationOptions, validateLabels } from './evaluation';
 import { operatingStates } from './conditioning';
 import { windowVariation, zScoreErrors } from './scoring';
-import { debouncedAlarms, type Thresholds, windowScores } from './thresholds';
+import { debouncedAlarms, fastScores, type Thresholds, windowScores } from './thresholds';
 import type { WindowSet } from './windows';
 
 /** What `npm run evaluate` prints. */
@@ -95,7 +95,8 @@ export function evaluateOnFrames(
   const states = detector.thresholds.scale ? operatingStates(set, detector.thresholds.scale.recentSteps) : null;
   const run = (errs: Float32Array, t: Thresholds) => {
     const scores = windowScores(errs, t, t.flatline ? variation : null, t.recent ? recentErrors : null, t.scale ? states : null);
-    const alarms = debouncedAlarms(scores, t.debounceWindows, fw.turbineId, t.fast);
+    const fast = t.fast ? fastScores(errs, t, t.flatline ? variation : null, t.recent ? recentErrors : null, t.scale ? states : null) : scores;
+    const alarms = debouncedAlarms(scores, t.debounceWindows, fw.turbineId, t.fast, fast);
     return { scores, alarms, metrics: evaluateDetections({ turbineId: fw.turbineId, timeMs, scores, alarms }, labels, coverage, options) };
   };
   const main = run(errors, detector.thresholds);

@@ -40,9 +40,9 @@ export interface Thresholds {
    */
   scale?: ErrorScale;
   /**
-   * Fast rule: a single window scoring over this alarms at once, without waiting for the debounce. Fitted as
-   * a margin over the largest held-out normal window score, so only evidence far beyond anything normal
-   * skips the debounce (a sensor dropout, a severe fault's first window).
+   * Fast rule: a single window whose fast score (fastScore) is over this alarms at once, without waiting
+   * for the debounce. Fitted as a margin over the largest held-out normal error score, so only evidence far
+   * beyond anything normal skips the debounce (a sensor dropout, a severe fault's first window).
    */
   fast?: number;
 }
@@ -151,8 +151,8 @@ export function withFlatline(thresholds: Thresholds, normalVariation: Float32Arr
 }
 
 /**
- * Adds the fast rule: `margin` x the largest score of any single held-out normal window (scores from
- * windowScores with the finished thresholds).
+ * Adds the fast rule: `margin` x the largest fast score (fastScores) of any single held-out normal window,
+ * with the finished thresholds.
  */
 export function withFast(thresholds: Thresholds, heldOutScores: ArrayLike<number>, margin: number): Thresholds {
   if (!(margin >= 1 && Number.isFinite(margin))) throw new Error(`fast-rule margin must be a number >= 1, got ${margin}`);
@@ -214,16 +214,56 @@ export function featureRatios(
 }
 
 /**
- * Debounced alarms: window i alarms when it and the debounceWindows - 1 windows before it on the same
- * group (turbine) are all over threshold (score > 1), or when its own score is over `fast` (the fast rule).
- * Returns 1/0 per window.
+ * The fast rule's score of one window (arguments as featureRatios): the largest error ratio, or the
+ * second-largest stuck-sensor ratio. A frozen IMU or board flattens several features at once; one flat
+ * feature alone (a quantised voltage reading at standstill) is left to the debounce.
  */
-export function debouncedAlarms(scores: ArrayLike<number>, debounceWindows: number, groups: ArrayLike<number> | null = null, fast = Infinity): Uint8Array {
+export function fastScore(
+  errors: ArrayLike<number>,
+  offset: number,
+  thresholds: Thresholds,
+  variation: ArrayLike<number> | null = null,
+  variationOffset = offset,
+  recentErrors: ArrayLike<number> | null = null,
+  state: OperatingState | null = null,
+): number {
+  const errorScore = Math.max(...featureRatios(errors, offset, thresholds, null, 0, recentErrors, state));
+  if (!variation || !thresholds.flatline) return errorScore;
+  const flat = thresholds.flatline.map((floor, f) => (floor > 0 ? floor / Math.max(variation[variationOffset + f], 1e-12) : 0)).sort((a, b) => b - a);
+  return Math.max(errorScore, flat[1] ?? 0);
+}
+
+/** fastScore of every window (arguments as windowScores). */
+export function fastScores(
+  errors: Float32Array,
+  thresholds: Thresholds,
+  variation: Float32Array | null = null,
+  recentErrors: Float32Array | null = null,
+  states: readonly OperatingState[] | null = null,
+): Float64Array {
+  const count = errors.length / CHANNELS;
+  if (states && states.length !== count) throw new Error(`operating states: ${states.length} for ${count} windows`);
+  return Float64Array.from({ length: count }, (_, i) => fastScore(errors, i * CHANNELS, thresholds, variation, i * CHANNELS, recentErrors, states ? states[i] : null));
+}
+
+/**
+ * Debounced alarms: window i alarms when it and the debounceWindows - 1 windows before it on the same
+ * group (turbine) are all over threshold (score > 1), or when its fast score (`fastScores`, see fastScore;
+ * default the scores) is over `fast` (the fast rule). Returns 1/0 per window.
+ */
+export function debouncedAlarms(
+  scores: ArrayLike<number>,
+  debounceWindows: number,
+  groups: ArrayLike<number> | null = null,
+  fast = Infinity,
+  windowFastScores: ArrayLike<number> = scores,
+): Uint8Array {
+  if (windowFastScores.length !== scores.length) throw new Error(`fast-rule scores: ${windowFastScores.length} for ${scores.length} windows`);
   const debouncer = new AlarmDebouncer(debounceWindows, fast);
   const out = new Uint8Array(scores.length);
   for (let i = 0; i < scores.length; i++) {
     if (groups && i > 0 && groups[i] !== groups[i - 1]) debouncer.reset();
-    out[i] = debouncer.push(scores[i]) ? 1 : 0;
+    out[i] = debouncer.push(scores[i], windowFastScores[i]) ? 1 : 0;
   }
   return out;
 }
@@ -239,10 +279,13 @@ export class AlarmDebouncer {
     if (!Number.isInteger(debounceWindows) || debounceWindows < 1) throw new Error(`debounceWindows must be a positive integer, got ${debounceWindows}`);
     if (!(fast > 1)) throw new Error(`fast-rule threshold must be over 1, got ${fast}`);
   }
-  /** True when this score completes a run of debounceWindows windows over threshold, or is over the fast threshold. */
-  push(score: number): boolean {
+  /**
+   * True when this score completes a run of debounceWindows windows over threshold, or the window's fast
+   * score (fastScore; default: the score) is over the fast threshold.
+   */
+  push(score: number, fastScore = score): boolean {
     this.run = score > 1 ? this.run + 1 : 0;
-    return this.run >= this.debounceWindows || score > this.fast;
+    return this.run >= this.debounceWindows || fastScore > this.fast;
   }
   reset(): void {
     this.run = 0;

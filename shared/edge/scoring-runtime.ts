@@ -17,7 +17,7 @@ import { performance } from 'node:perf_hooks';
 import { DEFAULT_PREPROCESSING, type PreprocessingParams } from '../features/params';
 import { frameProblem, StreamingFeaturePipeline } from '../features/streaming';
 import { operatingState } from '../detector/conditioning';
-import { AlarmDebouncer, featureRatios } from '../detector/thresholds';
+import { AlarmDebouncer, fastScore, featureRatios } from '../detector/thresholds';
 import type { RawFrame } from '../turbine/schema';
 import { parseFrameLine } from './frame-input';
 import { type LoadedModel, type ModelManager, windowShape } from './model-manager';
@@ -499,6 +499,8 @@ export class ScoringRuntime extends EventEmitter {
       const state = d.thresholds.scale ? operatingState(batch, k * size, d.thresholds.scale.recentSteps) : null;
       const ratios = featureRatios(errors, k * channels, d.thresholds, variation, k * channels, recentErrors, state);
       const score = ratios.reduce((a, b) => Math.max(a, b), 0);
+      // The detector's fast rule: one window far over anything normal alarms without the debounce.
+      const fast = d.thresholds.fast ? fastScore(errors, k * channels, d.thresholds, variation, k * channels, recentErrors, state) : score;
       const ring = slot.globalIndex;
       return {
         endIndex: w.endLocal >= 0 && !strict ? ring[w.endLocal % ring.length] : -1,
@@ -508,7 +510,7 @@ export class ScoringRuntime extends EventEmitter {
         errors: Array.from(errors.subarray(k * channels, (k + 1) * channels)),
         score,
         overThreshold: d.featureNames.filter((_, f) => ratios[f] > 1),
-        alarm: strict ? false : slot.debouncer.push(score),
+        alarm: strict ? false : slot.debouncer.push(score, fast),
         input: this.keepTensors ? w.data : new Float32Array(0),
         output: this.keepTensors ? out.data.subarray(k * size, (k + 1) * size) : new Float32Array(0),
         latencyMs: ms,
