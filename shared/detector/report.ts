@@ -11,7 +11,7 @@ import { parseEventTime } from '../turbine/event-time';
 import type { FaultLabel } from '../turbine/faults';
 import type { FrameColumns } from '../turbine/schema';
 import { type Coverage, DEFAULT_EVALUATION, type DetectionMetrics, evaluateDetections, type EvaluationOptions, validateLabels } from './evaluation';
-import { operatingStates } from './conditioning';
+import { type OperatingState, operatingStates } from './conditioning';
 import { windowVariation, zScoreErrors } from './scoring';
 import { debouncedAlarms, fastScores, type Thresholds, windowScores } from './thresholds';
 import type { WindowSet } from './windows';
@@ -35,6 +35,8 @@ export interface WindowResults {
   /** count x 6 variation of the newest steps (stuck-sensor rule), or null if the detector has none. */
   variation: Float32Array | null;
   zErrors: Float32Array;
+  /** Operating state of each window when the thresholds are conditioned on it (Thresholds.scale), else null. */
+  states: OperatingState[] | null;
   scores: Float64Array;
   alarms: Uint8Array;
 }
@@ -111,7 +113,7 @@ export function evaluateOnFrames(
     data: { turbines: coverage.size, frames: frames.length, windows: fw.count, rejected_frames: fw.rejectedFrames, turbine_hours: hours, labels: labels.length },
     definitions: `${EVALUATION_DEFINITIONS} preS = ${options.preS ?? DEFAULT_EVALUATION.preS} s, graceS = ${options.graceS ?? DEFAULT_EVALUATION.graceS} s.`,
   };
-  return { report, windows: { turbineId: fw.turbineId, timeMs, errors, variation, zErrors, scores: main.scores, alarms: main.alarms } };
+  return { report, windows: { turbineId: fw.turbineId, timeMs, errors, variation, zErrors, states, scores: main.scores, alarms: main.alarms } };
 }
 
 /** The report's headline figures as table rows: the detector, then the baselines. */

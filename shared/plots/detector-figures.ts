@@ -4,6 +4,7 @@
  */
 import type { FaultLabel } from '../turbine/faults';
 import type { EpochLog } from '../detector/training';
+import { expectedError, type OperatingState } from '../detector/conditioning';
 import type { Thresholds } from '../detector/thresholds';
 import type { Figure, Trace } from './figure';
 
@@ -44,9 +45,20 @@ export function reconstructionFigure(input: ArrayLike<number>, output: ArrayLike
 
 /**
  * Per-feature histograms of reconstruction error on normal windows and on windows inside faults, with the
- * default (budget) and the original (mean) thresholds as vertical lines.
+ * default (budget) and the original (mean) thresholds as vertical lines. When the default thresholds are
+ * conditioned on the operating state (pass the windows' states), a feature's threshold moves with the rotor
+ * speed: it is drawn as a shaded band from its 5th to its 95th percentile over the windows.
  */
-export function errorDistributionFigure(errors: Float32Array, positive: ArrayLike<number>, thresholds: Thresholds, original: Thresholds, title = 'Reconstruction error per feature'): Figure {
+export function errorDistributionFigure(
+  errors: Float32Array,
+  positive: ArrayLike<number>,
+  thresholds: Thresholds,
+  original: Thresholds,
+  title = 'Reconstruction error per feature',
+  states: readonly OperatingState[] | null = null,
+): Figure {
+  const scale = thresholds.scale;
+  if (scale && (!states || states.length !== errors.length / 6)) throw new Error('errorDistributionFigure: conditioned thresholds need one operating state per window');
   const data: Trace[] = [];
   const shapes: Array<Record<string, unknown>> = [];
   const count = errors.length / 6;
@@ -58,14 +70,22 @@ export function errorDistributionFigure(errors: Float32Array, positive: ArrayLik
     const common = { type: 'histogram' as const, xaxis: `x${axis}`, yaxis: `y${axis}`, histnorm: 'probability', opacity: 0.6, nbinsx: 60 };
     data.push({ ...common, name: 'normal windows', x: normal, marker: { color: '#1f77b4' }, showlegend: f === 0 });
     data.push({ ...common, name: 'windows in a fault', x: fault, marker: { color: '#d62728' }, showlegend: f === 0 });
-    for (const [t, color, dash] of [[thresholds.values[f], 'black', 'solid'], [original.values[f], 'gray', 'dash']] as const) {
+    const lines: Array<[number, string, string]> = [[original.values[f], 'gray', 'dash']];
+    if (scale && states && scale.full[f]) {
+      const effective = states.map((s) => thresholds.values[f] * expectedError(scale, 'full', f, s)).sort((a, b) => a - b);
+      const [lo, hi] = [effective[Math.floor(0.05 * (effective.length - 1))], effective[Math.floor(0.95 * (effective.length - 1))]];
+      shapes.push({ type: 'rect', xref: `x${axis}`, yref: `y${axis} domain`, x0: lo, x1: hi, y0: 0, y1: 1, fillcolor: 'black', opacity: 0.15, line: { width: 0 } });
+    } else {
+      lines.push([thresholds.values[f], 'black', 'solid']);
+    }
+    for (const [t, color, dash] of lines) {
       shapes.push({ type: 'line', xref: `x${axis}`, yref: `y${axis} domain`, x0: t, x1: t, y0: 0, y1: 1, line: { color, dash, width: 2 } });
     }
   });
   return {
     data,
     layout: {
-      title: { text: `${title} (solid: default threshold, dashed: original rule)` },
+      title: { text: `${title} (solid: default threshold${scale ? ', or shaded where it moves with rotor speed (5-95 %)' : ''}; dashed: original rule)` },
       barmode: 'overlay',
       grid: { rows: 2, columns: 3, pattern: 'independent' },
       shapes,
