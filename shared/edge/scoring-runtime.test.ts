@@ -1,6 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
+import { operatingState } from '../detector/conditioning';
+import { debouncedAlarms, windowScores } from '../detector/thresholds';
 import { StreamingFeaturePipeline } from '../features/streaming';
 import { ModelManager } from './model-manager';
 import { ModelRejected } from './model-package';
@@ -178,4 +180,33 @@ test('the detector\'s onset rule (thresholds.recent) scores windows on the devic
   // Output = input + 0.25: whole-window error 0.25 against 1, newest-20-steps error 0.25 against 0.1.
   for (const s of without) assert.ok(Math.abs(s - 0.25) < 1e-5, `whole-window ratio ${s}`);
   for (const s of withOnset) assert.ok(Math.abs(s - 2.5) < 1e-4, `onset ratio ${s}`);
+});
+
+test('conditioned thresholds and the fast rule score and alarm on the device as in training', async () => {
+  const { manager, runtime, windows } = await setup();
+  const frames = simulatedFrames(600);
+  // Reference windows from the same pipeline, their operating states and the detector's own score and alarm functions.
+  const reference = new StreamingFeaturePipeline(testStatistics());
+  const states = frames.flatMap((f) => reference.push(f).map((w) => operatingState(w.data, 0, 20)));
+  const scale = { full: [[0, 0.8, 0, 0.5, 0], null, null, null, null, null], recent: [null, null, null, null, null, null], recentSteps: 20, levelRange: [-3, 3] as [number, number], changeMax: 2 };
+  // Output = input + 0.25, so every error is 0.25: feature 0 scores 0.25 / (threshold x expected error of the
+  // window's state). Its threshold puts the median window at 1, so scores straddle it.
+  const errors = new Float32Array(states.length * 6).fill(0.25);
+  const unit = { rule: 'budget' as const, values: [0.01, 1, 1, 1, 1, 1], errorSteps: 100, debounceWindows: 3, scale };
+  const median = [...windowScores(errors, unit, null, null, states)].sort((a, b) => a - b)[Math.floor(states.length / 2)];
+  const base = { ...unit, values: [0.01 * median, 1, 1, 1, 1, 1] };
+  const expected = windowScores(errors, base, null, null, states);
+  const sorted = [...expected].sort((a, b) => a - b);
+  assert.ok(sorted[0] < 1 && sorted[sorted.length - 1] > 1.5, `scores should straddle the thresholds: ${sorted[0]}..${sorted[sorted.length - 1]}`);
+  // Just over 1: the first two windows of every run over threshold alarm at once instead of after the debounce.
+  const fast = 1.0001;
+  await runtime.deploy(await load(manager, '1.0.0', { bias: 0.25 }, { thresholds: { ...base, fast } }));
+  for (const f of frames) runtime.push(f);
+  await runtime.idle();
+  await manager.close();
+  assert.equal(windows.length, expected.length);
+  windows.forEach((w, k) => assert.ok(Math.abs(w.score - expected[k]) < 1e-4 * expected[k], `window ${k}: ${w.score} vs ${expected[k]}`));
+  const alarms = debouncedAlarms(expected, 3, null, fast);
+  assert.notDeepEqual(Array.from(alarms), Array.from(debouncedAlarms(expected, 3)), 'the fast rule changes some alarms');
+  assert.deepEqual(windows.map((w) => (w.alarm ? 1 : 0)), Array.from(alarms));
 });
