@@ -5,6 +5,7 @@
  */
 import type { PreprocessingParams } from '../features/params';
 import type { StatisticsJson } from '../features/statistics';
+import { validateErrorScale } from '../detector/conditioning';
 import type { Thresholds } from '../detector/thresholds';
 import { PackageVerificationError } from './errors';
 import { isSemver } from './semver';
@@ -93,6 +94,15 @@ export function validateManifest(m: unknown): asserts m is PackageManifest {
   if (!Array.isArray(o.featureNames) || o.featureNames.length === 0 || !o.featureNames.every((f) => typeof f === 'string')) bad('featureNames must list strings');
   if (!isObject(o.statistics)) bad('statistics are missing');
   if (!isObject(o.thresholds) || !Array.isArray((o.thresholds as Record<string, unknown>).values)) bad('thresholds are missing');
+  const t = o.thresholds as Record<string, unknown>;
+  if (t.scale !== undefined) {
+    try {
+      validateErrorScale(t.scale, (o.featureNames as string[]).length, 'thresholds');
+    } catch (err) {
+      bad((err as Error).message);
+    }
+  }
+  if (t.fast !== undefined && !(typeof t.fast === 'number' && Number.isFinite(t.fast) && t.fast > 1)) bad('thresholds.fast must be a number over 1');
   if (!isObject(o.preprocessing)) bad('preprocessing parameters are missing');
   if (!isObject(o.files)) bad('files is missing');
   for (const [name, d] of Object.entries(o.files as Record<string, unknown>)) {

@@ -228,6 +228,8 @@ test('signed but malformed manifests are refused: not JSON, bad version, missing
   rejects(resigned(JSON.stringify({ ...manifest, version: '1.0' })), 'bad-version', /"1\.0" is not a semantic version/);
   rejects(resigned(JSON.stringify({ ...manifest, version: '01.0.0' })), 'bad-version', /semantic version/);
   rejects(resigned(JSON.stringify({ ...manifest, thresholds: undefined })), 'bad-manifest', /thresholds are missing/);
+  rejects(resigned(JSON.stringify({ ...manifest, thresholds: { ...manifest.thresholds, scale: { full: [], recent: [] } } })), 'bad-manifest', /thresholds: scale\.full must hold 6 entries/);
+  rejects(resigned(JSON.stringify({ ...manifest, thresholds: { ...manifest.thresholds, fast: 'soon' } })), 'bad-manifest', /thresholds\.fast must be a number over 1/);
   rejects(resigned(JSON.stringify({ ...manifest, model: { ...manifest.model, inputShape: [null, 6, -1, 10] } })), 'bad-manifest', /inputShape/);
   rejects(resigned(JSON.stringify({ ...manifest, files: { ...manifest.files, '../x': manifest.files['model.onnx'] } })), 'bad-manifest', /"\.\.\/x", which cannot be a packaged file/);
   rejects(resigned(JSON.stringify({ ...manifest, format: 'zip' })), 'bad-manifest', /format must be/);
