@@ -176,14 +176,21 @@ export function windowScores(
   recentErrors: Float32Array | null = null,
   states: readonly OperatingState[] | null = null,
 ): Float64Array {
-  const count = errors.length / CHANNELS;
   if (recentErrors && recentErrors.length !== errors.length) throw new Error(`recent errors: ${recentErrors.length} values for ${errors.length} errors`);
+  return perWindow(errors, states, (offset, state) => featureRatios(errors, offset, thresholds, variation, offset, recentErrors, state).reduce((a, b) => Math.max(a, b), 0));
+}
+
+/** score(offset, state) of every window of count x 6 errors (states checked against the count). */
+function perWindow(errors: Float32Array, states: readonly OperatingState[] | null, score: (offset: number, state: OperatingState | null) => number): Float64Array {
+  const count = errors.length / CHANNELS;
   if (states && states.length !== count) throw new Error(`operating states: ${states.length} for ${count} windows`);
-  const out = new Float64Array(count);
-  for (let i = 0; i < count; i++) {
-    out[i] = featureRatios(errors, i * CHANNELS, thresholds, variation, i * CHANNELS, recentErrors, states ? states[i] : null).reduce((a, b) => Math.max(a, b), 0);
-  }
-  return out;
+  return Float64Array.from({ length: count }, (_, i) => score(i * CHANNELS, states ? states[i] : null));
+}
+
+/** Stuck-sensor ratio of feature f (floor / variation; 0 where the rule is off for the feature). */
+function flatRatio(thresholds: Thresholds, variation: ArrayLike<number>, variationOffset: number, f: number): number {
+  const floor = thresholds.flatline?.[f] ?? 0;
+  return floor > 0 ? floor / Math.max(variation[variationOffset + f], 1e-12) : 0;
 }
 
 /**
@@ -206,8 +213,7 @@ export function featureRatios(
   for (let f = 0; f < CHANNELS; f++) {
     let r = errors[offset + f] / (thresholds.values[f] * (scale ? expectedError(scale, 'full', f, state!) : 1));
     if (thresholds.recent && recentErrors) r = Math.max(r, recentErrors[offset + f] / (thresholds.recent.values[f] * (scale ? expectedError(scale, 'recent', f, state!) : 1)));
-    const flat = thresholds.flatline?.[f] ?? 0;
-    if (flat > 0 && variation) r = Math.max(r, flat / Math.max(variation[variationOffset + f], 1e-12));
+    if (variation) r = Math.max(r, flatRatio(thresholds, variation, variationOffset, f));
     out.push(r);
   }
   return out;
@@ -229,7 +235,7 @@ export function fastScore(
 ): number {
   const errorScore = Math.max(...featureRatios(errors, offset, thresholds, null, 0, recentErrors, state));
   if (!variation || !thresholds.flatline) return errorScore;
-  const flat = thresholds.flatline.map((floor, f) => (floor > 0 ? floor / Math.max(variation[variationOffset + f], 1e-12) : 0)).sort((a, b) => b - a);
+  const flat = thresholds.flatline.map((_, f) => flatRatio(thresholds, variation, variationOffset, f)).sort((a, b) => b - a);
   return Math.max(errorScore, flat[1] ?? 0);
 }
 
@@ -241,9 +247,7 @@ export function fastScores(
   recentErrors: Float32Array | null = null,
   states: readonly OperatingState[] | null = null,
 ): Float64Array {
-  const count = errors.length / CHANNELS;
-  if (states && states.length !== count) throw new Error(`operating states: ${states.length} for ${count} windows`);
-  return Float64Array.from({ length: count }, (_, i) => fastScore(errors, i * CHANNELS, thresholds, variation, i * CHANNELS, recentErrors, states ? states[i] : null));
+  return perWindow(errors, states, (offset, state) => fastScore(errors, offset, thresholds, variation, offset, recentErrors, state));
 }
 
 /**
