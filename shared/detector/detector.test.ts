@@ -13,7 +13,7 @@ import { simulateFarm } from '../turbine/farm';
 import { frameAt } from '../turbine/frames';
 import { initBackend } from './backend';
 import { loadDetector } from './detector';
-import { type DetectorDescription, writeModelDir } from './model-dir';
+import { DETECTOR_FORMAT_VERSION, type DetectorDescription, writeModelDir } from './model-dir';
 import { modelToFiles } from './model-io';
 import { buildAutoencoder } from './models';
 import { reconstructionErrors, windowVariation } from './scoring';
@@ -35,7 +35,7 @@ async function writeDetectorDir(dir: string, edit: (d: DetectorDescription) => v
   const thresholds = withFlatline(fitBudgetThresholds(errors), new Float32Array(6).fill(1));
   const description: DetectorDescription = {
     format: 'wind-turbine-detector',
-    formatVersion: 1,
+    formatVersion: DETECTOR_FORMAT_VERSION,
     architecture: 'dense',
     inputName: 'input',
     inputShape: [null, 6, 10, 10],
@@ -104,6 +104,17 @@ test('missing, corrupted or inconsistent files are refused with the file named',
   const badScale = join(root, 'bad-scale');
   await writeDetectorDir(badScale, (d) => { d.thresholds.scale = { full: [null], recent: [], recentSteps: 20, levelRange: [0, 1], changeMax: 1 }; });
   await assert.rejects(loadDetector(badScale), /detector\.json thresholds: scale\.full must hold 6 entries/);
+  // Version 1 directories (written before the scale and the fast rule) still load; one that claims version 1
+  // but carries a scale is refused, and so is an unknown version.
+  const v1 = join(root, 'version-1');
+  await writeDetectorDir(v1, (d) => { d.formatVersion = 1; });
+  (await loadDetector(v1)).dispose();
+  const v1Scale = join(root, 'version-1-scale');
+  await writeDetectorDir(v1Scale, (d) => { d.formatVersion = 1; d.thresholds.fast = 2; });
+  await assert.rejects(loadDetector(v1Scale), /thresholds\.scale and thresholds\.fast need format version 2/);
+  const v3 = join(root, 'version-3');
+  await writeDetectorDir(v3, (d) => { d.formatVersion = 3; });
+  await assert.rejects(loadDetector(v3), /format version 3 is not supported \(this version reads 1, 2\)/);
   const badFast = join(root, 'bad-fast');
   await writeDetectorDir(badFast, (d) => { d.thresholds.fast = 0.5; });
   await assert.rejects(loadDetector(badFast), /thresholds\.fast must be a number over 1/);

@@ -24,7 +24,9 @@ import type { EpochLog } from './training';
 import type { ModelFiles } from './model-io';
 
 export const DETECTOR_FORMAT = 'wind-turbine-detector';
-export const DETECTOR_FORMAT_VERSION = 1;
+/** The version written; 2 added thresholds.scale and thresholds.fast (see packaging's format version). */
+export const DETECTOR_FORMAT_VERSION = 2;
+export const SUPPORTED_DETECTOR_FORMAT_VERSIONS: readonly number[] = Object.freeze([1, 2]);
 /** Every file of a model directory, the manifest last. */
 export const MODEL_DIR_FILES = ['model.json', 'weights.bin', 'detector.json', 'metrics.json', 'learning-curve.json', 'manifest.json'] as const;
 
@@ -188,7 +190,10 @@ function validateThresholds(t: Thresholds | undefined, features: number, where: 
 
 function validateDescription(d: DetectorDescription, where: string): void {
   if (typeof d !== 'object' || d === null || d.format !== DETECTOR_FORMAT) throw new Error(`${where}: not a ${DETECTOR_FORMAT} description`);
-  if (d.formatVersion !== DETECTOR_FORMAT_VERSION) throw new Error(`${where}: format version ${d.formatVersion} is not supported (expected ${DETECTOR_FORMAT_VERSION})`);
+  if (!SUPPORTED_DETECTOR_FORMAT_VERSIONS.includes(d.formatVersion)) {
+    throw new Error(`${where}: format version ${d.formatVersion} is not supported (this version reads ${SUPPORTED_DETECTOR_FORMAT_VERSIONS.join(', ')})`);
+  }
+  if (d.formatVersion === 1 && (d.thresholds?.scale !== undefined || d.thresholds?.fast !== undefined)) throw new Error(`${where}: thresholds.scale and thresholds.fast need format version 2`);
   if (!isArchitecture(String(d.architecture))) throw new Error(`${where}: unknown architecture "${d.architecture}"`);
   if (!Array.isArray(d.featureNames) || d.featureNames.length === 0) throw new Error(`${where}: featureNames missing`);
   validateThresholds(d.thresholds, d.featureNames.length, `${where} thresholds`);

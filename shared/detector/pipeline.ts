@@ -26,7 +26,7 @@ import { readLabelsCsv } from '../turbine/labels';
 import type { FrameColumns } from '../turbine/schema';
 import { type BackendName, initBackend } from './backend';
 import { DEFAULT_EVALUATION } from './evaluation';
-import { type DetectorDescription, type ModelDirContents, writeModelDir } from './model-dir';
+import { DETECTOR_FORMAT_VERSION, type DetectorDescription, type ModelDirContents, writeModelDir } from './model-dir';
 import { modelFromFiles, type ModelFiles, modelToFiles } from './model-io';
 import { type Architecture, buildAutoencoder, DEFAULT_ARCHITECTURE, INPUT_NAME } from './models';
 import { evaluateOnFrames, frameCoverage, type EvaluationReport } from './report';
@@ -389,7 +389,7 @@ export async function runTrainingPipeline(options: PipelineOptions): Promise<Pip
     // 4. register (always: cheap, and the target may have been removed)
     const description: DetectorDescription = {
       format: 'wind-turbine-detector',
-      formatVersion: 1,
+      formatVersion: DETECTOR_FORMAT_VERSION,
       architecture,
       inputName: INPUT_NAME,
       inputShape: [null, 6, 10, 10],

@@ -12,7 +12,13 @@ import { isSemver } from './semver';
 import { isPlainName } from './tar-archive';
 
 export const PACKAGE_FORMAT = 'wind-turbine-model-package';
-export const PACKAGE_FORMAT_VERSION = 1;
+/**
+ * The version written. 2: thresholds may carry an operating-state scale and a fast-rule threshold, which
+ * change what the threshold values mean; an agent that knows only version 1 refuses such a package instead
+ * of applying its thresholds to raw errors. Version 1 packages (no scale, no fast rule) still load.
+ */
+export const PACKAGE_FORMAT_VERSION = 2;
+export const SUPPORTED_PACKAGE_FORMAT_VERSIONS: readonly number[] = Object.freeze([1, 2]);
 export const MANIFEST_FILE = 'manifest.json';
 export const SIGNATURE_FILE = 'manifest.sig';
 export const MODEL_FILE = 'model.onnx';
@@ -77,7 +83,9 @@ export function validateManifest(m: unknown): asserts m is PackageManifest {
   if (!isObject(m)) bad('not a JSON object');
   const o = m as Record<string, unknown>;
   if (o.format !== PACKAGE_FORMAT) bad(`format must be "${PACKAGE_FORMAT}", got ${JSON.stringify(o.format)}`);
-  if (o.formatVersion !== PACKAGE_FORMAT_VERSION) bad(`formatVersion ${JSON.stringify(o.formatVersion)} is not supported (expected ${PACKAGE_FORMAT_VERSION})`);
+  if (!SUPPORTED_PACKAGE_FORMAT_VERSIONS.includes(o.formatVersion as number)) {
+    bad(`formatVersion ${JSON.stringify(o.formatVersion)} is not supported (this agent reads ${SUPPORTED_PACKAGE_FORMAT_VERSIONS.join(', ')})`);
+  }
   if (typeof o.name !== 'string' || !MODEL_NAME_PATTERN.test(o.name)) bad(`name ${JSON.stringify(o.name)} is not a model name (letters, digits, inner hyphens, up to 63)`);
   if (!isSemver(o.version)) throw new PackageVerificationError('bad-version', `manifest.json: version ${JSON.stringify(o.version)} is not a semantic version (MAJOR.MINOR.PATCH)`);
   if (typeof o.createdAt !== 'string' || Number.isNaN(Date.parse(o.createdAt))) bad('createdAt is not a date');
@@ -95,6 +103,7 @@ export function validateManifest(m: unknown): asserts m is PackageManifest {
   if (!isObject(o.statistics)) bad('statistics are missing');
   if (!isObject(o.thresholds) || !Array.isArray((o.thresholds as Record<string, unknown>).values)) bad('thresholds are missing');
   const t = o.thresholds as Record<string, unknown>;
+  if (o.formatVersion === 1 && (t.scale !== undefined || t.fast !== undefined)) bad('thresholds.scale and thresholds.fast need formatVersion 2');
   if (t.scale !== undefined) {
     try {
       validateErrorScale(t.scale, (o.featureNames as string[]).length, 'thresholds');

@@ -230,6 +230,10 @@ test('signed but malformed manifests are refused: not JSON, bad version, missing
   rejects(resigned(JSON.stringify({ ...manifest, thresholds: undefined })), 'bad-manifest', /thresholds are missing/);
   rejects(resigned(JSON.stringify({ ...manifest, thresholds: { ...manifest.thresholds, scale: { full: [], recent: [] } } })), 'bad-manifest', /thresholds: scale\.full must hold 6 entries/);
   rejects(resigned(JSON.stringify({ ...manifest, thresholds: { ...manifest.thresholds, fast: 'soon' } })), 'bad-manifest', /thresholds\.fast must be a number over 1/);
+  // Version 1 packages (no scale, no fast rule) still load.
+  assert.equal(verifyPackage(resigned(JSON.stringify({ ...manifest, formatVersion: 1 })), key.publicKeyPem).manifest.formatVersion, 1);
+  rejects(resigned(JSON.stringify({ ...manifest, formatVersion: 3 })), 'bad-manifest', /formatVersion 3 is not supported \(this agent reads 1, 2\)/);
+  rejects(resigned(JSON.stringify({ ...manifest, formatVersion: 1, thresholds: { ...manifest.thresholds, fast: 2 } })), 'bad-manifest', /need formatVersion 2/);
   rejects(resigned(JSON.stringify({ ...manifest, model: { ...manifest.model, inputShape: [null, 6, -1, 10] } })), 'bad-manifest', /inputShape/);
   rejects(resigned(JSON.stringify({ ...manifest, files: { ...manifest.files, '../x': manifest.files['model.onnx'] } })), 'bad-manifest', /"\.\.\/x", which cannot be a packaged file/);
   rejects(resigned(JSON.stringify({ ...manifest, format: 'zip' })), 'bad-manifest', /format must be/);
