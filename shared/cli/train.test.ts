@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -32,6 +32,14 @@ test('npm run train writes a model directory that npm run evaluate scores, print
   assert.equal(evaluated.status, 0, evaluated.stderr);
   const report = JSON.parse(evaluated.stdout);
   for (const key of ['event_precision', 'event_recall', 'event_f1', 'median_delay_s', 'p95_delay_s', 'false_alarms_per_turbine_day', 'auc', 'per_kind', 'baselines']) assert.ok(key in report, key);
+  // The default model carries the operating-state scale and the fast rule; the switches turn them off.
+  const thresholds = (model: string) => JSON.parse(readFileSync(join(at(model), 'detector.json'), 'utf8')).thresholds;
+  assert.ok(thresholds('model').scale && thresholds('model').fast > 1);
+  const plain = run('train', ['--data', at('normal.csv.gz'), '--out', at('plain'), '--epochs', '2', '--cache', at('cache'), '--no-conditioning', '--fast-margin', '0']);
+  assert.equal(plain.status, 0, plain.stderr);
+  assert.match(plain.stderr, /train \(cached\)/); // only the thresholds are fitted again
+  assert.equal(thresholds('plain').scale, undefined);
+  assert.equal(thresholds('plain').fast, undefined);
 });
 
 test('bad input: one clear line on stderr, exit 1, no stack trace, no model directory', () => {
@@ -39,6 +47,8 @@ test('bad input: one clear line on stderr, exit 1, no stack trace, no model dire
     ['train', ['--data', at('missing.csv.gz'), '--out', at('bad'), '--cache', at('cache')], /^train: training data .*missing\.csv\.gz: cannot read \(ENOENT\)\n$/],
     ['train', ['--data', at('normal.csv.gz'), '--out', at('bad'), '--arch', 'lstm'], /^train: --arch must be one of dense, original, got "lstm"\n$/],
     ['train', ['--data', at('normal.csv.gz'), '--out', at('bad'), '--epochs', 'many'], /epochs must be an integer >= 1, got "many"/],
+    ['train', ['--data', at('normal.csv.gz'), '--out', at('bad'), '--fast-margin', '0.5'], /^train: --fast-margin must be 0 \(off\) or >= 1, got 0\.5\n$/],
+    ['train', ['--data', at('normal.csv.gz'), '--out', at('bad'), '--onset-margin', '0.9'], /^train: --onset-margin must be >= 1, got 0\.9\n$/],
     ['evaluate', ['--model', at('nowhere'), '--data', at('faults.csv.gz')], /^evaluate: model directory .*nowhere does not exist\n$/],
   ];
   for (const [cli, args, expected] of cases) {

@@ -26,6 +26,14 @@ function positive(name: string) {
   };
 }
 
+function nonNegative(name: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (value.trim() === '' || !Number.isFinite(n) || n < 0) throw new InvalidArgumentError(`${name} must be a number >= 0, got "${value}"`);
+    return n;
+  };
+}
+
 async function main(): Promise<void> {
   const program = new Command('train')
     .description('Train the wind-turbine anomaly detector (autoencoder + thresholds) and write its model directory.')
@@ -40,17 +48,22 @@ async function main(): Promise<void> {
     .option('--seed <n>', 'seed of weights and batch order', integer('seed', 0), DEFAULT_TRAINING.seed)
     .option('--margin <x>', 'threshold = margin x largest held-out normal error (debounced)', positive('margin'), DEFAULT_BUDGET.margin)
     .option('--debounce <n>', 'consecutive windows over threshold before an alarm', integer('debounce', 1), DEFAULT_BUDGET.debounceWindows)
+    .option('--onset-margin <x>', 'margin of the onset rule (newest 20 steps of each window)', positive('onset-margin'), DEFAULT_BUDGET.recentMargin)
+    .option('--fast-margin <x>', 'fast rule: one window over this x the largest held-out score alarms at once (0 = off)', nonNegative('fast-margin'), DEFAULT_BUDGET.fastMargin)
+    .option('--no-conditioning', 'fixed thresholds, not conditioned on the rotor-speed state (for comparison)')
     .option('--backend <name>', 'tfjs backend: wasm | cpu | tensorflow (default: tensorflow if @tensorflow/tfjs-node loads, else wasm)')
     .option('--cache <dir>', 'cache of step outputs', '.cache/detector')
     .showHelpAfterError('(run with --help for usage)');
   program.parse();
   const o = program.opts<{
     data: string; out: string; labels?: string; evalData?: string; evalLabels?: string; arch: string; epochs: number; batchSize: number;
-    seed: number; margin: number; debounce: number; backend?: string; cache: string;
+    seed: number; margin: number; debounce: number; onsetMargin: number; fastMargin: number; conditioning: boolean; backend?: string; cache: string;
   }>();
   if (!isArchitecture(o.arch)) throw new Error(`--arch must be one of ${ARCHITECTURES.join(', ')}, got "${o.arch}"`);
   if (o.backend && !['wasm', 'cpu', 'tensorflow'].includes(o.backend)) throw new Error(`--backend must be wasm, cpu or tensorflow, got "${o.backend}"`);
   if (o.margin < 1) throw new Error(`--margin must be >= 1, got ${o.margin}`);
+  if (o.onsetMargin < 1) throw new Error(`--onset-margin must be >= 1, got ${o.onsetMargin}`);
+  if (o.fastMargin !== 0 && o.fastMargin < 1) throw new Error(`--fast-margin must be 0 (off) or >= 1, got ${o.fastMargin}`);
   const evalLabels = o.evalData ? (o.evalLabels ?? o.evalData.replace(/\.csv(\.gz)?$/, '') + '.labels.csv') : undefined;
 
   let bar: SingleBar | null = null;
@@ -81,7 +94,7 @@ async function main(): Promise<void> {
     architecture: o.arch,
     seed: o.seed,
     training: { epochs: o.epochs, batchSize: o.batchSize },
-    budget: { margin: o.margin, debounceWindows: o.debounce },
+    budget: { margin: o.margin, debounceWindows: o.debounce, recentMargin: o.onsetMargin, fastMargin: o.fastMargin, conditioned: o.conditioning },
     backend: o.backend as BackendName | undefined,
     onEvent,
   });
