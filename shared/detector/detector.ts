@@ -68,10 +68,15 @@ export class Detector {
     return reconstructionErrors(this.model, set, errorSteps);
   }
 
+  /** Per-feature errors over each window's newest `spans[k]` steps, one array per span, from one reconstruction. */
+  scoreWindowsOver(set: WindowSet, spans: readonly number[]): Float32Array[] {
+    return reconstructionErrorsOver(this.model, set, spans);
+  }
+
   /** scoreWindows for the thresholds' error span and, with the onset rule, its newest-steps span, from one prediction. */
   private scoreForThresholds(set: WindowSet): { errors: Float32Array; recent: Float32Array | null } {
     const recentSteps = this.thresholds.recent?.errorSteps;
-    const [errors, recent] = reconstructionErrorsOver(this.model, set, recentSteps ? [this.thresholds.errorSteps, recentSteps] : [this.thresholds.errorSteps]);
+    const [errors, recent] = this.scoreWindowsOver(set, recentSteps ? [this.thresholds.errorSteps, recentSteps] : [this.thresholds.errorSteps]);
     return { errors, recent: recent ?? null };
   }
 

@@ -31,7 +31,7 @@ import { modelFromFiles, type ModelFiles, modelToFiles } from './model-io';
 import { type Architecture, buildAutoencoder, DEFAULT_ARCHITECTURE, INPUT_NAME } from './models';
 import { evaluateOnFrames, frameCoverage, type EvaluationReport } from './report';
 import { type ErrorScale, fitErrorScale, normaliseErrors, operatingStates, RPS_CHANNEL } from './conditioning';
-import { reconstructionErrors, reconstructionErrorsOver, windowVariation, zScoreErrors } from './scoring';
+import { reconstructionErrorsOver, windowVariation, zScoreErrors } from './scoring';
 import { type BudgetOptions, DEFAULT_BUDGET, fitBudgetThresholds, originalThresholds, type Thresholds, VARIATION_STEPS, fastScores, withFast, withFlatline, withRecent } from './thresholds';
 import { DEFAULT_TRAINING, type EpochLog, trainAutoencoder, type TrainingCallbacks, type TrainingOptions, type TrainingResult } from './training';
 import { type WindowSet, WINDOW_SIZE } from './windows';
@@ -378,7 +378,7 @@ export async function runTrainingPipeline(options: PipelineOptions): Promise<Pip
         if (!options.evalLabelsPath) throw new Error('evaluation data needs its labels file (evalLabelsPath)');
         const frames = readFramesCsv(options.evalDataPath);
         const labels = readLabelsCsv(options.evalLabelsPath);
-        const scorable = { ...thresholds, stats: data.stats, params: data.params, scoreWindows: (set: WindowSet, steps?: number) => reconstructionErrors(model, set, steps) };
+        const scorable = { ...thresholds, stats: data.stats, params: data.params, scoreWindowsOver: (set: WindowSet, spans: readonly number[]) => reconstructionErrorsOver(model, set, spans) };
         report = evaluateOnFrames(scorable, frames, labels).report;
       }
       const out = { ...thresholds, report };

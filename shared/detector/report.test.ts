@@ -16,7 +16,7 @@ const stats = fitFeatureStatistics(simulateFarm({ turbines: 1, minutes: 3, seed:
 /** A model-free detector: the z-score errors stand in for reconstruction errors. */
 function zDetector(): Scorable {
   const flat = (v: number) => ({ ...fitBudgetThresholds(new Float32Array(6).fill(v)), margin: 1 });
-  return { scoreWindows: (set: WindowSet) => zScoreErrors(set), stats, params: DEFAULT_PREPROCESSING, thresholds: flat(1.5), originalThresholds: originalThresholds(new Float32Array(6).fill(0.8)), zScoreThresholds: flat(1.5) };
+  return { scoreWindowsOver: (set: WindowSet, spans: readonly number[]) => spans.map(() => zScoreErrors(set)), stats, params: DEFAULT_PREPROCESSING, thresholds: flat(1.5), originalThresholds: originalThresholds(new Float32Array(6).fill(0.8)), zScoreThresholds: flat(1.5) };
 }
 
 test('evaluateOnFrames reports the issue\'s keys, the data covered and one result per window', () => {

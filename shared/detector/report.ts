@@ -43,8 +43,11 @@ export interface WindowResults {
 
 /** The pieces of a detector evaluation needs (a loaded Detector or the training pipeline's state). */
 export interface Scorable {
-  /** Per-feature errors averaged over each window's newest `errorSteps` steps (default: the thresholds'). */
-  scoreWindows(set: WindowSet, errorSteps?: number): Float32Array;
+  /**
+   * Per-feature errors averaged over each window's newest `spans[k]` steps, one array per span, from one
+   * reconstruction of the windows (reconstructionErrorsOver).
+   */
+  scoreWindowsOver(set: WindowSet, spans: readonly number[]): Float32Array[];
   stats: FeatureStatistics;
   params: PreprocessingParams;
   thresholds: Thresholds;
@@ -87,11 +90,10 @@ export function evaluateOnFrames(
   const fw = farmWindows(turbineSeries(frames), detector.stats, detector.params);
   if (fw.count === 0) throw new Error(`evaluation data: no complete window (${detector.params.windowLength} frames) in ${frames.length} frames`);
   const set = { windows: fw.windows, count: fw.count };
-  const errors = detector.scoreWindows(set, detector.thresholds.errorSteps);
-  const variation = detector.thresholds.flatline ? windowVariation(set, detector.thresholds.variationSteps) : null;
   const recent = detector.thresholds.recent;
-  const recentErrors = recent ? detector.scoreWindows(set, recent.errorSteps) : null;
-  const fullErrors = detector.thresholds.errorSteps === 100 ? errors : detector.scoreWindows(set, 100);
+  // The thresholds' span, the onset rule's and the whole window (the original rule's), from one reconstruction.
+  const [errors, fullErrors, recentErrors = null] = detector.scoreWindowsOver(set, [detector.thresholds.errorSteps, 100, ...(recent ? [recent.errorSteps] : [])]);
+  const variation = detector.thresholds.flatline ? windowVariation(set, detector.thresholds.variationSteps) : null;
   const zErrors = zScoreErrors(set);
   const timeMs = Float64Array.from(fw.endRow, (r) => parseEventTime(frames.eventTime[r]));
   const states = detector.thresholds.scale ? operatingStates(set, detector.thresholds.scale.recentSteps) : null;
