@@ -6,39 +6,20 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { SingleBar } from 'cli-progress';
-import { Command, InvalidArgumentError } from 'commander';
+import { Command } from 'commander';
 import { FarmSimulator } from '../turbine/farm';
 import { FramesCsvWriter } from '../turbine/csv';
 import { FAULT_KINDS, FAULT_SEVERITIES } from '../turbine/faults';
 import { labelsPathFor, writeLabelsCsv } from '../turbine/labels';
-
-function integerOption(name: string, min: number) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (value.trim() === '' || !Number.isInteger(n) || n < min) throw new InvalidArgumentError(`${name} must be an integer >= ${min}, got "${value}"`);
-    return n;
-  };
-}
-
-function minutesOption(value: string): number {
-  const n = Number(value);
-  if (value.trim() === '' || !Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`minutes must be a positive number, got "${value}"`);
-  return n;
-}
-
-function seedOption(value: string): number {
-  const n = Number(value);
-  if (value.trim() === '' || !Number.isSafeInteger(n)) throw new InvalidArgumentError(`seed must be an integer, got "${value}"`);
-  return n;
-}
+import { integerOption, numberOption } from './options';
 
 async function main(): Promise<void> {
   const program = new Command('dataset')
     .description('Simulate mini wind turbines (one frame per 50 ms) and write their sensor frames as CSV in the original workshop schema.')
     .requiredOption('--out <file>', 'output file, .csv.gz (gzip) or .csv')
     .option('--turbines <n>', 'number of turbines', integerOption('turbines', 1), 4)
-    .option('--minutes <m>', 'simulated minutes per turbine (1200 frames each)', minutesOption, 30)
-    .option('--seed <s>', 'integer seed: the same seed gives the same bytes', seedOption, 42)
+    .option('--minutes <m>', 'simulated minutes per turbine (1200 frames each)', numberOption('minutes', 'a positive number', (n) => n > 0), 30)
+    .option('--seed <s>', 'integer seed: the same seed gives the same bytes', numberOption('seed', 'an integer', Number.isSafeInteger), 42)
     .option('--faults', 'inject labelled faults and write the labels file <out without .csv.gz/.csv>.labels.csv (e.g. data/farm.csv.gz -> data/farm.labels.csv)', false)
     .option('--start <time>', 'eventTime of the first frame (ISO 8601)', '2021-03-01T12:00:00Z')
     .addHelpText(

@@ -7,23 +7,14 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SingleBar } from 'cli-progress';
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, Option } from 'commander';
 import { FEATURE_COUNT } from '../features/euler';
 import { writeNpyChunks } from '../features/npy';
 import { type PreprocessingParams, PREPROCESSING_SCHEMES, type PreprocessingScheme, preprocessingParams, windowSide } from '../features/params';
 import { farmWindows, type FarmWindows, fitFarmStatistics, turbineSeries } from '../features/farm';
 import { type FeatureStatistics, statisticsFromJson, statisticsToJson } from '../features/statistics';
 import { readFramesCsv } from '../turbine/csv';
-
-function numberOption(name: string, integer: boolean) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (value.trim() === '' || !Number.isFinite(n) || (integer && !Number.isInteger(n))) {
-      throw new InvalidArgumentError(`${name} must be ${integer ? 'an integer' : 'a number'}, got "${value}"`);
-    }
-    return n;
-  };
-}
+import { numberOption } from './options';
 
 interface Options {
   data: string;
@@ -42,9 +33,9 @@ async function main(): Promise<void> {
     .requiredOption('--out <dir>', 'output directory for statistics.json, windows.npy and windows-index.csv')
     .addOption(new Option('--scheme <name>', 'preprocessing scheme: block (training = device) or original (the workshop\'s exact steps)').choices([...PREPROCESSING_SCHEMES]).default('block'))
     .option('--statistics <file>', 'use the statistics and parameters in this statistics.json instead of fitting them on --data (e.g. for test data)')
-    .option('--block-length <n>', 'block scheme: frames per denoising block', numberOption('block-length', true))
-    .option('--level <n>', 'block scheme: wavelet level inside a block', numberOption('level', true))
-    .option('--threshold-multiplier <k>', 'block scheme: soft threshold = k x fitted noise sigma', numberOption('threshold-multiplier', false))
+    .option('--block-length <n>', 'block scheme: frames per denoising block', numberOption('block-length', 'an integer', Number.isInteger))
+    .option('--level <n>', 'block scheme: wavelet level inside a block', numberOption('level', 'an integer', Number.isInteger))
+    .option('--threshold-multiplier <k>', 'block scheme: soft threshold = k x fitted noise sigma', numberOption('threshold-multiplier', 'a number'))
     .addHelpText(
       'after',
       '\nA file with several turbines (turbineId column) is split by turbine: statistics are fitted on all of them, windows are\n' +

@@ -4,35 +4,13 @@
  * inputs did not change are taken from the cache (--cache, default .cache/detector).
  */
 import { SingleBar } from 'cli-progress';
-import { Command, InvalidArgumentError } from 'commander';
+import { Command } from 'commander';
 import { ARCHITECTURES, DEFAULT_ARCHITECTURE, isArchitecture } from '../detector/models';
 import { LocalDirectoryRegistry, type PipelineEvent, runTrainingPipeline } from '../detector/pipeline';
 import { DEFAULT_BUDGET } from '../detector/thresholds';
 import { DEFAULT_TRAINING } from '../detector/training';
 import type { BackendName } from '../detector/backend';
-
-function integer(name: string, min: number) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (value.trim() === '' || !Number.isInteger(n) || n < min) throw new InvalidArgumentError(`${name} must be an integer >= ${min}, got "${value}"`);
-    return n;
-  };
-}
-function positive(name: string) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (value.trim() === '' || !Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`${name} must be a positive number, got "${value}"`);
-    return n;
-  };
-}
-
-function nonNegative(name: string) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (value.trim() === '' || !Number.isFinite(n) || n < 0) throw new InvalidArgumentError(`${name} must be a number >= 0, got "${value}"`);
-    return n;
-  };
-}
+import { integerOption, numberOption } from './options';
 
 async function main(): Promise<void> {
   const program = new Command('train')
@@ -43,13 +21,13 @@ async function main(): Promise<void> {
     .option('--eval-data <file>', 'labelled data set (another seed) to evaluate on; the report goes to metrics.json')
     .option('--eval-labels <file>', 'labels of --eval-data (default: <eval-data without .csv.gz>.labels.csv)')
     .option('--arch <kind>', `architecture: ${ARCHITECTURES.join(' | ')}`, DEFAULT_ARCHITECTURE)
-    .option('--epochs <n>', 'most epochs (early stopping on validation loss may stop sooner)', integer('epochs', 1), DEFAULT_TRAINING.epochs)
-    .option('--batch-size <n>', 'windows per batch', integer('batch-size', 1), DEFAULT_TRAINING.batchSize)
-    .option('--seed <n>', 'seed of weights and batch order', integer('seed', 0), DEFAULT_TRAINING.seed)
-    .option('--margin <x>', 'threshold = margin x largest held-out normal error (debounced)', positive('margin'), DEFAULT_BUDGET.margin)
-    .option('--debounce <n>', 'consecutive windows over threshold before an alarm', integer('debounce', 1), DEFAULT_BUDGET.debounceWindows)
-    .option('--onset-margin <x>', 'margin of the onset rule (newest 20 steps of each window)', positive('onset-margin'), DEFAULT_BUDGET.recentMargin)
-    .option('--fast-margin <x>', 'fast rule: one window over this x the largest held-out score alarms at once (0 = off)', nonNegative('fast-margin'), DEFAULT_BUDGET.fastMargin)
+    .option('--epochs <n>', 'most epochs (early stopping on validation loss may stop sooner)', integerOption('epochs', 1), DEFAULT_TRAINING.epochs)
+    .option('--batch-size <n>', 'windows per batch', integerOption('batch-size', 1), DEFAULT_TRAINING.batchSize)
+    .option('--seed <n>', 'seed of weights and batch order', integerOption('seed', 0), DEFAULT_TRAINING.seed)
+    .option('--margin <x>', 'threshold = margin x largest held-out normal error (debounced)', numberOption('margin', 'a positive number', (n) => n > 0), DEFAULT_BUDGET.margin)
+    .option('--debounce <n>', 'consecutive windows over threshold before an alarm', integerOption('debounce', 1), DEFAULT_BUDGET.debounceWindows)
+    .option('--onset-margin <x>', 'margin of the onset rule (newest 20 steps of each window)', numberOption('onset-margin', 'a positive number', (n) => n > 0), DEFAULT_BUDGET.recentMargin)
+    .option('--fast-margin <x>', 'fast rule: one window over this x the largest held-out score alarms at once (0 = off)', numberOption('fast-margin', 'a number >= 0', (n) => n >= 0), DEFAULT_BUDGET.fastMargin)
     .option('--no-conditioning', 'fixed thresholds, not conditioned on the rotor-speed state (for comparison)')
     .option('--backend <name>', 'tfjs backend: wasm | cpu | tensorflow (default: tensorflow if @tensorflow/tfjs-node loads, else wasm)')
     .option('--cache <dir>', 'cache of step outputs', '.cache/detector')
