@@ -8,7 +8,7 @@ import { ModelManager } from './model-manager';
 import { ModelRejected } from './model-package';
 import { RAW_COLUMNS } from '../turbine/schema';
 import { ScoringRuntime, type ScoredWindow } from './scoring-runtime';
-import { simulatedFrames, testDescription, testKeys, testPackage, testStatistics, testVerifier } from './testing';
+import { deployWithFrames, simulatedFrames, testDescription, testKeys, testPackage, testStatistics, testVerifier } from './testing';
 
 const keys = testKeys();
 const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
@@ -29,7 +29,7 @@ async function load(manager: ModelManager, version: string, model: Parameters<ty
 
 test('a hot swap in mid-stream: every window scored by exactly one model, none missing, same frames as without a swap', async () => {
   const { manager, runtime, windows } = await setup();
-  await runtime.deploy(await load(manager, '1.0.0'));
+  const v1 = runtime.deploy(await load(manager, '1.0.0'));
   const frames = simulatedFrames(1500);
   const v2 = await load(manager, '2.0.0', { bias: 0.25 });
   let swapped: Promise<unknown> | null = null;
@@ -37,6 +37,7 @@ test('a hot swap in mid-stream: every window scored by exactly one model, none m
     runtime.push(f);
     if (i === 777) swapped = runtime.deploy(v2);
   });
+  await v1;
   await swapped;
   await runtime.idle();
   // Reference: one pipeline over the same frames, no swap.
@@ -60,9 +61,8 @@ test('a hot swap in mid-stream: every window scored by exactly one model, none m
 
 test('a model failing its canary (huge error, wrong output shape) is refused and the old one keeps scoring', async () => {
   const { manager, runtime, windows } = await setup();
-  await runtime.deploy(await load(manager, '1.0.0'));
-  for (const f of simulatedFrames(400)) runtime.push(f);
-  for (const [model, why] of [[{ bias: 100 }, /median error\/threshold ratio 100\.000 on 8 canary windows exceeds 10/], [{ output: 'flat' as const }, /output shape \(8, 600\) is not its input shape \(8, 6, 10, 10\)/]] as const) {
+  await deployWithFrames(runtime, await load(manager, '1.0.0'), simulatedFrames(400));
+  for (const [model, why] of [[{ bias: 100 }, /median error\/threshold ratio 100\.000 on 3 canary windows exceeds 10/], [{ output: 'flat' as const }, /output shape \(1, 600\) is not its input shape \(1, 6, 10, 10\)/]] as const) {
     const bad = await load(manager, '2.0.0', model);
     await assert.rejects(runtime.deploy(bad), (err: ModelRejected) => err.reason === 'failed-health-check' && why.test(err.message));
   }
@@ -92,7 +92,7 @@ test('packages are verified before loading: tampered bytes, wrong key, wrong inp
 
 test('bad input is counted and logged, never thrown; scoring goes on', async () => {
   const { manager, runtime, windows, logs } = await setup();
-  await runtime.deploy(await load(manager, '1.0.0'));
+  const deployed = runtime.deploy(await load(manager, '1.0.0'));
   const frames = simulatedFrames(300);
   const csv = (f: Record<string, unknown>): string => RAW_COLUMNS.map((c) => f[c]).join(',');
   runtime.pushLine('garbled \u0000 line');
@@ -104,6 +104,7 @@ test('bad input is counted and logged, never thrown; scoring goes on', async () 
   runtime.push(null);
   runtime.push('a string');
   for (const f of frames) runtime.pushLine(csv(f));
+  await deployed;
   await runtime.idle();
   assert.equal(runtime.counters.framesRejected, 8);
   assert.equal(runtime.counters.framesAccepted, 300);
@@ -115,9 +116,11 @@ test('bad input is counted and logged, never thrown; scoring goes on', async () 
 
 test('rollback returns to the previous model between frames', async () => {
   const { manager, runtime, windows } = await setup();
-  await runtime.deploy(await load(manager, '1.0.0'));
-  await runtime.deploy(await load(manager, '1.1.0', { bias: 0.5 }));
+  const v1 = runtime.deploy(await load(manager, '1.0.0'));
+  const v11 = runtime.deploy(await load(manager, '1.1.0', { bias: 0.5 }));
   for (const f of simulatedFrames(300)) runtime.push(f);
+  await v1;
+  await v11;
   await runtime.rollback();
   for (const f of simulatedFrames(300, 13)) runtime.push(f);
   await runtime.idle();
@@ -129,8 +132,7 @@ test('rollback returns to the previous model between frames', async () => {
 
 test('drift per feature: live input statistics in training-std units; a sensor shifted by 5 std moves only its own feature', async () => {
   const { manager, runtime } = await setup();
-  await runtime.deploy(await load(manager, '1.0.0'));
-  for (const f of simulatedFrames(3000, 21)) runtime.push(f);
+  await deployWithFrames(runtime, await load(manager, '1.0.0'), simulatedFrames(3000, 21));
   await runtime.idle();
   const normal = runtime.takeDrift();
   assert.deepEqual(normal.map((d) => d.feature), ['roll', 'pitch', 'yaw', 'wind_speed_rps', 'rps', 'voltage']);
@@ -148,13 +150,17 @@ test('alarms are debounced per the manifest (3 windows over threshold), and mode
   const { manager, runtime, windows } = await setup();
   const alarms: ScoredWindow[] = [];
   runtime.on('alarm', (w: ScoredWindow) => alarms.push(w));
-  await runtime.deploy(await load(manager, '1.0.0'));
-  await runtime.deploy(await load(manager, '1.1.0', { bias: 2 }));
+  const v1 = runtime.deploy(await load(manager, '1.0.0'));
+  const v11 = runtime.deploy(await load(manager, '1.1.0', { bias: 2 }));
   for (const f of simulatedFrames(400)) runtime.push(f);
+  await v1;
+  await v11;
   await runtime.idle();
-  assert.ok(windows.length >= 20);
-  assert.ok(windows.every((w) => Math.abs(w.score - 2) < 1e-5 && w.overThreshold.length === 6));
-  assert.deepEqual(windows.map((w) => w.alarm), windows.map((_, i) => i >= 2), 'alarm from the third window over threshold on');
+  // 1.0.0 scored the first windows (its canary), then 1.1.0 took over with a fresh debouncer.
+  const scored = windows.filter((w) => w.version === '1.1.0');
+  assert.ok(scored.length >= 20 && windows.slice(0, windows.length - scored.length).every((w) => w.version === '1.0.0' && !w.alarm));
+  assert.ok(scored.every((w) => Math.abs(w.score - 2) < 1e-5 && w.overThreshold.length === 6));
+  assert.deepEqual(scored.map((w) => w.alarm), scored.map((_, i) => i >= 2), 'alarm from the third window over threshold on');
   assert.equal(runtime.counters.alarms, alarms.length);
   await assert.rejects(manager.unload('1.1.0'), /model 1.1.0 is active; roll back or load another before unloading it/);
   await assert.rejects(manager.unload('7.0.0'), /no loaded model has version 7.0.0 \(loaded: 1.1.0, 1.0.0\)/);
@@ -168,8 +174,7 @@ test('the detector\'s onset rule (thresholds.recent) scores windows on the devic
   const scores = async (recent: boolean): Promise<number[]> => {
     const { manager, runtime, windows } = await setup();
     const thresholds = { rule: 'budget' as const, values: [1, 1, 1, 1, 1, 1], errorSteps: 100, debounceWindows: 3, ...(recent ? { recent: { values: [0.1, 0.1, 0.1, 0.1, 0.1, 0.1], errorSteps: 20, margin: 1.3 } } : {}) };
-    await runtime.deploy(await load(manager, '1.0.0', { bias: 0.25 }, { thresholds }));
-    for (const f of simulatedFrames(400)) runtime.push(f);
+    await deployWithFrames(runtime, await load(manager, '1.0.0', { bias: 0.25 }, { thresholds }), simulatedFrames(400));
     await runtime.idle();
     await manager.close();
     return windows.map((w) => w.score);
@@ -200,8 +205,7 @@ test('conditioned thresholds and the fast rule score and alarm on the device as 
   assert.ok(sorted[0] < 1 && sorted[sorted.length - 1] > 1.5, `scores should straddle the thresholds: ${sorted[0]}..${sorted[sorted.length - 1]}`);
   // Just over 1: the first two windows of every run over threshold alarm at once instead of after the debounce.
   const fast = 1.0001;
-  await runtime.deploy(await load(manager, '1.0.0', { bias: 0.25 }, { thresholds: { ...base, fast } }));
-  for (const f of frames) runtime.push(f);
+  await deployWithFrames(runtime, await load(manager, '1.0.0', { bias: 0.25 }, { thresholds: { ...base, fast } }), frames);
   await runtime.idle();
   await manager.close();
   assert.equal(windows.length, expected.length);
