@@ -84,12 +84,28 @@ export class ModelManager {
     return { description: d, engine, packageSha256, loadedAt: Date.now(), inferences: 0 };
   }
 
-  /** Makes a loaded model active; the active one becomes previous, the older previous is released. */
+  /**
+   * Makes a loaded model active; the active one becomes previous, the older previous is released. With no
+   * active model yet (a restart), a restored previous model stays previous.
+   */
   async activate(model: LoadedModel): Promise<void> {
+    if (!this.activeModel) {
+      this.activeModel = model;
+      return;
+    }
     const dropped = this.previousModel;
     this.previousModel = this.activeModel;
     this.activeModel = model;
     if (dropped && dropped !== model) await dropped.engine.release();
+  }
+
+  /**
+   * Restores the previous model kept from the last run (for rollback) before any model is active; it is
+   * judged on real frames again only if a rollback makes it active.
+   */
+  restorePrevious(model: LoadedModel): void {
+    if (this.activeModel || this.previousModel) throw new Error('restorePrevious: only before any model is active or previous');
+    this.previousModel = model;
   }
 
   /** Makes the previous model active again (the active one becomes previous); throws when there is none. */
