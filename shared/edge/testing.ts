@@ -8,7 +8,7 @@ import { DEFAULT_PREPROCESSING } from '../features/params';
 import { fitFeatureStatistics } from '../features/statistics';
 import { createFrameColumns } from '../turbine/frames';
 import { TurbineSimulator } from '../turbine/simulator';
-import { NUMERIC_COLUMNS, type RawFrame } from '../turbine/schema';
+import { NUMERIC_COLUMNS, RAW_COLUMNS, type RawFrame } from '../turbine/schema';
 import type { ModelDescription, PackageVerifier } from './model-package';
 import type { LoadedModel } from './model-manager';
 import { testOnnxModel, type TestModelOptions } from './onnx-testing';
@@ -90,4 +90,9 @@ export function deployWithFrames(runtime: ScoringRuntime, model: LoadedModel, fr
   const verdict = runtime.deploy(model);
   for (const f of frames) runtime.push(f);
   return verdict;
+}
+
+/** A frame as one CSV line of the original 23 columns (what `npm run agent -- --frames stdin` reads). */
+export function frameCsvLine(frame: RawFrame): string {
+  return RAW_COLUMNS.map((c) => (frame as unknown as Record<string, unknown>)[c]).join(',');
 }
