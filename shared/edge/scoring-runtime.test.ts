@@ -214,3 +214,44 @@ test('conditioned thresholds and the fast rule score and alarm on the device as 
   assert.notDeepEqual(Array.from(alarms), Array.from(debouncedAlarms(expected, 3)), 'the fast rule changes some alarms');
   assert.deepEqual(windows.map((w) => (w.alarm ? 1 : 0)), Array.from(alarms));
 });
+
+test('cold start: a model is checked at once, judged only once real frames make its canary windows, and refused when they do not come in time', async () => {
+  const { manager, runtime, windows } = await setup();
+  // A broken output is refused at once, before any frame.
+  await assert.rejects(runtime.deploy(await load(manager, '0.9.0', { output: 'flat' })), (e: ModelRejected) => e.reason === 'failed-health-check' && /output shape \(1, 600\) is not its input shape \(1, 6, 10, 10\)/.test(e.message));
+  const verdict = runtime.deploy(await load(manager, '1.0.0'));
+  await runtime.idle();
+  assert.deepEqual(runtime.waitingModels.map((w) => [w.version, w.canaryWindows, w.windowsAvailable]), [['1.0.0', 3, 0]]);
+  const frames = simulatedFrames(200);
+  // 127 frames finish three 32-frame blocks: no window yet, no verdict.
+  for (const f of frames.slice(0, 127)) runtime.push(f);
+  await runtime.idle();
+  assert.equal(runtime.activeModel, null);
+  assert.equal(windows.length, 0);
+  assert.equal(runtime.counters.framesWithoutModel, 127);
+  // The 128th finishes the fourth block: windows ending at frames 99, 109, 119 are the canary, then scored.
+  runtime.push(frames[127]);
+  const report = await verdict;
+  await runtime.idle();
+  assert.equal(report.canaryWindows, 3);
+  assert.deepEqual(manager.list().map((m) => [m.version, m.role]), [['1.0.0', 'active']]);
+  assert.deepEqual(windows.map((w) => w.endIndex), [99, 109, 119]);
+  assert.deepEqual(runtime.waitingModels, []);
+  await manager.close();
+
+  // Too few frames within the time limit: refused with what arrived; the runtime goes on without a model.
+  const late = await setup();
+  const quick = new ScoringRuntime(late.manager, { health: { waitSeconds: 0.3 } });
+  const pending = quick.deploy(await load(late.manager, '1.0.0'));
+  for (const f of frames.slice(0, 50)) quick.push(f);
+  await assert.rejects(pending, (e: ModelRejected) => e.reason === 'failed-health-check' && /no verdict: valid frames for 0 of its 3 canary windows arrived within 0.3 s \(50 valid of 50 frames/.test(e.message));
+  assert.equal(quick.activeModel, null);
+  assert.equal(quick.counters.modelsRefused, 1);
+  // Closing gives up on a waiting model with a plain error (not a verdict).
+  const closing = quick.deploy(await load(late.manager, '1.0.1'));
+  await quick.idle();
+  quick.close();
+  await assert.rejects(closing, (e: Error) => !(e instanceof ModelRejected) && /closed before its health verdict/.test(e.message));
+  assert.throws(() => new ScoringRuntime(late.manager, { health: { canaryWindows: 0 } }), /canaryWindows must be a positive integer/);
+  await late.manager.close();
+});
