@@ -7,7 +7,8 @@ import { CreateThingCommand, IoTClient } from '@aws-sdk/client-iot';
 import { IoTDataPlaneClient, UpdateThingShadowCommand } from '@aws-sdk/client-iot-data-plane';
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { openLabCloud } from './lab-cloud';
-import { s3ObjectBytes, waitForCaptureBatch, waitForHeartbeat } from './device-reports';
+import { waitForCaptureBatch, waitForHeartbeat } from './device-reports';
+import { s3ObjectBytes } from './s3-object';
 
 test('a heartbeat and a captured batch are read back from the local cloud once they are there', async () => {
   const keys = mkdtempSync(join(tmpdir(), 'reports-keys-'));

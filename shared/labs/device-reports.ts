@@ -3,19 +3,11 @@
  * the batches its data capture wrote to S3. Neither has an event a client can await, so both poll.
  */
 import { GetThingShadowCommand, type IoTDataPlaneClient } from '@aws-sdk/client-iot-data-plane';
-import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import { ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import type { CaptureBatch } from '../edge/capture';
 import type { Heartbeat } from '../edge/agent';
-import { splitS3Uri } from '../cloud/sagemaker/workflow';
 import { pollUntil, type PollOptions } from './poll-until';
-
-/** The bytes of s3://bucket/key. */
-export async function s3ObjectBytes(s3: S3Client, uri: string): Promise<Buffer> {
-  const { bucket, key } = splitS3Uri(uri);
-  const out = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-  if (!out.Body) throw new Error(`${uri} has no body`);
-  return Buffer.from(await out.Body.transformToByteArray());
-}
+import { s3ObjectBytes } from './s3-object';
 
 /** The heartbeat in thingName's shadow (reported.agent) once accept says it is the one wanted. */
 export function waitForHeartbeat(iotData: IoTDataPlaneClient, thingName: string, accept: (hb: Heartbeat) => boolean, options?: PollOptions): Promise<Heartbeat> {
