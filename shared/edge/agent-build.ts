@@ -40,6 +40,8 @@ export interface AgentBuild {
   files: string[];
   /** Total size of the files. */
   bytes: number;
+  /** The source and package files esbuild bundled into agent.js: count and bytes. */
+  inputs: { files: number; bytes: number };
 }
 
 /** Options of buildAgent. */
@@ -86,6 +88,7 @@ export async function buildAgent(opts: AgentBuildOptions): Promise<AgentBuild> {
     legalComments: 'external',
     banner: { js: '#!/usr/bin/env node' },
     logLevel: 'silent',
+    metafile: true,
   });
   if (result.errors.length > 0) throw new Error(`esbuild: ${result.errors.map((e) => e.text).join('; ')}`);
 
@@ -121,5 +124,6 @@ export async function buildAgent(opts: AgentBuildOptions): Promise<AgentBuild> {
 
   const files = readdirSync(outDir).sort();
   const bytes = files.reduce((sum, f) => sum + statSync(join(outDir, f)).size, 0);
-  return { outDir, files, bytes };
+  const inputs = Object.values(result.metafile?.inputs ?? {});
+  return { outDir, files, bytes, inputs: { files: inputs.length, bytes: inputs.reduce((sum, i) => sum + i.bytes, 0) } };
 }
