@@ -11,13 +11,16 @@ const ROOT = resolve(__dirname, '..', '..');
 
 async function main(): Promise<void> {
   const program = new Command('build:agent')
-    .description('Bundle the edge agent into a self-contained folder for a device: agent.js (esbuild), package.json and\npackage-lock.json of its native dependencies only, the tfjs wasm binaries, and a README for the device.')
-    .option('--out <dir>', 'folder to write (emptied first)', join(ROOT, 'dist', 'edge-agent'))
+    .description(
+      'Bundle the edge agent into a self-contained folder for a device: agent.js (esbuild), package.json and package-lock.json\n' +
+        'of its native dependencies only, the tfjs wasm binaries, and a README for the device.',
+    )
+    .option('--out <dir>', 'folder to write, replaced if it holds an earlier build (default: dist/edge-agent in the checkout)')
     .showHelpAfterError();
   program.parse();
-  const { out } = program.opts<{ out: string }>();
+  const { out } = program.opts<{ out?: string }>();
   const started = Date.now();
-  const built = await buildAgent({ root: ROOT, outDir: resolve(out), onStep: (s) => process.stderr.write(`build:agent: ${s}\n`) });
+  const built = await buildAgent({ root: ROOT, outDir: out ? resolve(out) : join(ROOT, 'dist', 'edge-agent'), onStep: (s) => process.stderr.write(`build:agent: ${s}\n`) });
   const shown = relative(process.cwd(), built.outDir) || '.';
   process.stdout.write(
     [

@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { cpSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { buildAgent, NATIVE_DEPENDENCIES } from './agent-build';
@@ -72,6 +72,19 @@ test('the built agent, copied out of the checkout and installed with npm ci --om
   } finally {
     for (const a of agents) if (a.proc.exitCode === null && a.proc.signalCode === null) a.proc.kill('SIGKILL');
     await cloud.stop();
+    await tmp.remove();
+  }
+});
+
+test('a build never empties a folder that holds other files', async () => {
+  const tmp = await tempDir('agent-build-out-');
+  try {
+    const out = join(tmp.dir, 'notes');
+    mkdirSync(out);
+    writeFileSync(join(out, 'todo.txt'), 'keep me');
+    await assert.rejects(buildAgent({ root: ROOT, outDir: out }), /notes holds other files \(it is not an earlier edge agent build\): choose an empty or new folder/);
+    assert.deepEqual(readdirSync(out), ['todo.txt']);
+  } finally {
     await tmp.remove();
   }
 });

@@ -30,6 +30,9 @@ export const NATIVE_DEPENDENCIES = ['aws-iot-device-sdk-v2', 'onnxruntime-node']
  */
 const ALLOW_SCRIPTS = { 'aws-crt': true, 'onnxruntime-node': false };
 
+/** The package name of a built folder: only a folder holding it (or an empty one) is emptied by a new build. */
+const BUILD_PACKAGE_NAME = 'wind-turbine-edge-agent';
+
 /** Version of the built agent (the one its heartbeats report). */
 const AGENT_PACKAGE_VERSION = '1.0.0';
 
@@ -61,6 +64,24 @@ function pinnedVersion(projectPackage: { dependencies?: Record<string, string> }
   return version;
 }
 
+/** Throws unless dir is missing, empty, or an earlier build (so a mistyped --out never empties a folder of other files). */
+function checkReplaceable(dir: string): void {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return;
+  }
+  if (names.length === 0) return;
+  let name: unknown;
+  try {
+    name = (JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: unknown }).name;
+  } catch {
+    name = undefined;
+  }
+  if (name !== BUILD_PACKAGE_NAME) throw new Error(`${dir} holds other files (it is not an earlier edge agent build): choose an empty or new folder`);
+}
+
 /** Builds the deployable agent folder; see the file comment. */
 export async function buildAgent(opts: AgentBuildOptions): Promise<AgentBuild> {
   const root = resolve(opts.root);
@@ -69,6 +90,7 @@ export async function buildAgent(opts: AgentBuildOptions): Promise<AgentBuild> {
   const projectPackage = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { dependencies?: Record<string, string>; engines?: Record<string, string> };
   const dependencies = Object.fromEntries(NATIVE_DEPENDENCIES.map((name) => [name, pinnedVersion(projectPackage, name)]));
 
+  checkReplaceable(outDir);
   rmSync(outDir, { recursive: true, force: true });
   mkdirSync(outDir, { recursive: true });
 
@@ -98,7 +120,7 @@ export async function buildAgent(opts: AgentBuildOptions): Promise<AgentBuild> {
 
   step('writing package.json and README.md');
   const manifest = {
-    name: 'wind-turbine-edge-agent',
+    name: BUILD_PACKAGE_NAME,
     version: AGENT_PACKAGE_VERSION,
     private: true,
     description: 'The wind-turbine edge agent, bundled: run with node agent.js --config <device bundle>',
