@@ -16,6 +16,7 @@ import { execFile } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { build } from 'esbuild';
+import { AGENT_VERSION } from './agent';
 
 /**
  * Packages the bundle loads at run time from node_modules: each carries a native binary loaded from a
@@ -33,9 +34,6 @@ const ALLOW_SCRIPTS = { 'aws-crt': true, 'onnxruntime-node': false };
 /** The package name of a built folder: only a folder holding it (or an empty one) is emptied by a new build. */
 const BUILD_PACKAGE_NAME = 'wind-turbine-edge-agent';
 
-/** Version of the built agent (the one its heartbeats report). */
-const AGENT_PACKAGE_VERSION = '1.0.0';
-
 /** What buildAgent wrote. */
 export interface AgentBuild {
   outDir: string;
@@ -51,7 +49,7 @@ export interface AgentBuild {
 export interface AgentBuildOptions {
   /** The project checkout (its package.json, package-lock.json and node_modules). */
   root: string;
-  /** Folder to write (emptied first). */
+  /** Folder to write: missing, empty, or an earlier build (replaced). */
   outDir: string;
   /** Called with each step's name as it starts. */
   onStep?: (step: string) => void;
@@ -121,7 +119,7 @@ export async function buildAgent(opts: AgentBuildOptions): Promise<AgentBuild> {
   step('writing package.json and README.md');
   const manifest = {
     name: BUILD_PACKAGE_NAME,
-    version: AGENT_PACKAGE_VERSION,
+    version: AGENT_VERSION,
     private: true,
     description: 'The wind-turbine edge agent, bundled: run with node agent.js --config <device bundle>',
     license: 'MIT-0',
