@@ -191,8 +191,9 @@ export class CloudHttpServer {
       };
       response = await this.options.router.dispatch(signed, routePath);
     } catch (err) {
-      // The client went away mid-request: nobody to answer, nothing to log.
-      if (req.destroyed && !isAwsErrorShape(err)) return;
+      // The client went away mid-request: nobody to answer, nothing to log. (req.destroyed alone says
+      // nothing: Node destroys a request once its body has been read.)
+      if ((res.destroyed || req.socket.destroyed) && !isAwsErrorShape(err)) return;
       response = this.errorResponse(err, service || 's3', requestId, method, rawPath);
     }
     try {

@@ -33,6 +33,7 @@ export function sdkSigner(credentials: CloudCredentials, region: string, service
 export interface SignedFetchOptions {
   service: string;
   method: string;
+  /** Path with an optional query string (`/bucket?delete`). */
   path: string;
   headers?: Record<string, string>;
   body?: string;
@@ -46,8 +47,11 @@ export async function signedFetch(cloud: { endpoints: { http: string }; credenti
   const body = o.body ?? '';
   const headers: Record<string, string> = { host: url.host, ...(o.headers ?? {}) };
   if (o.service === 's3') headers['x-amz-content-sha256'] = createHash('sha256').update(body).digest('hex');
+  const q = o.path.indexOf('?');
+  const path = q < 0 ? o.path : o.path.slice(0, q);
+  const query = q < 0 ? {} : Object.fromEntries(new URLSearchParams(o.path.slice(q + 1)));
   const signed = await sdkSigner(cloud.credentials, cloud.region, o.service).sign(
-    { method: o.method, protocol: 'http:', hostname: url.hostname, port: Number(url.port), path: o.path, query: {}, headers, body },
+    { method: o.method, protocol: 'http:', hostname: url.hostname, port: Number(url.port), path, query, headers, body },
     { signingDate: o.date ?? new Date() },
   );
   return fetch(`${cloud.endpoints.http}${o.path}`, {
