@@ -2,7 +2,7 @@
 import type { RestRoute } from '../contracts';
 import { AwsError } from '../http/errors';
 import { iso, OWNER, xmlResponse as xml, type S3RouteContext } from './route-context';
-import { requireXmlRoot, s3Xml, S3_XMLNS, xmlText } from './xml';
+import { readXmlDocument, s3Xml, S3_XMLNS, xmlChildText } from './xml';
 
 /** AWS bucket naming rules (the subset that matters here). */
 export function validateBucketName(name: string): void {
@@ -45,8 +45,8 @@ export function bucketRoutes(ctx: S3RouteContext): RestRoute[] {
         validateBucketName(p.Bucket);
         let location = region;
         if (req.body.length > 0) {
-          const doc = requireXmlRoot(req.body, 'CreateBucketConfiguration');
-          location = xmlText(doc, 'LocationConstraint') || 'us-east-1';
+          const doc = readXmlDocument(req.body, 'CreateBucketConfiguration');
+          location = xmlChildText(doc, 'LocationConstraint') || 'us-east-1';
         }
         if (location !== region) {
           throw new AwsError('IllegalLocationConstraintException', `The ${location} location constraint is incompatible for the region specific endpoint this request was sent to (${region}).`, 400);

@@ -10,7 +10,7 @@ import { escapeUri } from '../http/sigv4';
 import { objectHeadersFrom, verifyBodyDigests } from './object-headers';
 import type { PartRecord, UploadRecord } from './object-store';
 import { iso, maxKeysOf, OWNER, requestHeader as header, unquote, validateKey, xmlResponse as xml, type S3RouteContext } from './route-context';
-import { requireXmlRoot, s3Xml, xmlElements, xmlText, xmlUnescape } from './xml';
+import { readXmlDocument, s3Xml, xmlChildElements, xmlChildText } from './xml';
 
 const MAX_PART_NUMBER = 10000;
 
@@ -89,8 +89,8 @@ export function multipartRoutes(ctx: S3RouteContext): RestRoute[] {
       action: 'CompleteMultipartUpload',
       handler: async (req, p) => {
         const upload = requireUpload(p.Bucket, p.Key, req.query.get('uploadId'));
-        const doc = requireXmlRoot(req.body, 'CompleteMultipartUpload');
-        const listed = xmlElements(doc, 'Part').map((x) => ({ partNumber: Number(xmlText(x, 'PartNumber')), etag: unquote(xmlUnescape(xmlText(x, 'ETag') ?? '')) }));
+        const doc = readXmlDocument(req.body, 'CompleteMultipartUpload', ['Part']);
+        const listed = xmlChildElements(doc, 'Part').map((x) => ({ partNumber: Number(xmlChildText(x, 'PartNumber')), etag: unquote(xmlChildText(x, 'ETag') ?? '') }));
         if (listed.length === 0) throw new AwsError('MalformedXML', 'The XML you provided was not well-formed: CompleteMultipartUpload lists no <Part>.', 400);
         const parts: PartRecord[] = [];
         listed.forEach((l, i) => {

@@ -9,7 +9,10 @@ import { safeDecode } from '../http/sigv4';
 import { checkConditions, objectHeadersFrom, objectResponseHeaders, parseRange, verifyBodyDigests } from './object-headers';
 import { objectId, type ObjectHeaders, type ObjectRecord } from './object-store';
 import { iso, requestHeader as header, validateKey, xmlResponse as xml, type S3RouteContext } from './route-context';
-import { requireXmlRoot, s3Xml, xmlElements, xmlText, type XmlNode } from './xml';
+import { readXmlDocument, s3Xml, xmlChildElements, xmlChildText, type XmlNode } from './xml';
+
+/** Most keys one DeleteObjects request may list, as S3. */
+export const MAX_DELETE_KEYS = 1000;
 
 /** The object routes. */
 export function objectRoutes(ctx: S3RouteContext): RestRoute[] {
@@ -77,17 +80,21 @@ export function objectRoutes(ctx: S3RouteContext): RestRoute[] {
       handler: async (req, p) => {
         requireBucket(p.Bucket);
         verifyBodyDigests(req, req.body);
-        const doc = requireXmlRoot(req.body, 'Delete');
-        const objects = xmlElements(doc, 'Object');
-        if (objects.length === 0 || objects.length > 1000) {
-          throw new AwsError('MalformedXML', `A Delete request lists 1 to 1000 <Object> elements, got ${objects.length}.`, 400);
+        const doc = readXmlDocument(req.body, 'Delete', ['Object']);
+        const objects = xmlChildElements(doc, 'Object');
+        if (objects.length === 0 || objects.length > MAX_DELETE_KEYS) {
+          throw new AwsError('MalformedXML', `A Delete request lists 1 to ${MAX_DELETE_KEYS} <Object> elements, got ${objects.length}.`, 400);
         }
-        const quiet = xmlText(doc, 'Quiet') === 'true';
+        const quiet = xmlChildText(doc, 'Quiet') === 'true';
+        // Every key is read before any is deleted, so a bad entry leaves the bucket as it was.
+        const keys = objects.map((o) => {
+          const key = xmlChildText(o, 'Key');
+          if (key === undefined) throw new AwsError('MalformedXML', 'Every <Object> of a Delete request needs a <Key>.', 400);
+          return key;
+        });
         const deleted: XmlNode[] = [];
         const released: string[] = [];
-        for (const o of objects) {
-          const key = xmlText(o, 'Key');
-          if (key === undefined) throw new AwsError('MalformedXML', 'Every <Object> of a Delete request needs a <Key>.', 400);
+        for (const key of keys) {
           const record = storage.objects.get(objectId(p.Bucket, key));
           if (record) {
             storage.objects.delete(objectId(p.Bucket, key));
