@@ -55,7 +55,7 @@ test('an unexpected error thrown after the body was read is answered in the prot
     const res = await signedFetch(cloud, { service: 'probe', method: 'POST', path: '/boom', body: '99999999' });
     assert.equal(res.status, 500);
     assert.equal(res.headers.get('x-amzn-errortype'), 'InternalFailure');
-    assert.equal((await res.json()).__type, 'InternalFailure');
+    assert.equal(((await res.json()) as { __type: string }).__type, 'InternalFailure');
     assert.equal(logged.length, 1);
     assert.match(logged[0], /POST \/boom \(probe\) failed: RangeError/);
   }));
