@@ -39,6 +39,8 @@ export interface SignedFetchOptions {
   body?: string;
   /** Signing time (default now). */
   date?: Date;
+  /** Headers added after signing (what a tampering client would do). */
+  unsignedHeaders?: Record<string, string>;
 }
 
 /** Sign a request with the SDK signer and send it with fetch to the cloud's HTTP endpoint. */
@@ -56,7 +58,7 @@ export async function signedFetch(cloud: { endpoints: { http: string }; credenti
   );
   return fetch(`${cloud.endpoints.http}${o.path}`, {
     method: o.method,
-    headers: signed.headers as Record<string, string>,
+    headers: { ...(signed.headers as Record<string, string>), ...(o.unsignedHeaders ?? {}) },
     body: o.method === 'GET' || o.method === 'HEAD' ? undefined : body,
   });
 }
