@@ -173,13 +173,18 @@ function sendPartially(cloud: LocalCloud, head: string, firstPart: Buffer): Prom
 
 /** Request line and headers signed with the SDK signer, with the signature then spoiled. */
 async function spoiledHead(cloud: LocalCloud, service: string, method: string, path: string, headers: Record<string, string>, credentials = cloud.credentials): Promise<string> {
+  return signedHead(cloud, service, method, path, headers, credentials, true);
+}
+
+/** Request line and headers signed with the SDK signer (signature spoiled when asked). */
+async function signedHead(cloud: LocalCloud, service: string, method: string, path: string, headers: Record<string, string>, credentials = cloud.credentials, spoil = false): Promise<string> {
   const url = new URL(cloud.endpoints.http);
   const signed = await sdkSigner(credentials, cloud.region, service).sign(
     { method, protocol: 'http:', hostname: url.hostname, port: Number(url.port), path, query: {}, headers: { host: url.host, ...headers } },
     { signingDate: new Date() },
   );
   const h = signed.headers as Record<string, string>;
-  h.authorization = h.authorization.replace(/Signature=(.)/, (_m, c: string) => `Signature=${c === '0' ? '1' : '0'}`);
+  if (spoil) h.authorization = h.authorization.replace(/Signature=(.)/, (_m, c: string) => `Signature=${c === '0' ? '1' : '0'}`);
   return [`${method} ${path} HTTP/1.1`, ...Object.entries(h).map(([k, v]) => `${k}: ${v}`)].join('\r\n');
 }
 
@@ -203,4 +208,24 @@ test('a wrongly signed or unknown-key request with a large body is refused befor
     const bigJson = await sendPartially(cloud, bigJsonHead, first);
     assert.match(bigJson.answer, /^HTTP\/1\.1 413/);
     assert.match(bigJson.answer, /RequestEntityTooLargeException/);
+  }));
+
+test('an aws-chunked upload with a forged chunk is refused at that chunk, before the rest is sent', { timeout: 60_000 }, () =>
+  withCloud(async (cloud) => {
+    const decoded = 16 * 1024 * 1024;
+    const chunk = 64 * 1024;
+    const chunks = decoded / chunk;
+    const framing = chunks * (`${chunk.toString(16)};chunk-signature=`.length + 64 + 4) + '0;chunk-signature='.length + 64 + 4;
+    const head = await signedHead(cloud, 's3', 'PUT', '/bucket-x/streamed.bin', {
+      'content-encoding': 'aws-chunked',
+      'content-length': String(decoded + framing),
+      'x-amz-decoded-content-length': String(decoded),
+      'x-amz-content-sha256': 'STREAMING-AWS4-HMAC-SHA256-PAYLOAD',
+    });
+    // The seed signature is right (checked from the headers); the first chunk's signature is not.
+    const forged = Buffer.concat([Buffer.from(`${chunk.toString(16)};chunk-signature=${'0'.repeat(64)}\r\n`), Buffer.alloc(chunk, 7), Buffer.from('\r\n')]);
+    const { answer, sentBytes } = await sendPartially(cloud, head, forged);
+    assert.match(answer, /^HTTP\/1\.1 403/);
+    assert.match(answer, /<Code>SignatureDoesNotMatch<\/Code><Message>The chunk signature/);
+    assert.ok(sentBytes < decoded, `answered after ${sentBytes} of ${decoded + framing} body bytes`);
   }));

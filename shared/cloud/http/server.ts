@@ -11,7 +11,7 @@ import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import type { AwsErrorShape, Clock, ServiceResponse, SignedRequest, StateStore } from '../contracts';
 import type { CloudCredentials } from '../credentials';
-import { decodeAwsChunked } from './aws-chunked';
+import { AwsChunkedDecoder } from './aws-chunked';
 import { AwsError, isAwsErrorShape, renderAwsError } from './errors';
 import { authenticateHeaders, verifyWithBodyHash, type PayloadPlan } from './request-auth';
 import { readBody, type BodyRead } from './request-body';
@@ -144,10 +144,13 @@ export class CloudHttpServer {
       if (expectsContinue) res.writeContinue();
       // aws-chunked framing adds chunk headers (and signatures) around the payload: allow for them here,
       // the decoded payload is held to the limit below.
-      const chunked = plan.kind === 'chunked';
-      const read = await readBody(req, chunked ? Math.ceil(limit * 1.01) + 8192 : limit, plan.kind === 'sha256' || plan.kind === 'hash-body');
+      const chunked = plan.kind === 'chunked' ? new AwsChunkedDecoder(plan.signing) : undefined;
+      const read = await readBody(req, chunked ? Math.ceil(limit * 1.01) + 8192 : limit, {
+        sha256: plan.kind === 'sha256' || plan.kind === 'hash-body',
+        onData: chunked && ((piece) => chunked.push(piece)),
+      });
       if (!read.ok) throw this.tooLarge(s3, limit);
-      const { body, trailers } = this.checkBody(plan, claim, raw, req, read);
+      const { body, trailers } = chunked ? this.endChunked(chunked, req) : this.checkBody(plan, claim, raw, read);
       if (body.length > limit) throw this.tooLarge(s3, limit);
       // aws-chunked trailers (e.g. x-amz-checksum-crc32) are headers that came after the body.
       const headers = { ...req.headers, ...trailers };
@@ -189,20 +192,18 @@ export class CloudHttpServer {
     }
   }
 
-  /** Check a read body against what the signature covers; returns the payload (aws-chunked decoded). */
-  private checkBody(plan: PayloadPlan, claim: SigV4Claim, raw: RawRequest, req: IncomingMessage, read: BodyRead & { ok: true }): { body: Buffer; trailers: Record<string, string> } {
-    if (plan.kind === 'unsigned') return { body: read.body, trailers: {} };
-    if (plan.kind === 'hash-body') {
-      verifyWithBodyHash(claim, raw, read.sha256 as string, this.options.credentials);
-      return { body: read.body, trailers: {} };
+  /** Check a read body against what the signature covers. */
+  private checkBody(plan: PayloadPlan, claim: SigV4Claim, raw: RawRequest, read: BodyRead & { ok: true }): { body: Buffer; trailers: Record<string, string> } {
+    if (plan.kind === 'hash-body') verifyWithBodyHash(claim, raw, read.sha256 as string, this.options.credentials);
+    if (plan.kind === 'sha256' && read.sha256 !== plan.sha256) {
+      throw new AwsError('XAmzContentSHA256Mismatch', 'The provided x-amz-content-sha256 header does not match what was computed.', 400);
     }
-    if (plan.kind === 'sha256') {
-      if (read.sha256 !== plan.sha256) {
-        throw new AwsError('XAmzContentSHA256Mismatch', 'The provided x-amz-content-sha256 header does not match what was computed.', 400);
-      }
-      return { body: read.body, trailers: {} };
-    }
-    const decoded = decodeAwsChunked(read.body, plan.signing);
+    return { body: read.body, trailers: {} };
+  }
+
+  /** The payload of an aws-chunked body whose chunks were verified as they arrived. */
+  private endChunked(decoder: AwsChunkedDecoder, req: IncomingMessage): { body: Buffer; trailers: Record<string, string> } {
+    const decoded = decoder.end();
     const decodedLength = header(req, 'x-amz-decoded-content-length');
     if (decodedLength !== undefined && Number(decodedLength) !== decoded.payload.length) {
       throw new AwsError('IncompleteBody', `x-amz-decoded-content-length says ${decodedLength} bytes but the chunks hold ${decoded.payload.length}.`, 400);
