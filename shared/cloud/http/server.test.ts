@@ -229,3 +229,21 @@ test('an aws-chunked upload with a forged chunk is refused at that chunk, before
     assert.match(answer, /<Code>SignatureDoesNotMatch<\/Code><Message>The chunk signature/);
     assert.ok(sentBytes < decoded, `answered after ${sentBytes} of ${decoded + framing} body bytes`);
   }));
+
+test('a failure of the request handling itself is logged and the server keeps serving', () => {
+  let calls = 0;
+  return withCloud(
+    async (cloud, logged) => {
+      assert.equal((await signedFetch(cloud, { service: 'probe', method: 'POST', path: '/echo', body: 'one' })).status, 200);
+      assert.equal(await (await signedFetch(cloud, { service: 'probe', method: 'POST', path: '/echo', body: 'two' })).text(), 'two');
+      assert.equal(calls, 2);
+      assert.equal(logged.filter((line) => /POST \/echo could not be answered: Error: request log is full/.test(line)).length, 2);
+    },
+    {
+      onRequest: () => {
+        calls++;
+        throw new Error('request log is full');
+      },
+    },
+  );
+});

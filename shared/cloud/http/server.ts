@@ -78,9 +78,9 @@ export class CloudHttpServer {
   constructor(private readonly options: CloudHttpServerOptions) {
     this.maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
     this.maxApiBodyBytes = Math.min(options.maxApiBodyBytes ?? DEFAULT_MAX_API_BODY_BYTES, this.maxBodyBytes);
-    this.server = createServer((req, res) => void this.handle(req, res, false));
+    this.server = createServer((req, res) => this.serve(req, res, false));
     // Expect: 100-continue: the body is asked for only once the headers passed every check.
-    this.server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => void this.handle(req, res, true));
+    this.server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => this.serve(req, res, true));
     this.server.keepAliveTimeout = 5000;
   }
 
@@ -111,6 +111,15 @@ export class CloudHttpServer {
     if (Number.isFinite(decoded) && decoded > 0) return decoded;
     const length = Number(req.headers['content-length']);
     return Number.isFinite(length) ? length : 0;
+  }
+
+  /** Handle a request; a failure of the handling itself (not of the request) is logged and answered with a bare 500. */
+  private serve(req: IncomingMessage, res: ServerResponse, expectsContinue: boolean): void {
+    this.handle(req, res, expectsContinue).catch((err: unknown) => {
+      this.options.log?.(`${req.method} ${req.url} could not be answered: ${(err as Error)?.stack ?? String(err)}`);
+      if (res.headersSent) res.destroy();
+      else res.writeHead(500, { 'content-length': '0' }).end();
+    });
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse, expectsContinue: boolean): Promise<void> {
