@@ -90,7 +90,7 @@ export function verifyWithBodyHash(claim: SigV4Claim, raw: RawRequest, bodySha25
 }
 
 /** The error for a signature that does not verify. */
-export function signatureMismatch(s3: boolean, message: string): AwsError {
+function signatureMismatch(s3: boolean, message: string): AwsError {
   return new AwsError(s3 ? 'SignatureDoesNotMatch' : 'InvalidSignatureException', message, 403);
 }
 

@@ -23,6 +23,7 @@ function msPerRead(body: Buffer, rounds: number): number {
   return times.sort((a, b) => a - b)[Math.floor(times.length / 2)];
 }
 
+/** The figures: unclosed tags at two sizes against a well-formed document, read in the same run. */
 export async function run(): Promise<BenchLine[]> {
   const wellFormed = Buffer.from(`<Delete>${Array.from({ length: 1000 }, (_, i) => `<Object><Key>captures/t-${i}.jsonl</Key></Object>`).join('')}</Delete>`);
   const unclosed = (n: number) => Buffer.from(`<Delete>${'<Object>'.repeat(n)}`);
