@@ -7,11 +7,12 @@
  */
 import { EventEmitter } from 'node:events';
 import { createHash } from 'node:crypto';
-import { readFileSync, readdirSync, statSync, unlinkSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
+import { readFileSync, readdirSync, unlinkSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
 import { iotshadow, mqtt } from 'aws-iot-device-sdk-v2';
 import { AgentStateFile, type StoredModel } from './agent-state';
 import { type CaptureOptions, CaptureSpool } from './capture';
+import { readDeviceConfig } from './device-config';
 import { DeviceConnection } from './device-connection';
 import type { EngineFactory } from './inference-engine';
 import { type LoadedModel, ModelManager } from './model-manager';
@@ -21,15 +22,6 @@ import { type FeatureDrift, type HealthOptions, type RuntimeCounters, ScoringRun
 
 /** Reported in heartbeats. */
 export const AGENT_VERSION = '1.0.0';
-
-/** device.json as the agent reads it (written by provisioning; see shared/cloud/provisioning/bundle.ts). */
-export interface AgentDeviceConfig {
-  thingName: string;
-  mqtt: { host: string; port: number };
-  files: { certificate: string; privateKey: string; ca: string };
-  topics?: { telemetry: string; heartbeat: string; alarms: string; thingRoot: string };
-  agent?: { heartbeatSeconds?: number; captureDir?: string; capture?: Partial<CaptureOptions> & { s3Prefix?: string } };
-}
 
 /** How to start an agent. */
 export interface EdgeAgentOptions {
@@ -104,30 +96,9 @@ export interface EdgeAgent extends EventEmitter {
   stop(): Promise<void>;
 }
 
-function readConfig(path: string): { config: AgentDeviceConfig; dir: string } {
-  const file = statSync(path).isDirectory() ? join(path, 'device.json') : path;
-  let config: AgentDeviceConfig;
-  try {
-    config = JSON.parse(readFileSync(file, 'utf8')) as AgentDeviceConfig;
-  } catch (err) {
-    throw new Error(`${file}: cannot read the device configuration (${(err as Error).message})`);
-  }
-  for (const [name, v, type] of [
-    ['thingName', config.thingName, 'string'],
-    ['mqtt.host', config.mqtt?.host, 'string'],
-    ['mqtt.port', config.mqtt?.port, 'number'],
-    ['files.certificate', config.files?.certificate, 'string'],
-    ['files.privateKey', config.files?.privateKey, 'string'],
-    ['files.ca', config.files?.ca, 'string'],
-  ] as const) {
-    if (typeof v !== type) throw new Error(`${file}: ${name} must be a ${type}, got ${JSON.stringify(v)}`);
-  }
-  return { config, dir: dirname(resolve(file)) };
-}
-
 /** Starts an agent from a device bundle; see EdgeAgentOptions and the file comment. */
 export async function startEdgeAgent(opts: EdgeAgentOptions): Promise<EdgeAgent> {
-  const { config, dir } = readConfig(opts.config);
+  const { config, dir } = readDeviceConfig(opts.config);
   const thingName = config.thingName;
   const log = (m: string): void => (opts.log ?? ((l: string) => process.stderr.write(`${l}\n`)))(`${new Date().toISOString()} ${thingName} ${m}`);
   const stateDir = resolve(opts.stateDir ?? join(dir, 'agent-state'));
