@@ -9,7 +9,7 @@ import type { FeatureStatistics } from '../features/statistics';
 import type { RawFrame } from '../turbine/schema';
 import { type DetectorDescription, readModelDir } from './model-dir';
 import { modelFromFiles } from './model-io';
-import { reconstructionErrors, reconstructionErrorsOver } from './scoring';
+import { predictValues, reconstructionErrors, reconstructionErrorsOver } from './scoring';
 import { AlarmDebouncer, type Thresholds } from './thresholds';
 import { scoreWindow, windowEvidence } from './window-score';
 import { CHANNELS, type WindowSet, WINDOW_SIZE } from './windows';
@@ -75,7 +75,7 @@ export class Detector {
 
   /** The model's reconstruction of windows (same layout as the input), for plots. */
   reconstruct(windows: WindowSet): Float32Array {
-    return tf.tidy(() => (this.model.predict(tf.tensor4d(windows.windows, [windows.count, CHANNELS, 10, 10])) as tf.Tensor).dataSync() as Float32Array).slice();
+    return predictValues(this.model, windows.windows, [windows.count, CHANNELS, 10, 10]).slice();
   }
 
   /** A frame-by-frame scorer for one turbine, using the model's preprocessing and thresholds. */

@@ -7,10 +7,10 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../detector/backend';
 import { loadDetector } from '../detector/detector';
 import { evaluateOnFrames } from '../detector/report';
+import { predictValues } from '../detector/scoring';
 import { simulateFarm } from '../turbine/farm';
 import type { RawFrame } from '../turbine/schema';
 import { RAW_COLUMNS } from '../turbine/schema';
@@ -33,7 +33,7 @@ test('a trained detector: batch evaluation and the device runtime give identical
       backend: 'tfjs-layers',
       inputShape: ['N', 6, 10, 10],
       inputNames: ['input'],
-      run: async (input, shape) => ({ data: tf.tidy(() => (detector.model.predict(tf.tensor4d(input, shape as [number, number, number, number])) as tf.Tensor).dataSync() as Float32Array).slice(), dims: shape }),
+      run: async (input, shape) => ({ data: predictValues(detector.model, input, shape as [number, number, number, number]).slice(), dims: shape }),
       release: async () => undefined,
     };
     const model: LoadedModel = {
