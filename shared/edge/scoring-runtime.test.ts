@@ -87,6 +87,8 @@ test('packages are verified before loading: tampered bytes, wrong key, wrong inp
   const wrongManifest = testPackage(keys.privateKey, testDescription({ inputShape: ['N', 6, 100] }));
   await assert.rejects(manager.load(wrongManifest, sha(wrongManifest)), (e: ModelRejected) => e.reason === 'wrong-input-shape');
   await assert.rejects(manager.load(Buffer.from('garbage'), 'x'), (e: ModelRejected) => e.reason === 'invalid-package');
+  const shortWindows = testPackage(keys.privateKey, testDescription({ params: { ...testDescription().params, windowLength: 64 }, inputShape: ['N', 6, 8, 8] }), { inputShape: [6, 8, 8] });
+  await assert.rejects(manager.load(shortWindows, sha(shortWindows)), (e: ModelRejected) => e.reason === 'wrong-input-shape' && /windows of 64 steps; the detector scores windows of 100/.test(e.message));
   assert.deepEqual(manager.list(), []);
 });
 
