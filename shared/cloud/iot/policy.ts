@@ -261,7 +261,7 @@ function statementApplies(s: PolicyStatement, action: string, resource: string, 
 
 // Action names are case-insensitive, as in IAM.
 function actionMatches(pattern: string, action: string): boolean {
-  return compile(pattern, true).test(action);
+  return compile([{ text: pattern, literal: false }], true).test(action);
 }
 
 /**
@@ -269,56 +269,74 @@ function actionMatches(pattern: string, action: string): boolean {
  * value makes the pattern match nothing: AWS leaves it unreplaced, which can only match its own text.
  */
 function patternMatches(pattern: string, value: string, vars: PolicyVariables, ignoreCase: boolean): boolean {
-  const substituted = substitute(pattern, vars);
-  if (substituted === undefined) return false;
-  return compile(substituted, ignoreCase).test(value);
+  const pieces = substitute(pattern, vars);
+  if (pieces === undefined) return false;
+  return compile(pieces, ignoreCase).test(value);
 }
 
-/** Characters of a substituted variable value are literal: wrap them so compile() escapes them. */
-const LITERAL_OPEN = '\u0000';
-const LITERAL_CLOSE = '\u0001';
+/**
+ * A pattern after substitution: policy text (with wildcards) and substituted values (literal). Values are
+ * kept apart from the text rather than marked inside it, so no character a device puts in its client id
+ * (control characters included) can turn its value into a wildcard.
+ */
+interface PatternPiece {
+  text: string;
+  literal: boolean;
+}
 
-function substitute(pattern: string, vars: PolicyVariables): string | undefined {
-  if (!pattern.includes('${')) return pattern;
-  let out = '';
+function substitute(pattern: string, vars: PolicyVariables): PatternPiece[] | undefined {
+  if (!pattern.includes('${')) return [{ text: pattern, literal: false }];
+  const pieces: PatternPiece[] = [];
   let from = 0;
   for (;;) {
     const start = pattern.indexOf('${', from);
-    if (start < 0) return out + pattern.slice(from);
+    if (start < 0) {
+      pieces.push({ text: pattern.slice(from), literal: false });
+      return pieces;
+    }
     const end = pattern.indexOf('}', start);
     const value = vars[pattern.slice(start + 2, end)];
     if (value === undefined) return undefined;
-    out += pattern.slice(from, start) + LITERAL_OPEN + value + LITERAL_CLOSE;
+    pieces.push({ text: pattern.slice(from, start), literal: false }, { text: value, literal: true });
     from = end + 1;
   }
 }
 
-// Compiled patterns are cached: the broker evaluates the same few patterns for every message.
+/** The text a substituted pattern stands for, for exact comparisons (StringEquals and the like). */
+function piecesText(pieces: readonly PatternPiece[]): string {
+  return pieces.map((p) => p.text).join('');
+}
+
+// Compiled patterns are cached by regular expression source (which escapes every literal, so it is
+// unambiguous): the broker evaluates the same few patterns for every message.
 const compiled = new Map<string, RegExp>();
 const MAX_COMPILED = 10_000;
 
-function compile(pattern: string, ignoreCase: boolean): RegExp {
-  const cacheKey = (ignoreCase ? 'i' : 's') + pattern;
+function compile(pieces: readonly PatternPiece[], ignoreCase: boolean): RegExp {
+  let src = '';
+  for (const piece of pieces) src += piece.literal ? [...piece.text].map(escapeRegExp).join('') : wildcardSource(piece.text);
+  const cacheKey = (ignoreCase ? 'i' : 's') + src;
   let re = compiled.get(cacheKey);
   if (re) return re;
+  re = new RegExp(`^${src}$`, ignoreCase ? 'is' : 's');
+  if (compiled.size >= MAX_COMPILED) compiled.clear();
+  compiled.set(cacheKey, re);
+  return re;
+}
+
+/** Regular expression source of policy text: `*` any characters, `?` one, `$(*)` `$(?)` `$($)` literal. */
+function wildcardSource(text: string): string {
   let src = '';
-  let literal = false;
-  for (let i = 0; i < pattern.length; i++) {
-    const ch = pattern[i];
-    if (ch === LITERAL_OPEN) literal = true;
-    else if (ch === LITERAL_CLOSE) literal = false;
-    else if (literal) src += escapeRegExp(ch);
-    else if (ch === '$' && pattern[i + 1] === '(' && pattern[i + 3] === ')' && '*?$'.includes(pattern[i + 2])) {
-      src += escapeRegExp(pattern[i + 2]);
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i];
+    if (ch === '$' && text[i + 1] === '(' && text[i + 3] === ')' && '*?$'.includes(text[i + 2])) {
+      src += escapeRegExp(text[i + 2]);
       i += 3;
     } else if (ch === '*') src += '.*';
     else if (ch === '?') src += '.';
     else src += escapeRegExp(ch);
   }
-  re = new RegExp(`^${src}$`, ignoreCase ? 'is' : 's');
-  if (compiled.size >= MAX_COMPILED) compiled.clear();
-  compiled.set(cacheKey, re);
-  return re;
+  return src;
 }
 
 function escapeRegExp(ch: string): string {
@@ -334,8 +352,8 @@ function conditionHolds(c: PolicyCondition, vars: PolicyVariables): boolean {
   }
   if (actual === undefined) return c.ifExists;
   // Values may hold variables too; an unresolved one matches nothing.
-  const expected = c.values.map((v) => substitute(v, vars)).filter((v): v is string => v !== undefined);
-  const plain = expected.map(stripLiteralMarks);
+  const expected = c.values.map((v) => substitute(v, vars)).filter((v): v is PatternPiece[] => v !== undefined);
+  const plain = expected.map(piecesText);
   switch (c.operator) {
     case 'StringEquals':
     case 'ArnEquals':
@@ -378,10 +396,6 @@ function numericHolds(op: ConditionOperator, actual: number, expected: number[])
     default:
       return false;
   }
-}
-
-function stripLiteralMarks(s: string): string {
-  return s.split(LITERAL_OPEN).join('').split(LITERAL_CLOSE).join('');
 }
 
 // ---------------------------------------------------------------------------------------------------

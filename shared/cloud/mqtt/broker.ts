@@ -11,6 +11,8 @@ import type { AddressInfo, Socket } from 'node:net';
 import { createBroker, type AuthenticateError, type Client } from 'aedes';
 import type { MqttBus } from '../contracts';
 import type { ConnectionIdentity, MqttAuthorizer } from './authorizer';
+import { guardPacketSize } from './packet-size-guard';
+import { clientIdProblem, MAX_CLIENT_ID_BYTES, printableClientId } from './client-id';
 import { topicFilterProblem, topicMatches } from './topic-filter';
 
 /** AWS IoT Core limits the broker enforces. */
@@ -18,7 +20,13 @@ export const MQTT_LIMITS = {
   /** Bytes of a PUBLISH payload. */
   maxPayloadBytes: 128 * 1024,
   /** Bytes of a client id. */
-  maxClientIdBytes: 128,
+  maxClientIdBytes: MAX_CLIENT_ID_BYTES,
+  /**
+   * Bytes of a packet after its fixed header (MQTT "remaining length"): the largest payload plus room for
+   * a topic (at most 256 bytes), a packet id, or a CONNECT's client id, will topic, username and password.
+   * Checked before the packet is buffered; the MQTT 3.1.1 limit would be 256 MiB.
+   */
+  maxPacketBytes: 128 * 1024 + 4096,
 };
 
 /** What to do when a SUBSCRIBE is not allowed by policy. */
@@ -103,8 +111,9 @@ export async function startMqttBroker(options: MqttBrokerOptions): Promise<MqttB
     authenticate(client, _username, _password, done) {
       const socket = client.conn as TLSSocket;
       const clientId = client.id;
-      if (Buffer.byteLength(clientId) > MQTT_LIMITS.maxClientIdBytes) {
-        log(`refused ${clientId.slice(0, 40)}...: client id longer than ${MQTT_LIMITS.maxClientIdBytes} bytes`);
+      const badClientId = clientIdProblem(clientId);
+      if (badClientId) {
+        log(`refused client ${printableClientId(clientId)}: ${badClientId}`);
         return done(refuse('identifier rejected', 2) as AuthenticateError, false);
       }
       const peer = typeof socket.getPeerCertificate === 'function' ? socket.getPeerCertificate(false) : undefined;
@@ -226,7 +235,12 @@ export async function startMqttBroker(options: MqttBrokerOptions): Promise<MqttB
     (socket) => {
       sockets.add(socket);
       socket.once('close', () => sockets.delete(socket));
-      aedes.handle(socket);
+      // MQTT 3.1.1 has no DISCONNECT from the server: the reason goes to the log and the socket is closed.
+      guardPacketSize(socket, MQTT_LIMITS.maxPacketBytes, ({ declaredBytes, maxBytes }) => {
+        log(`disconnecting ${client.id ?? 'a client before CONNECT'}: packet of ${declaredBytes} bytes exceeds ${maxBytes} (not read)`);
+        socket.destroy();
+      });
+      const client = aedes.handle(socket);
     },
   );
   server.on('tlsClientError', (err) => log(`TLS handshake refused: ${err.message}`));
