@@ -519,3 +519,48 @@ test('a packet at the limit passes the guard: a 128 KiB payload is delivered, on
     await closeDevice(conn);
   }
 });
+
+test('a retained message is acknowledged only once stored: a full disk closes the publisher without PUBACK and keeps nothing', async () => {
+  const ca = await loadOrCreateCa(join(dir, 'ca'));
+  const server = await loadOrCreateServerCertificate(ca);
+  const saved: string[] = [];
+  const fullDisk = await startMqttBroker({
+    tls: { caCertPem: ca.caCertPem, ...server },
+    authorizer: new PolicyAuthorizer(directory, { region: REGION, accountId: ACCOUNT }),
+    log: (l) => brokerLog.push(l),
+    retained: {
+      load: () => [],
+      save: async (topic) => {
+        saved.push(topic);
+        throw Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' });
+      },
+    },
+  });
+  try {
+    const publisher = await connect(a, { port: fullDisk.port });
+    try {
+      const dropped = interrupted(publisher);
+      const acked = publisher.publish('turbines/turbine-a/state', 'kept?', mqtt.QoS.AtLeastOnce, true).then(
+        () => true,
+        () => false,
+      );
+      await dropped;
+      assert.ok(saved.length >= 1 && saved.every((t) => t === 'turbines/turbine-a/state'), saved.join()); // the SDK may resend it after reconnecting
+      assert.ok(brokerLog.some((l) => l.includes('retained message on turbines/turbine-a/state not stored: ENOSPC')), brokerLog.join('\n'));
+      await closeDevice(publisher);
+      assert.equal(await acked, false, 'no PUBACK for a message that was not stored');
+    } finally {
+      await closeDevice(publisher); // again, should an assertion have failed
+    }
+    const late = await connect(a, { port: fullDisk.port });
+    try {
+      const inbox = new Inbox();
+      await late.subscribe('turbines/turbine-a/state', mqtt.QoS.AtLeastOnce, inbox.onMessage);
+      await assert.rejects(inbox.next('turbines/turbine-a/state', 500), 'the broker kept no retained message');
+    } finally {
+      await closeDevice(late);
+    }
+  } finally {
+    await fullDisk.stop();
+  }
+});
