@@ -32,6 +32,11 @@ export async function startCoreDevice(opts: CoreDeviceOptions): Promise<CoreDevi
   const connection = new DeviceConnection({ ...opts.endpoint, clientId: opts.thingName }, log);
   let link: DeviceLink | undefined;
   const nucleus = await Nucleus.start({ ...opts, log, onComponentChange: () => link?.reportHealthSoon() });
+  // The MQTT proxy of the IPC goes through the device's own connection (its policy applies in the cloud).
+  nucleus.ipc.cloud = {
+    publish: (topic, payload) => connection.publish(topic, payload),
+    subscribe: (topic, handler) => connection.subscribe(topic, (t, payload) => handler(t, Buffer.from(payload))),
+  };
   link = new DeviceLink({ thingName: opts.thingName, connection, nucleus, stateDir: `${opts.root}/config`, log, onResult: opts.onResult });
   void connection.start();
   await link.start();

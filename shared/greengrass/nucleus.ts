@@ -12,12 +12,15 @@
  * State (applied set, last good set) lives in <root>/config/state.json, written atomically, so a restart
  * brings back the last good set.
  */
+import { createHash } from 'node:crypto';
+import { tmpdir } from 'node:os';
 import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { downloadArtifact, unzipArtifact } from './artifacts';
 import { ComponentInstance, type ComponentRunOptions, type LifecycleState } from './component';
 import { applyConfigurationUpdate, type ConfigurationUpdate } from './configuration';
 import type { ComponentPaths } from './interpolate';
+import { IpcServer } from './ipc';
 import { artifactFileName, hostPlatform, parseRecipe, selectManifest, type Recipe } from './recipe';
 import { resolveComponents, ResolutionError } from './resolve';
 
@@ -134,6 +137,9 @@ export class Nucleus {
   private readonly platform: Record<string, string>;
   private queue: Promise<unknown> = Promise.resolve();
   private readonly log: (line: string) => void;
+  private readonly tokens = new Map<string, string>();
+  /** Local pub/sub and MQTT proxy for components (its cloud side is set by the device link). */
+  ipc!: IpcServer;
 
   private constructor(private readonly opts: NucleusOptions) {
     this.timeouts = { ...DEFAULT_TIMEOUTS, ...opts.timeouts };
@@ -147,6 +153,7 @@ export class Nucleus {
   static async start(opts: NucleusOptions): Promise<Nucleus> {
     const n = new Nucleus(opts);
     n.loadState();
+    n.ipc = await IpcServer.start(ipcSocketPath(opts.root), n.log);
     const resume = n.state.inFlight ? n.state.lastGood : n.state.current;
     if (n.state.inFlight) n.log(`restarted during deployment ${n.state.inFlight}: going back to the last good set`);
     if (resume) {
@@ -192,8 +199,8 @@ export class Nucleus {
   /** Stop every component (dependers first). */
   async stop(): Promise<void> {
     await this.queue;
-    for (const c of [...this.running.values()].reverse()) await c.stop();
-    this.running.clear();
+    for (const c of [...this.running.values()].reverse()) await this.stopComponent(c);
+    await this.ipc.stop();
   }
 
   // ------------------------------------------------------------------ deployment
@@ -255,8 +262,7 @@ export class Nucleus {
       this.log(`rollback failed: ${rollbackFailure.message}; stopping the components that do not run`);
       for (const c of [...this.running.values()].reverse()) {
         if (!c.isHealthy()) {
-          await c.stop();
-          this.running.delete(c.name);
+          await this.stopComponent(c);
         }
       }
       this.state.current = { deploymentId: back?.deploymentId ?? '', components: Object.fromEntries([...this.running.values()].map((c) => [c.name, { version: c.version, configuration: c.setup.interpolation.configuration, isRoot: this.roots.has(c.name) }])) };
@@ -337,8 +343,7 @@ export class Nucleus {
     };
     for (const c of [...this.running.values()].reverse()) {
       if (keep(c)) continue;
-      await c.stop();
-      this.running.delete(c.name);
+      await this.stopComponent(c);
     }
     this.roots.clear();
     for (const [name, t] of target) if (t.isRoot) this.roots.add(name);
@@ -359,6 +364,15 @@ export class Nucleus {
     return undefined;
   }
 
+  /** Stop a component, forget it and revoke its IPC token. */
+  private async stopComponent(c: ComponentInstance): Promise<void> {
+    await c.stop();
+    this.running.delete(c.name);
+    const token = this.tokens.get(c.name);
+    this.tokens.delete(c.name);
+    if (token) this.ipc.revokeToken(token);
+  }
+
   private instantiate(recipe: Recipe, configuration: Obj, target: Map<string, { recipe: Recipe; configuration: Obj }>): ComponentInstance {
     const manifest = selectManifest(recipe, this.platform);
     const paths = (r: Recipe, config: Obj): ComponentPaths => ({ configuration: config, artifactsPath: this.artifactsPath(r), decompressedPath: this.decompressedPath(r) });
@@ -367,6 +381,8 @@ export class Nucleus {
       const t = target.get(dep);
       if (t) dependencies[dep] = paths(t.recipe, t.configuration);
     }
+    const token = this.ipc.issueToken(recipe.name, () => configuration.accessControl);
+    this.tokens.set(recipe.name, token);
     return new ComponentInstance(
       {
         recipe,
@@ -374,7 +390,7 @@ export class Nucleus {
         interpolation: { ...paths(recipe, configuration), workPath: join(this.opts.root, 'work', recipe.name), rootPath: this.opts.root, thingName: this.opts.thingName, dependencies },
         logPath: join(this.opts.root, 'logs', `${recipe.name}.log`),
       },
-      { ...this.runOptions, env: { ...this.runOptions.env, SVCUID: recipe.name } },
+      { ...this.runOptions, env: { ...this.runOptions.env, SVCUID: token, AWS_GG_NUCLEUS_DOMAIN_SOCKET_FILEPATH_FOR_COMPONENT: this.ipc.socketPath } },
     );
   }
 
@@ -432,4 +448,11 @@ export class Nucleus {
     }
     renameSync(tmp, this.statePath());
   }
+}
+
+/** The IPC socket of a root: inside it when the path fits a Unix socket name (107 bytes), else in the temp folder. */
+function ipcSocketPath(root: string): string {
+  const inRoot = join(root, 'ipc.socket');
+  if (Buffer.byteLength(inRoot) <= 100) return inRoot;
+  return join(tmpdir(), `gg-ipc-${createHash('sha256').update(root).digest('hex').slice(0, 16)}.socket`);
 }
