@@ -10,6 +10,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CancelDeploymentCommand, GetCoreDeviceCommand, GetDeploymentCommand, ListCoreDevicesCommand, type GreengrassV2Client } from '@aws-sdk/client-greengrassv2';
+import { CreateJobCommand, DescribeJobExecutionCommand } from '@aws-sdk/client-iot';
 import { provisionDevices } from '../cloud/provisioning/provision';
 import { startGreengrassCloud, type GreengrassCloud } from '../cloud/greengrass/greengrass-testing';
 import { publishComponent } from '../workflows/greengrass/components';
@@ -134,4 +135,19 @@ test('CancelDeployment stops devices in the middle of an install; they go back t
   assert.deepEqual(statuses.map((s) => s.status), ['CANCELED', 'CANCELED']);
   for (const t of things) await until(() => installedOn(gc.gg, t, 'com.example.App 3.0.0 RUNNING'), `${t} back on App 3.0.0 after the cancel`);
   assert.ok(logs.some((l) => /no longer IN_PROGRESS in the cloud/.test(l)));
+});
+
+test('a job that is not a Greengrass deployment fails on the device with the reason; a malformed health report changes nothing', async () => {
+  await gc.iot.send(new CreateJobCommand({ jobId: 'not-greengrass', targets: [thingGroupArn(gc.cloud.region, gc.cloud.accountId, GROUP)], document: '{"operation":"reboot"}' }));
+  for (const t of things) {
+    await until(async () => (await gc.iot.send(new DescribeJobExecutionCommand({ jobId: 'not-greengrass', thingName: t }))).execution?.status === 'FAILED', `${t} fails the job`);
+    const e = await gc.iot.send(new DescribeJobExecutionCommand({ jobId: 'not-greengrass', thingName: t }));
+    assert.equal(e.execution?.statusDetails?.detailsMap?.['deployment-failure-cause'], 'the job document is not a Greengrass deployment document');
+  }
+  await new Promise((r) => setTimeout(r, 1000)); // the devices' own (debounced) reports after the job
+  const before = await gc.gg.send(new GetCoreDeviceCommand({ coreDeviceThingName: things[0] }));
+  await devices[0]?.connection.publish(`$aws/things/${things[0]}/greengrassv2/health/json`, '{"overallDeviceStatus":"SO-SO","components":[]}');
+  await new Promise((r) => setTimeout(r, 300));
+  const after = await gc.gg.send(new GetCoreDeviceCommand({ coreDeviceThingName: things[0] }));
+  assert.deepEqual([after.status, after.lastStatusUpdateTimestamp], [before.status, before.lastStatusUpdateTimestamp]);
 });

@@ -21,6 +21,7 @@ import {
 } from '@aws-sdk/client-greengrassv2';
 import { AddThingToThingGroupCommand, CreateThingCommand, CreateThingGroupCommand, DescribeJobCommand, GetJobDocumentCommand } from '@aws-sdk/client-iot';
 import YAML from 'yaml';
+import { parseFleetStatus } from './core-devices';
 import { startGreengrassCloud, testRecipe, type GreengrassCloud } from './greengrass-testing';
 
 let gc: GreengrassCloud;
@@ -172,4 +173,12 @@ test('components and deployments survive a cloud restart', async () => {
   assert.deepEqual(listAfter.deployments?.map((d) => [d.deploymentId, d.deploymentStatus]), listBefore.deployments?.map((d) => [d.deploymentId, d.deploymentStatus]));
   const got = await gc.gg.send(new GetComponentCommand({ arn: arnOf('com.example.Model', '1.0.0') }));
   assert.match(Buffer.from(got.recipe as Uint8Array).toString(), /"Digest"/);
+});
+
+test('fleet status reports are checked before they are stored', () => {
+  const ok = parseFleetStatus(Buffer.from(JSON.stringify({ overallDeviceStatus: 'HEALTHY', ggcVersion: '2.0.0', components: [{ componentName: 'A', version: '1.0.0', componentStatus: 'RUNNING', isRoot: true }] })));
+  assert.equal(typeof ok === 'object' && ok.components[0].componentStatus, 'RUNNING');
+  assert.equal(parseFleetStatus(Buffer.from('not json')), 'not JSON');
+  assert.equal(parseFleetStatus(Buffer.from('{"overallDeviceStatus":"SO-SO","components":[]}')), 'overallDeviceStatus must be HEALTHY or UNHEALTHY');
+  assert.equal(parseFleetStatus(Buffer.from('{"overallDeviceStatus":"HEALTHY","components":[{"componentName":"A"}]}')), 'each component needs componentName, version and componentStatus');
 });
