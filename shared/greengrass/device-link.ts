@@ -10,10 +10,11 @@
  * cancels the deployment. A device that was offline asks for the next job when it comes back, so it
  * catches up; a result it could not report is kept on disk and reported then.
  */
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { iotjobs, mqtt } from 'aws-iot-device-sdk-v2';
 import type { DeviceConnection } from '../edge/device-connection';
+import { writeFileDurably } from './durable-file';
 import type { DeploymentDocument, DeploymentResult, Nucleus } from './nucleus';
 
 /** Version the fleet status reports for this runtime. */
@@ -36,6 +37,16 @@ export interface DeviceLinkOptions {
 interface Unreported {
   jobId: string;
   result: DeploymentResult;
+}
+
+/** A JSON payload from the cloud, or undefined (logged) when it does not parse. */
+function parsePayload<T>(payload: ArrayBuffer, topic: string, log: (line: string) => void): T | undefined {
+  try {
+    return JSON.parse(Buffer.from(payload).toString('utf8')) as T;
+  } catch {
+    log(`ignored a message on ${topic} that is not JSON`);
+    return undefined;
+  }
 }
 
 function clip(text: string, max = 1000): string {
@@ -71,22 +82,23 @@ export class DeviceLink {
   async start(): Promise<void> {
     const { thingName } = this.opts;
     const conn = this.opts.connection;
-    await conn.subscribe(`$aws/things/${thingName}/jobs/notify-next`, (_t, payload) => {
-      const event = JSON.parse(Buffer.from(payload).toString('utf8')) as { execution?: { jobId?: string } };
-      if (event.execution?.jobId && !this.current) void this.askNext();
+    const log = this.opts.log;
+    await conn.subscribe(`$aws/things/${thingName}/jobs/notify-next`, (t, payload) => {
+      const event = parsePayload<{ execution?: { jobId?: string } }>(payload, t, log);
+      if (event?.execution?.jobId && !this.current) void this.askNext();
     });
-    await conn.subscribe(`$aws/things/${thingName}/jobs/notify`, (_t, payload) => {
-      const event = JSON.parse(Buffer.from(payload).toString('utf8')) as { jobs?: Record<string, { jobId: string }[]> };
-      const inProgress = (event.jobs?.IN_PROGRESS ?? []).map((j) => j.jobId);
-      if (this.current && !inProgress.includes(this.current.jobId)) {
+    await conn.subscribe(`$aws/things/${thingName}/jobs/notify`, (t, payload) => {
+      const event = parsePayload<{ jobs?: Record<string, { jobId: string }[]> }>(payload, t, log);
+      const inProgress = (event?.jobs?.IN_PROGRESS ?? []).map((j) => j.jobId);
+      if (event && this.current && !inProgress.includes(this.current.jobId)) {
         this.opts.log(`deployment job ${this.current.jobId} is no longer IN_PROGRESS in the cloud (canceled or timed out): stopping it`);
         this.current.abort.abort();
       }
     });
-    await conn.subscribe(`$aws/things/${thingName}/jobs/start-next/accepted`, (_t, payload) => {
+    await conn.subscribe(`$aws/things/${thingName}/jobs/start-next/accepted`, (t, payload) => {
       this.asking = false;
-      const body = JSON.parse(Buffer.from(payload).toString('utf8')) as { execution?: { jobId: string; jobDocument?: unknown } };
-      if (body.execution?.jobId) void this.run(body.execution.jobId, body.execution.jobDocument);
+      const body = parsePayload<{ execution?: { jobId: string; jobDocument?: unknown } }>(payload, t, log);
+      if (body?.execution?.jobId) void this.run(body.execution.jobId, body.execution.jobDocument);
     });
     await conn.subscribe(`$aws/things/${thingName}/jobs/start-next/rejected`, (_t, payload) => {
       this.asking = false;
@@ -174,9 +186,7 @@ export class DeviceLink {
   }
 
   private saveUnreported(u: Unreported): void {
-    const tmp = `${this.unreportedPath}.tmp`;
-    writeFileSync(tmp, JSON.stringify(u));
-    renameSync(tmp, this.unreportedPath);
+    writeFileDurably(this.unreportedPath, JSON.stringify(u));
   }
 
   private async flushUnreported(): Promise<void> {
@@ -192,7 +202,7 @@ export class DeviceLink {
         { thingName: this.opts.thingName, jobId: u.jobId, status: u.result.status === 'SUCCEEDED' ? iotjobs.model.JobStatus.SUCCEEDED : iotjobs.model.JobStatus.FAILED, statusDetails: resultDetails(u.result) },
         mqtt.QoS.AtLeastOnce,
       );
-      writeFileSync(this.unreportedPath, '');
+      writeFileDurably(this.unreportedPath, '');
     } catch (err) {
       this.opts.log(`reporting job ${u.jobId} failed (${(err as Error).message}); will retry when online`);
     }

@@ -14,9 +14,10 @@
  */
 import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeFileSync, writeSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { downloadArtifact, unzipArtifact } from './artifacts';
+import { writeFileDurably } from './durable-file';
 import { ComponentInstance, type ComponentRunOptions, type LifecycleState } from './component';
 import { applyConfigurationUpdate, type ConfigurationUpdate } from './configuration';
 import type { ComponentPaths } from './interpolate';
@@ -437,16 +438,7 @@ export class Nucleus {
   }
 
   private saveState(): void {
-    // fsync before the rename: a crash leaves the old state or the new one, never a torn file.
-    const tmp = `${this.statePath()}.tmp`;
-    const fd = openSync(tmp, 'w');
-    try {
-      writeSync(fd, JSON.stringify(this.state, null, 2));
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(tmp, this.statePath());
+    writeFileDurably(this.statePath(), JSON.stringify(this.state, null, 2));
   }
 }
 
