@@ -187,3 +187,20 @@ async function waitFor(what: () => boolean | Promise<boolean>, ms = 20_000): Pro
     await new Promise((r) => setTimeout(r, 50));
   }
 }
+
+test('stopping the nucleus mid-deployment cancels it at once; the next start runs the last good set', async () => {
+  const t = await startTestNucleus();
+  try {
+    assert.equal((await t.nucleus.deploy(deploymentOf({ App: '1.0.0' }, [recipeOf('App', '1.0.0', { Run: 'exec sleep 600' })]))).status, 'SUCCEEDED');
+    const marker = join(t.root, 'installing');
+    const pending = t.nucleus.deploy(deploymentOf({ App: '2.0.0' }, [recipeOf('App', '2.0.0', { Install: `touch ${marker}; sleep 600`, Run: 'exec sleep 600' })]));
+    await waitFor(() => exists(marker));
+    const started = Date.now();
+    await t.restart();
+    assert.ok(Date.now() - started < 20_000, 'the 600 s install did not hold the stop');
+    assert.equal((await pending).status, 'CANCELED');
+    assert.deepEqual(running(t.nucleus), ['App@1.0.0:RUNNING']);
+  } finally {
+    await t.cleanup();
+  }
+});

@@ -139,6 +139,7 @@ export class Nucleus {
   private queue: Promise<unknown> = Promise.resolve();
   private readonly log: (line: string) => void;
   private readonly tokens = new Map<string, string>();
+  private readonly stopping = new AbortController();
   /** Local pub/sub and MQTT proxy for components (its cloud side is set by the device link). */
   ipc!: IpcServer;
 
@@ -192,13 +193,16 @@ export class Nucleus {
 
   /** Apply a deployment (queued behind any running one); never throws, never hangs. */
   deploy(doc: DeploymentDocument, signal?: AbortSignal): Promise<DeploymentResult> {
-    const next = this.queue.then(() => this.runDeployment(doc, signal));
+    // stop() cancels whatever deployment is running, so stopping never waits for a deployment to end.
+    const combined = signal ? AbortSignal.any([signal, this.stopping.signal]) : this.stopping.signal;
+    const next = this.queue.then(() => this.runDeployment(doc, combined));
     this.queue = next.catch(() => undefined);
     return next;
   }
 
   /** Stop every component (dependers first). */
   async stop(): Promise<void> {
+    this.stopping.abort();
     await this.queue;
     for (const c of [...this.running.values()].reverse()) await this.stopComponent(c);
     await this.ipc.stop();
