@@ -204,3 +204,21 @@ test('stopping the nucleus mid-deployment cancels it at once; the next start run
     await t.cleanup();
   }
 });
+
+test('a new dependency version restarts its dependers (they resolved its paths); untouched components keep running', async () => {
+  const t = await startTestNucleus();
+  try {
+    const out = join(t.root, 'starts.log');
+    const model = (v: string) => recipeOf('Model', v, {});
+    const app = recipeOf('App', '1.0.0', { Run: `echo "App sees {Model:artifacts:path}" >> ${out}; exec sleep 600` }, { ComponentDependencies: { Model: { VersionRequirement: '1.x' } } });
+    const other = recipeOf('Other', '1.0.0', { Run: `echo Other >> ${out}; exec sleep 600` });
+    const first = deploymentOf({ App: '1.0.0', Other: '1.0.0', Model: '1.0.0' }, [model('1.0.0'), app, other]);
+    assert.equal((await t.nucleus.deploy(first)).status, 'SUCCEEDED');
+    const second = deploymentOf({ App: '1.0.0', Other: '1.0.0', Model: '1.1.0' }, [model('1.0.0'), model('1.1.0'), app, other]);
+    assert.equal((await t.nucleus.deploy(second)).status, 'SUCCEEDED');
+    const artifacts = join(t.root, 'packages', 'artifacts', 'Model');
+    assert.deepEqual((await linesOf(out)).sort(), [`App sees ${join(artifacts, '1.0.0')}`, `App sees ${join(artifacts, '1.1.0')}`, 'Other'].sort());
+  } finally {
+    await t.cleanup();
+  }
+});

@@ -342,12 +342,17 @@ export class Nucleus {
    * start the rest in dependency order, waiting for each to run. Returns the first failure, or undefined.
    */
   private async apply(target: Map<string, { recipe: Recipe; configuration: Obj; isRoot: boolean }>, signal: AbortSignal | undefined, deadline: number): Promise<DeploymentFailure | undefined> {
-    const keep = (c: ComponentInstance): boolean => {
-      const t = target.get(c.name);
-      return !!t && t.recipe.version === c.version && sameConfig(t.configuration, c.setup.interpolation.configuration) && c.isHealthy();
-    };
+    // A component is kept only when it, and every dependency it reaches, runs unchanged: its scripts
+    // resolved a dependency's paths and configuration, so a changed dependency restarts it (as AWS
+    // restarts HARD dependers).
+    const kept = new Set<string>();
+    for (const [name, t] of target) {
+      const c = this.running.get(name);
+      const unchanged = !!c && t.recipe.version === c.version && sameConfig(t.configuration, c.setup.interpolation.configuration) && c.isHealthy();
+      if (unchanged && Object.keys(t.recipe.dependencies).every((d) => kept.has(d) || !target.has(d))) kept.add(name);
+    }
     for (const c of [...this.running.values()].reverse()) {
-      if (keep(c)) continue;
+      if (kept.has(c.name)) continue;
       await this.stopComponent(c);
     }
     this.roots.clear();
