@@ -95,6 +95,14 @@ export class DeviceLink {
         this.current.abort.abort();
       }
     });
+    // After a reconnect the device may have missed a cancel: the pending list says whether its job still runs.
+    await conn.subscribe(`$aws/things/${thingName}/jobs/get/accepted`, (t, payload) => {
+      const pending = parsePayload<{ inProgressJobs?: { jobId: string }[] }>(payload, t, log);
+      if (pending && this.current && !(pending.inProgressJobs ?? []).some((j) => j.jobId === this.current?.jobId)) {
+        this.opts.log(`deployment job ${this.current.jobId} ended in the cloud while this device was offline: stopping it`);
+        this.current.abort.abort();
+      }
+    });
     await conn.subscribe(`$aws/things/${thingName}/jobs/start-next/accepted`, (t, payload) => {
       this.asking = false;
       const body = parsePayload<{ execution?: { jobId: string; jobDocument?: unknown } }>(payload, t, log);
@@ -148,6 +156,7 @@ export class DeviceLink {
     await this.flushUnreported();
     await this.reportHealth();
     if (!this.current) await this.askNext();
+    else await this.opts.connection.publish(`$aws/things/${this.opts.thingName}/jobs/get`, '{}').catch((err: Error) => this.opts.log(`asking for pending jobs failed: ${err.message}`));
   }
 
   private async askNext(): Promise<void> {
