@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { readDeviceBundle } from '../cloud/provisioning/bundle';
+import { readDeviceConfig } from '../edge/device-config';
 import { DeviceConnection, type DeviceEndpoint } from '../edge/device-connection';
 import { DeviceLink } from './device-link';
 import { Nucleus, type DeploymentResult, type NucleusOptions } from './nucleus';
@@ -56,8 +56,8 @@ export async function startCoreDevice(opts: CoreDeviceOptions): Promise<CoreDevi
 
 /** Start a core device from a provisioned device bundle (certificate, key, CA, device.json). */
 export function startCoreDeviceFromBundle(bundleDir: string, opts: Omit<CoreDeviceOptions, 'endpoint' | 'thingName'>): Promise<CoreDevice> {
-  const bundle = readDeviceBundle(bundleDir);
-  const file = (name: string): string => readFileSync(join(bundleDir, name), 'utf8');
+  const { config: bundle, dir } = readDeviceConfig(bundleDir);
+  const file = (name: string): string => readFileSync(join(dir, name), 'utf8');
   return startCoreDevice({
     ...opts,
     thingName: bundle.thingName,
