@@ -12,6 +12,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { iotshadow, mqtt } from 'aws-iot-device-sdk-v2';
 import { AgentStateFile, type StoredModel } from './agent-state';
 import { type CaptureOptions, CaptureSpool } from './capture';
+import { type ContingencyConfig, ContingencyController, type ContingencyState, DEFAULT_CONTINGENCY, linkContingency, parseContingencyConfig, type TurbineActuator } from './contingency';
 import { DeviceConnection } from './device-connection';
 import type { EngineFactory } from './inference-engine';
 import { ModelManager } from './model-manager';
@@ -28,7 +29,7 @@ export interface AgentDeviceConfig {
   mqtt: { host: string; port: number };
   files: { certificate: string; privateKey: string; ca: string };
   topics?: { telemetry: string; heartbeat: string; alarms: string; thingRoot: string };
-  agent?: { heartbeatSeconds?: number; captureDir?: string; capture?: Partial<CaptureOptions> & { s3Prefix?: string } };
+  agent?: { heartbeatSeconds?: number; captureDir?: string; capture?: Partial<CaptureOptions> & { s3Prefix?: string }; contingency?: unknown };
 }
 
 /** How to start an agent. */
@@ -53,6 +54,10 @@ export interface EdgeAgentOptions {
   /** Seconds to wait for a batch's confirmation before re-sending (default 10). */
   captureAckSeconds?: number;
   log?: (line: string) => void;
+  /** The turbine's brake and generator switch, for contingency actions (without one, actions are only reported). */
+  actuator?: TurbineActuator;
+  /** Contingency rules (default device.json agent.contingency, else DEFAULT_CONTINGENCY). */
+  contingency?: ContingencyConfig;
 }
 
 /** What a heartbeat carries (MQTT message and shadow reported.agent). */
@@ -68,6 +73,7 @@ export interface Heartbeat {
   frames: { received: number; accepted: number; rejected: number; dropped: number };
   capture: { captured: number; uploaded: number; dropped: number; pending: number };
   drift: FeatureDrift[];
+  contingency: ContingencyState;
 }
 
 /** A running agent. */
@@ -77,6 +83,7 @@ export interface EdgeAgent extends EventEmitter {
   readonly manager: ModelManager;
   readonly capture: CaptureSpool;
   readonly counters: RuntimeCounters;
+  readonly contingency: ContingencyController;
   /** True while connected to the cloud. */
   readonly online: boolean;
   push(frame: unknown): boolean;
@@ -133,6 +140,9 @@ export async function startEdgeAgent(opts: EdgeAgentOptions): Promise<EdgeAgent>
   const topics = { heartbeat: config.topics?.heartbeat ?? `${prefix}/heartbeat`, alarms: config.topics?.alarms ?? `${prefix}/alarms`, capture: `${prefix}/capture` };
   const agent = new EventEmitter() as EdgeAgent;
   let stopped = false;
+  const contingencyConfig = opts.contingency ?? (config.agent?.contingency === undefined ? DEFAULT_CONTINGENCY : parseContingencyConfig(config.agent.contingency, `${thingName} device.json agent.contingency`));
+  const contingency = new ContingencyController(thingName, contingencyConfig, opts.actuator, log);
+  contingency.on('decision', (alert) => agent.emit('contingency', alert));
 
   // Models kept from the last run, else the initial package.
   const loadStored = async (m: StoredModel): Promise<void> => {
@@ -158,6 +168,7 @@ export async function startEdgeAgent(opts: EdgeAgentOptions): Promise<EdgeAgent>
 
   runtime.on('window', (w: ScoredWindow) => {
     capture.offer(w);
+    contingency.onWindow(w);
     agent.emit('window', w);
   });
   runtime.on('swap', (e) => agent.emit('swap', e));
@@ -276,6 +287,8 @@ export async function startEdgeAgent(opts: EdgeAgentOptions): Promise<EdgeAgent>
     }
   });
 
+  await linkContingency(contingency, connection, config.topics?.thingRoot ?? `$aws/things/${thingName}`, `${prefix}/alerts`, log);
+
   const shadow = new iotshadow.IotShadowClient(connection.connection);
   const heartbeat = (resetDrift = false): Heartbeat => {
     const c = runtime.counters;
@@ -293,6 +306,7 @@ export async function startEdgeAgent(opts: EdgeAgentOptions): Promise<EdgeAgent>
       frames: { received: c.framesReceived, accepted: c.framesAccepted, rejected: c.framesRejected, dropped: c.framesDropped },
       capture: { captured: cc.captured, uploaded: cc.uploaded, dropped: cc.dropped, pending: cc.pendingRecords },
       drift: runtime.takeDrift(resetDrift),
+      contingency: contingency.state,
     };
   };
   const sendHeartbeat = async (): Promise<void> => {
@@ -330,6 +344,7 @@ export async function startEdgeAgent(opts: EdgeAgentOptions): Promise<EdgeAgent>
     manager,
     capture,
     counters: runtime.counters,
+    contingency,
     push: (frame: unknown) => runtime.push(frame),
     pushLine: (line: string) => runtime.pushLine(line),
     heartbeat: () => heartbeat(false),
