@@ -171,7 +171,11 @@ export async function startEdgeAgent(opts: EdgeAgentOptions): Promise<EdgeAgent>
     contingency.onWindow(w);
     agent.emit('window', w);
   });
-  runtime.on('swap', (e) => agent.emit('swap', e));
+  runtime.on('swap', (e) => {
+    agent.emit('swap', e);
+    // The cloud learns of a new active model at once, not at the next heartbeat.
+    if (connection?.isOnline) void sendHeartbeat();
+  });
 
   const pem = (name: string): string => readFileSync(resolve(dir, name), 'utf8');
   let connection: DeviceConnection;
