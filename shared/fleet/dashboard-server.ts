@@ -55,6 +55,7 @@ export async function startDashboard(fleet: Fleet, opts: { port?: number; host?:
   const files = new Map(Object.entries(STATIC).map(([route, s]) => [route, { body: readFileSync(join(dir, s.file)), type: s.type }]));
   files.set('/plotly.min.js', { body: readFileSync(require.resolve('plotly.js-dist-min')), type: 'text/javascript; charset=utf-8' });
   for (const [route, f] of files) app.get(route, async (_req, reply) => reply.type(f.type).header('cache-control', 'no-cache').send(f.body));
+  app.get('/favicon.ico', async (_req, reply) => reply.status(204).send());
 
   const index = { type: 'object', required: ['index'], properties: { index: { type: 'integer', minimum: 0, maximum: fleet.size - 1 } } } as const;
   app.get('/api/snapshot', async (req) => {
