@@ -7,20 +7,10 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import {
-  AttachPolicyCommand,
-  AttachThingPrincipalCommand,
-  CreateKeysAndCertificateCommand,
-  CreatePolicyCommand,
-  CreatePolicyVersionCommand,
-  CreateThingCommand,
-  DescribeCertificateCommand,
-  GetPolicyCommand,
-  type IoTClient,
-} from '@aws-sdk/client-iot';
-import { certificateIdOf } from '../cloud/iot/ca';
-import { BUNDLE_FILES, existingBundleCertificate, writeBundleKeys } from '../cloud/provisioning/bundle';
+import { AttachPolicyCommand, AttachThingPrincipalCommand, CreateKeysAndCertificateCommand, type IoTClient } from '@aws-sdk/client-iot';
+import { BUNDLE_FILES, writeBundleKeys } from '../cloud/provisioning/bundle';
 import { DEFAULT_TELEMETRY_PREFIX } from '../cloud/provisioning/device-policy';
+import { ensurePolicy, ensureThing, reusableCertificate } from '../cloud/provisioning/provision';
 
 /** The console's connection files and names. */
 export interface ConsoleIdentity {
@@ -63,8 +53,6 @@ export function consolePolicyDocument(region: string, accountId: string, thingNa
   );
 }
 
-const isNamed = (err: unknown, name: string): boolean => (err as Error | undefined)?.name === name;
-
 /**
  * Creates (or reuses) the console's thing, policy and certificate, keeping the key pair in dir;
  * caPem is the CA the console trusts for the MQTT server.
@@ -73,30 +61,9 @@ export async function ensureConsoleIdentity(iot: IoTClient, dir: string, caPem: 
   const thingName = opts.thingName ?? 'fleet-console';
   const policyName = `${thingName}-policy`;
   const document = consolePolicyDocument(opts.region, opts.accountId, thingName, opts.telemetryPrefix);
-  try {
-    await iot.send(new CreateThingCommand({ thingName }));
-  } catch (err) {
-    if (!isNamed(err, 'ResourceAlreadyExistsException')) throw err;
-  }
-  try {
-    await iot.send(new CreatePolicyCommand({ policyName, policyDocument: document }));
-  } catch (err) {
-    if (!isNamed(err, 'ResourceAlreadyExistsException')) throw err;
-    const current = await iot.send(new GetPolicyCommand({ policyName }));
-    if (current.policyDocument && JSON.stringify(JSON.parse(current.policyDocument)) !== JSON.stringify(JSON.parse(document))) {
-      await iot.send(new CreatePolicyVersionCommand({ policyName, policyDocument: document, setAsDefault: true }));
-    }
-  }
-  let certificateArn: string | undefined;
-  const existing = existingBundleCertificate(dir);
-  if (existing) {
-    try {
-      const d = (await iot.send(new DescribeCertificateCommand({ certificateId: certificateIdOf(existing) }))).certificateDescription;
-      if (d?.status === 'ACTIVE') certificateArn = d.certificateArn;
-    } catch (err) {
-      if (!isNamed(err, 'ResourceNotFoundException')) throw err;
-    }
-  }
+  await ensureThing(iot, thingName);
+  await ensurePolicy(iot, policyName, document);
+  let certificateArn = (await reusableCertificate(iot, dir))?.certificateArn;
   if (!certificateArn) {
     const created = await iot.send(new CreateKeysAndCertificateCommand({ setAsActive: true }));
     writeBundleKeys(dir, created.certificatePem as string, created.keyPair?.PrivateKey as string);

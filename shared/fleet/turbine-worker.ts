@@ -5,6 +5,8 @@
  * and the worker reports status, injected faults (ground truth), device alarms and contingency actions
  * to the main thread.
  */
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { startEdgeAgent, type EdgeAgent } from '../edge/agent';
 import type { ContingencyAlert } from '../edge/contingency';
@@ -24,6 +26,14 @@ const send = (e: WorkerEvent): void => port.postMessage(e);
 const MAX_FRAMES_PER_TICK = 200;
 const TICK_MS = 50;
 const STATUS_MS = 500;
+/**
+ * Live frames an agent sees before its first model is installed: a window plus the canary's windows and
+ * a denoising block (100 + 7 x 10 + 32 = 202 with the default preprocessing), with margin. A real
+ * detector's health check on no live data (a window of training means) fails, so the first model waits
+ * for data, as a device installed on a running turbine would.
+ */
+const WARMUP_FRAMES = 260;
+let initialBytes: { bytes: Buffer; sha256: string } | null = null;
 
 interface Unit {
   spec: WorkerSetup['turbines'][number];
@@ -33,6 +43,8 @@ interface Unit {
   /** Set by inject: the wall time is taken when the fault's first frame is produced. */
   pendingOnset: { kind: string; severity: string } | null;
   watched: boolean;
+  /** Set while the agent has no model: the initial package is installed after WARMUP_FRAMES. */
+  install: { started: boolean; done: Promise<void>; finish: (err?: Error) => void } | null;
   features: { eventTimes: string[]; values: number[][] };
 }
 
@@ -46,13 +58,17 @@ async function startUnit(spec: WorkerSetup['turbines'][number]): Promise<Unit> {
     config: spec.bundleDir,
     stateDir: spec.stateDir,
     verifier: packageVerifier(setup.publicKeyPem),
-    initialPackage: setup.initialPackage,
     heartbeatSeconds: setup.heartbeatSeconds,
     capture: { sampleRate: setup.captureSampleRate },
     actuator: { brake: (on) => sim.setBrake(on), disconnectGenerator: (on) => sim.setGeneratorConnected(!on) },
     log: (line) => send({ type: 'log', line }),
   });
-  const unit: Unit = { spec, sim, agent, produced: 0, pendingOnset: null, watched: false, features: { eventTimes: [], values: [] } };
+  const unit: Unit = { spec, sim, agent, produced: 0, pendingOnset: null, watched: false, install: null, features: { eventTimes: [], values: [] } };
+  if (!agent.runtime.activeModel) {
+    let finish: (err?: Error) => void = () => undefined;
+    const done = new Promise<void>((resolve, reject) => (finish = (err) => (err ? reject(err) : resolve())));
+    unit.install = { started: false, done, finish };
+  }
   agent.on('alarm', (w: ScoredWindow) => send({ type: 'alarm', index: spec.index, wallMs: Date.now(), endEventTime: w.endEventTime, score: w.score, overThreshold: w.overThreshold }));
   agent.on('contingency', (alert: ContingencyAlert) => send({ type: 'contingency', index: spec.index, alert }));
   agent.on('swap', (e: { to: { name: string; version: string } }) => send({ type: 'swap', index: spec.index, to: e.to }));
@@ -97,6 +113,27 @@ function produce(u: Unit, frame: RawFrame): void {
     u.features.values.push([roll, pitch, yaw, frame.wind_speed_rps, frame.rps, frame.voltage]);
   }
   u.agent.push(frame);
+  if (u.install && !u.install.started && u.produced >= WARMUP_FRAMES) {
+    u.install.started = true;
+    void installInitial(u);
+  }
+}
+
+/** Loads the initial package into an agent that has seen enough live frames. */
+async function installInitial(u: Unit): Promise<void> {
+  const install = u.install as NonNullable<Unit['install']>;
+  try {
+    if (!initialBytes) {
+      const bytes = readFileSync(setup.initialPackage);
+      initialBytes = { bytes, sha256: createHash('sha256').update(bytes).digest('hex') };
+    }
+    const model = await u.agent.manager.load(initialBytes.bytes, initialBytes.sha256);
+    await u.agent.runtime.deploy(model);
+    u.install = null;
+    install.finish();
+  } catch (err) {
+    install.finish(new Error(`${u.spec.thingName}: the initial model was not installed: ${(err as Error).message}`));
+  }
 }
 
 function handle(cmd: WorkerCommand): void {
@@ -156,8 +193,6 @@ async function main(): Promise<void> {
   await Promise.all(Array.from({ length: Math.max(1, setup.startConcurrency) }, starter));
   units.sort((a, b) => a.spec.index - b.spec.index);
   if (stopping) return;
-  await Promise.all(units.map((u) => u.agent.connected()));
-  send({ type: 'ready' });
   // Frames due since the start, on the wall clock: a late tick produces what it missed (up to a bound).
   const t0 = performance.now();
   const perMs = setup.speed / FRAME_PERIOD_MS;
@@ -176,6 +211,9 @@ async function main(): Promise<void> {
       u.features = { eventTimes: [], values: [] };
     }
   }, STATUS_MS);
+  await Promise.all(units.map((u) => u.agent.connected()));
+  await Promise.all(units.map((u) => u.install?.done));
+  send({ type: 'ready' });
 }
 
 main().catch((err: Error) => send({ type: 'fatal', error: err.stack ?? err.message }));

@@ -230,10 +230,13 @@ function renderDetail(s) {
   renderPlots(s, d);
 }
 
+let plottedAt = 0;
 function renderPlots(s, d) {
-  if (typeof Plotly === 'undefined') return;
+  // Once a second is enough for a 30 s trace, and leaves the page free for alarms.
+  if (typeof Plotly === 'undefined' || performance.now() - plottedAt < 1000) return;
+  plottedAt = performance.now();
   const x = d.features.eventTimes;
-  const data = s.featureNames.map((f, i) => ({ x, y: d.features.values.map((v) => v[i]), name: f, type: 'scattergl', mode: 'lines', xaxis: 'x', yaxis: i === 0 ? 'y' : `y${i + 1}` }));
+  const data = s.featureNames.map((f, i) => ({ x, y: d.features.values.map((v) => v[i]), name: f, type: 'scatter', mode: 'lines', xaxis: 'x', yaxis: i === 0 ? 'y' : `y${i + 1}` }));
   const layout = { grid: { rows: 6, columns: 1, shared_xaxes: true }, height: 560, margin: { t: 10, l: 60, r: 10, b: 30 }, showlegend: false, uirevision: d.index };
   s.featureNames.forEach((f, i) => (layout[i === 0 ? 'yaxis' : `yaxis${i + 1}`] = { title: { text: f }, automargin: true }));
   Plotly.react($('plots'), data, layout, { displayModeBar: false, responsive: true });
