@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- fleet`: the farm at 5, 100 and 1000 turbines in real time (20 frames/s each, one edge
+ * `npm run bench -- fleet.bench`: the farm at 5, 100 and 1000 turbines in real time (20 frames/s each, one edge
  * agent with its own TLS MQTT connection per turbine, over one worker thread per core) with the really
  * trained detector. Per size: frames processed by the agents against frames the turbines produced, alarm
  * latency from fault onset to the dashboard's server (p50/p99, and beyond the detector's own delay), CPU
