@@ -404,12 +404,7 @@ async function runFarm(p: FarmParts): Promise<Fleet> {
   };
   p.cleanups.push(stopWorkers);
 
-  try {
-    await readyAll;
-  } catch (err) {
-    for (const c of p.cleanups.reverse()) await Promise.resolve(c()).catch(() => undefined);
-    throw err;
-  }
+  await readyAll; // on failure startFleet runs the cleanups (workers included)
   await operatorConsole.readShadows(things);
 
   const jobsTimer = setInterval(() => {
@@ -480,7 +475,9 @@ async function runFarm(p: FarmParts): Promise<Fleet> {
     async injectFault(index: number, kind: FaultKind, severity: FaultSeverity = 'severe', seconds = 30) {
       assertFault(kind, severity);
       if (!Number.isFinite(seconds) || seconds <= 0 || seconds > 3600) throw new Error(`seconds must be a number above 0 and at most 3600, got ${seconds}`);
-      const seen = new Promise<InjectionRecord>((resolveSeen) => {
+      await ask(workerOf(index), { type: 'inject', index, kind, severity, seconds, id: nextId++ });
+      // The worker answers before it produces the fault's first frame (messages keep their order).
+      return new Promise<InjectionRecord>((resolveSeen) => {
         const on = (rec: InjectionRecord): void => {
           if (rec.index !== index) return;
           fleet.off('fault', on);
@@ -488,8 +485,6 @@ async function runFarm(p: FarmParts): Promise<Fleet> {
         };
         fleet.on('fault', on);
       });
-      await ask(workerOf(index), { type: 'inject', index, kind, severity, seconds, id: nextId++ });
-      return seen;
     },
     clearFault: (index: number) => ask(workerOf(index), { type: 'clear', index, id: nextId++ }),
     async setWind(rps: number, index?: number) {
