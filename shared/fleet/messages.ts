@@ -45,6 +45,8 @@ export interface TurbineStatus {
   brake: boolean;
   generatorConnected: boolean;
   produced: number;
+  /** Frames due since the worker started producing (real time x speed); produced lags it when the machine cannot keep up. */
+  due: number;
   /** Frames the agent's runtime has processed (through the feature pipeline and, per window, the model). */
   processed: number;
   queued: number;

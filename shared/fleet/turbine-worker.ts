@@ -25,6 +25,13 @@ const send = (e: WorkerEvent): void => port.postMessage(e);
 /** Most frames one turbine may produce in one tick: beyond it the worker is behind and catches up later. */
 const MAX_FRAMES_PER_TICK = 200;
 const TICK_MS = 50;
+/**
+ * Frames an agent may have waiting before its turbine pauses (20 s of data): a farm larger than the
+ * machine can score falls behind real time (status.due - status.produced says by how much) instead of
+ * piling frames up in memory.
+ */
+const MAX_QUEUED = 400;
+let due = 0;
 const STATUS_MS = 500;
 /**
  * Live frames an agent sees before its first model is installed: a window plus the canary's windows and
@@ -88,6 +95,7 @@ function status(u: Unit): TurbineStatus {
     brake: controls.brake,
     generatorConnected: controls.generatorConnected,
     produced: u.produced,
+    due,
     processed: c.framesAccepted + c.framesRejected,
     queued: u.agent.runtime.queued,
     dropped: c.framesDropped,
@@ -197,8 +205,9 @@ async function main(): Promise<void> {
   const t0 = performance.now();
   const perMs = setup.speed / FRAME_PERIOD_MS;
   tick = setInterval(() => {
-    const due = Math.floor((performance.now() - t0) * perMs);
+    due = Math.floor((performance.now() - t0) * perMs);
     for (const u of units) {
+      if (u.agent.runtime.queued > MAX_QUEUED) continue;
       const n = Math.min(due - u.produced, MAX_FRAMES_PER_TICK);
       for (let k = 0; k < n; k++) produce(u, u.sim.next());
     }
