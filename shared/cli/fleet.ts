@@ -64,6 +64,7 @@ async function main(): Promise<void> {
     windMean: o.wind,
     log: o.verbose ? (line) => process.stderr.write(`${line}\n`) : undefined,
     onProgress: (s, done, total) => {
+      if (s === 'online' || s === 'models') return;
       const label = s === 'provision' ? 'provisioning devices' : 'starting agents';
       if (step !== s) {
         if (step) bar.stop();

@@ -36,6 +36,7 @@ interface SizeResult {
 
 async function measure(turbines: number, seconds: number, packagePath: string, publicKeyPem: string): Promise<SizeResult> {
   const t0 = performance.now();
+  const shown = new Map<string, string>();
   let fleet: Fleet | undefined;
   try {
     fleet = await startFleet({
@@ -46,7 +47,11 @@ async function measure(turbines: number, seconds: number, packagePath: string, p
       heartbeatSeconds: 10,
       dashboardPort: 0,
       onProgress: (step, done, total) => {
-        if (done === total || done % 100 === 0) process.stderr.write(`  ${turbines} turbines: ${step} ${done}/${total}\n`);
+        const key = `${step} ${Math.floor(done / 100)}`;
+        if ((done === total || done % 100 === 0 || step === 'online' || step === 'models') && key !== shown.get(step)) {
+          shown.set(step, key);
+          process.stderr.write(`  ${new Date().toISOString()} ${turbines} turbines: ${step} ${done}/${total}\n`);
+        }
       },
     });
     const startSeconds = (performance.now() - t0) / 1000;

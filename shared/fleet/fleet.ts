@@ -54,7 +54,7 @@ export interface FleetOptions {
   dashboardPort?: number | false;
   log?: (line: string) => void;
   /** Progress of long steps (provisioning, agent start-up). */
-  onProgress?: (step: 'provision' | 'agents', done: number, total: number) => void;
+  onProgress?: (step: 'provision' | 'agents' | 'online' | 'models', done: number, total: number) => void;
 }
 
 /** One injected fault and when the device and the cloud saw it. */
@@ -281,10 +281,17 @@ async function runFarm(p: FarmParts): Promise<Fleet> {
         started++;
         p.options.onProgress?.('agents', started, n);
         break;
-      case 'status':
+      case 'status': {
         for (const s of e.turbines) statuses[s.index] = s;
         rss[w] = e.rssBytes;
+        if (p.options.onProgress && !workers.every((wk) => wk.ready)) {
+          // Before the farm is ready: how many agents are connected and serve a model.
+          const live = statuses.filter((s): s is TurbineStatus => s !== null);
+          p.options.onProgress('online', live.filter((s) => s.online).length, n);
+          p.options.onProgress('models', live.filter((s) => s.version !== null).length, n);
+        }
         break;
+      }
       case 'reply': {
         const r = pending.get(e.id);
         pending.delete(e.id);
