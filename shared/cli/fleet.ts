@@ -19,6 +19,7 @@ interface Options {
   workers?: number;
   port: number;
   dir: string;
+  cloudDir?: string;
   heartbeat: number;
   captureRate: number;
   seed: number;
@@ -36,6 +37,7 @@ const program = new Command()
   .option('--workers <n>', 'worker threads (default: one per core)', integerOption('--workers', 1))
   .option('--port <port>', 'dashboard port on 127.0.0.1 (0: any free port)', integerOption('--port', 0), 8080)
   .option('--dir <dir>', 'state folder (cloud, device bundles, agent states)', join('.state', 'fleet'))
+  .option('--cloud-dir <dir>', 'use the local cloud running in another process (npm run cloud -- --dir <dir>) instead of starting one')
   .option('--heartbeat <seconds>', 'agent heartbeat period', numberOption('--heartbeat', 'a positive number of seconds', (n) => n > 0), 10)
   .option('--capture-rate <r>', 'share of scored windows captured to S3', numberOption('--capture-rate', 'a number from 0 to 1', (n) => n >= 0 && n <= 1), 0.1)
   .option('--seed <n>', 'seed of the simulated turbines', integerOption('--seed', 0), 42)
@@ -52,6 +54,7 @@ async function main(): Promise<void> {
   let step = '';
   const fleet = await startFleet({
     dir: resolve(o.dir),
+    cloudDir: o.cloudDir,
     packagePath: resolve(o.package),
     publicKeyPem: readFileSync(o.publicKey, 'utf8'),
     turbines: o.turbines,

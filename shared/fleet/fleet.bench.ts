@@ -4,7 +4,8 @@
  * trained detector. Per size: frames processed by the agents against frames the turbines produced, alarm
  * latency from fault onset to the dashboard's server (p50/p99, and beyond the detector's own delay), CPU
  * (share of all cores) and memory. FLEET_BENCH_SIZES (e.g. "5,100") and FLEET_BENCH_SECONDS (measured
- * seconds per size, default 60) change the run. State (certificates) is kept in .state/fleet-bench.
+ * seconds per size, default 60) change the run; FLEET_BENCH_CLOUD_DIR runs the farm on a local cloud in
+ * another process (npm run cloud -- --dir <dir>). State (certificates) is kept in .state/fleet-bench.
  */
 import { availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';
@@ -45,6 +46,7 @@ async function measure(turbines: number, seconds: number, packagePath: string, p
       publicKeyPem,
       turbines,
       heartbeatSeconds: 10,
+      cloudDir: process.env.FLEET_BENCH_CLOUD_DIR,
       dashboardPort: 0,
       onProgress: (step, done, total) => {
         const key = `${step} ${Math.floor(done / 100)}`;

@@ -13,7 +13,7 @@ import { Worker } from 'node:worker_threads';
 import { IoTClient } from '@aws-sdk/client-iot';
 import { IoTDataPlaneClient, UpdateThingShadowCommand } from '@aws-sdk/client-iot-data-plane';
 import { S3Client } from '@aws-sdk/client-s3';
-import { cloudClientConfig, type LocalCloud, startLocalCloud } from '../cloud/local-cloud';
+import { type CloudEndpoints, cloudClientConfig, type LocalCloud, readCloudJson, startLocalCloud } from '../cloud/local-cloud';
 import { provisionDevices } from '../cloud/provisioning/provision';
 import { cloudSettings, resourceName } from '../cloud/config';
 import type { ContingencyAlert } from '../edge/contingency';
@@ -40,6 +40,8 @@ export interface FleetOptions {
   workers?: number;
   /** A running local cloud; default: one started in <dir>/cloud and stopped with the farm. */
   cloud?: LocalCloud;
+  /** Or the state folder of a local cloud running in another process (npm run cloud): found by its cloud.json. */
+  cloudDir?: string;
   /** Seed of the simulated turbines (default 42). */
   seed?: number;
   /** Agent heartbeat period (default 10 s). */
@@ -127,12 +129,19 @@ export interface FleetSnapshot {
 }
 
 /** A running farm. */
+/** The cloud a farm runs on, wherever it runs. */
+export interface FleetCloud {
+  endpoints: CloudEndpoints;
+  region: string;
+  accountId: string;
+}
+
 export interface Fleet extends EventEmitter {
   /** The dashboard's address (empty without a dashboard). */
   readonly url: string;
   readonly size: number;
   readonly thingNames: string[];
-  readonly cloud: LocalCloud;
+  readonly cloud: FleetCloud;
   readonly console: OperatorConsole;
   /** Ground truth: every injection, oldest first. */
   readonly injections: InjectionRecord[];
@@ -183,14 +192,17 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
   const packagePath = resolve(options.packagePath);
   readFileSync(packagePath); // a missing package fails here, before anything starts
 
-  const ownCloud = !options.cloud;
-  const cloud = options.cloud ?? (await startLocalCloud({ dir: join(dir, 'cloud'), port: 0, mqttPort: 0, log }));
-  const clientConfig = cloudClientConfig(cloud);
+  if (options.cloud && options.cloudDir) throw new Error('give cloud or cloudDir, not both');
+  const external = options.cloudDir ? readCloudJson(resolve(options.cloudDir)) : undefined;
+  const ownCloud = !options.cloud && !external;
+  const started = ownCloud ? await startLocalCloud({ dir: join(dir, 'cloud'), port: 0, mqttPort: 0, log }) : options.cloud;
+  const cloud: FleetCloud & { caCertPath?: string } = started ?? (external as NonNullable<typeof external>);
+  const clientConfig = cloudClientConfig(started ?? (external as NonNullable<typeof external>));
   const iot = new IoTClient(clientConfig);
   const s3 = new S3Client(clientConfig);
   const data = new IoTDataPlaneClient(clientConfig);
   const cleanups: (() => Promise<void> | void)[] = [() => iot.destroy(), () => s3.destroy(), () => data.destroy()];
-  if (ownCloud) cleanups.push(() => cloud.stop());
+  if (ownCloud) cleanups.push(() => (started as LocalCloud).stop());
   const fail = async (err: unknown): Promise<never> => {
     for (const c of cleanups.reverse()) await Promise.resolve(c()).catch(() => undefined);
     throw err;
@@ -229,7 +241,7 @@ interface FarmParts {
   speed: number;
   log: (line: string) => void;
   dir: string;
-  cloud: LocalCloud;
+  cloud: FleetCloud;
   iot: IoTClient;
   s3: S3Client;
   data: IoTDataPlaneClient;
