@@ -18,6 +18,8 @@ test('startFleet refuses bad options with the reason, starting nothing', async (
     assert.equal(existsSync(base.dir), false);
     await assert.rejects(startFleet(base), /ENOENT.*none\.tar\.gz/);
     assert.deepEqual(readdirSync(base.dir), [], 'a missing package fails before the cloud starts');
+    await assert.rejects(startFleet({ ...base, packagePath: __filename, cloudDir: join(dir, 'no-cloud') }), /no-cloud/);
+    assert.deepEqual(readdirSync(base.dir), [], 'a cloud folder without cloud.json fails before anything is made');
   } finally {
     await remove();
   }
