@@ -13,6 +13,7 @@ import { iotshadow, mqtt } from 'aws-iot-device-sdk-v2';
 import { AgentStateFile, type StoredModel } from './agent-state';
 import { type CaptureOptions, CaptureSpool } from './capture';
 import { readDeviceConfig } from './device-config';
+import { type ContingencyConfig, ContingencyController, type ContingencyState, DEFAULT_CONTINGENCY, linkContingency, parseContingencyConfig, type TurbineActuator } from './contingency';
 import { DeviceConnection } from './device-connection';
 import type { EngineFactory } from './inference-engine';
 import { type LoadedModel, ModelManager } from './model-manager';
@@ -45,6 +46,10 @@ export interface EdgeAgentOptions {
   /** Seconds to wait for a batch's confirmation before re-sending (default 10). */
   captureAckSeconds?: number;
   log?: (line: string) => void;
+  /** The turbine's brake and generator switch, for contingency actions (without one, actions are only reported). */
+  actuator?: TurbineActuator;
+  /** Contingency rules (default device.json agent.contingency, else DEFAULT_CONTINGENCY). */
+  contingency?: ContingencyConfig;
 }
 
 /** What a heartbeat carries (MQTT message and shadow reported.agent). */
@@ -60,6 +65,7 @@ export interface Heartbeat {
   frames: { received: number; accepted: number; rejected: number; dropped: number };
   capture: { captured: number; uploaded: number; dropped: number; pending: number };
   drift: FeatureDrift[];
+  contingency: ContingencyState;
   /** Whether a model scores frames, which models wait for real frames for their verdict, and why the last one failed. */
   modelStatus: { state: 'scoring' | 'waiting-for-frames' | 'no-model'; waiting: WaitingModel[]; problem: ModelProblem | null };
 }
@@ -82,6 +88,7 @@ export interface EdgeAgent extends EventEmitter {
   readonly manager: ModelManager;
   readonly capture: CaptureSpool;
   readonly counters: RuntimeCounters;
+  readonly contingency: ContingencyController;
   /** True while connected to the cloud. */
   readonly online: boolean;
   push(frame: unknown): boolean;
@@ -121,6 +128,9 @@ export async function startEdgeAgent(opts: EdgeAgentOptions): Promise<EdgeAgent>
   let stopped = false;
   // Assigned once the connection exists; problems found before that are sent with the first heartbeat.
   let sendHeartbeat = async (): Promise<void> => undefined;
+  const contingencyConfig = opts.contingency ?? (config.agent?.contingency === undefined ? DEFAULT_CONTINGENCY : parseContingencyConfig(config.agent.contingency, `${thingName} device.json agent.contingency`));
+  const contingency = new ContingencyController(thingName, contingencyConfig, opts.actuator, log);
+  contingency.on('decision', (alert) => agent.emit('contingency', alert));
 
   // Models kept from the last run, else the initial package. Each is verified, loaded and checked at once;
   // its health verdict waits for real frames (ScoringRuntime), so none of this blocks the start. A model
@@ -182,6 +192,7 @@ export async function startEdgeAgent(opts: EdgeAgentOptions): Promise<EdgeAgent>
 
   runtime.on('window', (w: ScoredWindow) => {
     capture.offer(w);
+    contingency.onWindow(w);
     agent.emit('window', w);
   });
   runtime.on('swap', (e) => {
@@ -309,6 +320,8 @@ export async function startEdgeAgent(opts: EdgeAgentOptions): Promise<EdgeAgent>
     }
   });
 
+  await linkContingency(contingency, connection, config.topics?.thingRoot ?? `$aws/things/${thingName}`, `${prefix}/alerts`, log);
+
   const shadow = new iotshadow.IotShadowClient(connection.connection);
   const heartbeat = (resetDrift = false): Heartbeat => {
     const c = runtime.counters;
@@ -331,6 +344,7 @@ export async function startEdgeAgent(opts: EdgeAgentOptions): Promise<EdgeAgent>
         waiting: runtime.waitingModels,
         problem,
       },
+      contingency: contingency.state,
     };
   };
   sendHeartbeat = async (): Promise<void> => {
@@ -369,6 +383,7 @@ export async function startEdgeAgent(opts: EdgeAgentOptions): Promise<EdgeAgent>
     manager,
     capture,
     counters: runtime.counters,
+    contingency,
     push: (frame: unknown) => runtime.push(frame),
     pushLine: (line: string) => runtime.pushLine(line),
     heartbeat: () => heartbeat(false),

@@ -11,6 +11,7 @@
  * A bundle holds the device's own identity and nothing else: no cloud credentials (a device that holds
  * the cloud's keys can act for every device).
  */
+import { parseContingencyConfig } from './contingency';
 import { readFileSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 
@@ -50,6 +51,8 @@ export interface AgentDefaults {
   captureDir: string;
   heartbeatSeconds: number;
   capture: DeviceCaptureDefaults;
+  /** Contingency rules by feature and severity (checked here, used by shared/edge/contingency.ts); absent: the defaults. */
+  contingency?: unknown;
 }
 
 /** device.json, as read (topics and agent defaults filled in when the file leaves them out). */
@@ -123,6 +126,15 @@ const url: Check = (v) => {
   }
 };
 
+const contingencyRules: Check = (v) => {
+  try {
+    parseContingencyConfig(v, 'agent.contingency');
+    return undefined;
+  } catch (err) {
+    return `is not valid: ${(err as Error).message}`;
+  }
+};
+
 /** Members of device.json: [path, check, required]. Order is the order problems are reported in. */
 const MEMBERS: [string, Check, boolean][] = [
   ['thingName', thingName, true],
@@ -149,6 +161,7 @@ const MEMBERS: [string, Check, boolean][] = [
   ['agent.capture.maxAgeSeconds', numberIn(0.1, 86400), false],
   ['agent.capture.bufferMaxBytes', numberIn(1024, 2 ** 40, true), false],
   ['agent.capture.s3Prefix', text, false],
+  ['agent.contingency', contingencyRules, false],
 ];
 
 /** Objects of device.json (each may hold only the members listed above). */

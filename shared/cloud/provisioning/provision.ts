@@ -104,7 +104,7 @@ async function ensureThingGroup(iot: IoTClient, name: string): Promise<string> {
 }
 
 /** Creates the policy, or makes document its default version when it differs; returns its ARN. */
-async function ensurePolicy(iot: IoTClient, name: string, document: string): Promise<string> {
+export async function ensurePolicy(iot: IoTClient, name: string, document: string): Promise<string> {
   try {
     return (await iot.send(new CreatePolicyCommand({ policyName: name, policyDocument: document }))).policyArn as string;
   } catch (err) {
@@ -131,7 +131,7 @@ async function ensurePolicy(iot: IoTClient, name: string, document: string): Pro
 }
 
 /** Creates a thing, or accepts the one that exists under that name. */
-async function ensureThing(iot: IoTClient, thingName: string): Promise<void> {
+export async function ensureThing(iot: IoTClient, thingName: string): Promise<void> {
   try {
     await iot.send(new CreateThingCommand({ thingName }));
   } catch (err) {
@@ -140,7 +140,7 @@ async function ensureThing(iot: IoTClient, thingName: string): Promise<void> {
 }
 
 /** The ACTIVE certificate of an existing bundle, or undefined when a new one is needed. */
-async function reusableCertificate(iot: IoTClient, bundleDir: string): Promise<{ certificateId: string; certificateArn: string } | undefined> {
+export async function reusableCertificate(iot: IoTClient, bundleDir: string): Promise<{ certificateId: string; certificateArn: string } | undefined> {
   const pem = existingBundleCertificate(bundleDir);
   if (!pem) return undefined;
   try {
