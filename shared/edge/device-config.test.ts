@@ -31,7 +31,7 @@ test('a bad device.json is refused naming the file and every wrong member', () =
     [{ ...minimal, files: { certificate: '', privateKey: 'k', ca: 'c' } }, /files\.certificate must be a string, got ""/],
     [{ ...minimal, mode: 'cloud' }, /mode must be one of local, aws, got "cloud"/],
     [{ ...minimal, httpEndpoint: 'not a url' }, /httpEndpoint must be a URL, got "not a url"/],
-    [{ ...minimal, agent: { heartbeatSecond: 5 } }, /agent\.heartbeatSecond is not a device\.json member \(known: modelsDir, captureDir, heartbeatSeconds, capture\)/],
+    [{ ...minimal, agent: { heartbeatSecond: 5 } }, /agent\.heartbeatSecond is not a device\.json member \(known: modelsDir, captureDir, heartbeatSeconds, capture, contingency\)/],
     [{ ...minimal, agent: { capture: { sampleRate: 2, batchSize: 0.5 } } }, /agent\.capture\.sampleRate must be a number from 0 to 1, got 2; agent\.capture\.batchSize must be an integer from 1 to 10000, got 0\.5/],
     [{ ...minimal, thing: 'x' }, /thing is not a device\.json member \(known: thingName, mqtt, files, region,/],
     [{ ...minimal, credentialsFile: 'credentials.json' }, /credentialsFile: device bundles carry no cloud credentials any more: delete credentials\.json/],

@@ -274,7 +274,8 @@ test('DeleteJob needs force while the job runs, and then removes everything', as
 test('a restart in the middle of a job loses nothing: rollout, timeouts and executions resume', async (t) => {
   // The journaled store on disk, closed and opened again, as a restart of the cloud does.
   const dir = await mkdtemp(join(tmpdir(), 'jobs-engine-'));
-  t.after(() => rm(dir, { recursive: true, force: true }));
+  // The store may still be finishing a background flush of the second engine when the test ends.
+  t.after(() => rm(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 50 }));
   const first = setup({ g: things(5) }, openStateStore(dir));
   await first.engine.createJob(spec('j1', {
     targets: [groupArn('g')],
