@@ -6,7 +6,8 @@
 import { SingleBar } from 'cli-progress';
 import { Command } from 'commander';
 import { ARCHITECTURES, DEFAULT_ARCHITECTURE, isArchitecture } from '../detector/models';
-import { LocalDirectoryRegistry, type PipelineEvent, runTrainingPipeline } from '../detector/pipeline';
+import { LocalDirectoryRegistry } from '../detector/model-registry';
+import { type PipelineEvent, runTrainingPipeline } from '../detector/pipeline';
 import { DEFAULT_BUDGET } from '../detector/thresholds';
 import { DEFAULT_TRAINING } from '../detector/training';
 import type { BackendName } from '../detector/backend';
