@@ -104,7 +104,7 @@ export async function runTrainingPipeline(options: PipelineOptions): Promise<Pip
 
   // 1. preprocess
   const dataHash = sha256(fileHash(options.dataPath, 'training data'), fileHash(options.labelsPath, 'training labels'));
-  const preKey = sha256(JSON.stringify({ step: 'preprocess', v: 1, dataHash, params, holdoutFraction }));
+  const preKey = sha256(JSON.stringify({ step: 'preprocess', v: 2, dataHash, params, holdoutFraction }));
   const preDir = join(options.cacheDir, 'preprocess', preKey);
   const data = await timed('preprocess', preKey, cacheHit(preDir), () => {
     if (cacheHit(preDir)) {
@@ -117,6 +117,7 @@ export async function runTrainingPipeline(options: PipelineOptions): Promise<Pip
         params,
         train: { windows: train, count: train.length / WINDOW_SIZE },
         holdout: { windows: holdout, count: holdout.length / WINDOW_SIZE },
+        trainTurbine: Int32Array.from(meta.trainTurbine as number[]),
         holdoutTurbine: Int32Array.from(meta.holdoutTurbine as number[]),
         rejectedFrames: meta.rejectedFrames as number,
       } satisfies PreparedData;
@@ -125,7 +126,7 @@ export async function runTrainingPipeline(options: PipelineOptions): Promise<Pip
     const labels = options.labelsPath ? readLabelsCsv(options.labelsPath) : [];
     const prepared = prepareTrainingData(frames, labels, params, holdoutFraction);
     writeCacheEntry(preDir, {
-      'meta.json': JSON.stringify({ statistics: statisticsToJson(prepared.stats, params), holdoutTurbine: Array.from(prepared.holdoutTurbine), rejectedFrames: prepared.rejectedFrames, dataHash }),
+      'meta.json': JSON.stringify({ statistics: statisticsToJson(prepared.stats, params), trainTurbine: Array.from(prepared.trainTurbine), holdoutTurbine: Array.from(prepared.holdoutTurbine), rejectedFrames: prepared.rejectedFrames, dataHash }),
       'train.f32': floatBuffer(prepared.train.windows),
       'holdout.f32': floatBuffer(prepared.holdout.windows),
     });

@@ -71,7 +71,8 @@ export interface PreparedData {
   params: PreprocessingParams;
   train: WindowSet;
   holdout: WindowSet;
-  /** turbineId of each held-out window (debouncing never spans two turbines). */
+  /** turbineId of each training and held-out window (debouncing never spans two turbines). */
+  trainTurbine: Int32Array;
   holdoutTurbine: Int32Array;
   rejectedFrames: number;
 }
@@ -123,5 +124,5 @@ export function prepareTrainingData(frames: FrameColumns, labels: readonly Fault
     idx.forEach((i, k) => out.set(fw.windows.subarray(i * WINDOW_SIZE, (i + 1) * WINDOW_SIZE), k * WINDOW_SIZE));
     return { windows: out, count: idx.length };
   };
-  return { stats, params, train: pick(trainIdx), holdout: pick(holdIdx), holdoutTurbine: Int32Array.from(holdIdx, (i) => fw.turbineId[i]), rejectedFrames: fw.rejectedFrames };
+  return { stats, params, train: pick(trainIdx), holdout: pick(holdIdx), trainTurbine: Int32Array.from(trainIdx, (i) => fw.turbineId[i]), holdoutTurbine: Int32Array.from(holdIdx, (i) => fw.turbineId[i]), rejectedFrames: fw.rejectedFrames };
 }
