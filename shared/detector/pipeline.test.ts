@@ -16,12 +16,14 @@ const root = mkdtempSync(join(tmpdir(), 'pipeline-test-'));
 const data = join(root, 'train.csv.gz');
 const evalData = join(root, 'eval.csv.gz');
 const evalLabels = join(root, 'eval.labels.csv');
+const calibrationData = join(root, 'calibration.csv.gz');
 const normal = simulateFarm({ turbines: 2, minutes: 3, seed: 1 });
 const faulty = simulateFarm({ turbines: 2, minutes: 6, seed: 2, faults: true });
 
 before(async () => {
   await writeFramesCsv(normal.frames, data);
   await writeFramesCsv(faulty.frames, evalData);
+  await writeFramesCsv(simulateFarm({ turbines: 6, minutes: 4, seed: 3 }).frames, calibrationData);
   writeLabelsCsv(faulty.labels, evalLabels);
 });
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -35,6 +37,7 @@ const options = (out: string, cache: string): PipelineOptions => ({
   training: { epochs: 2, batchSize: 64 },
   trainStride: 2,
   seed: 5,
+  calibrationDataPath: calibrationData,
 });
 
 test('the pipeline writes a loadable model directory with the evaluation report; a re-run takes every step from the cache', async () => {
@@ -48,6 +51,16 @@ test('the pipeline writes a loadable model directory with the evaluation report;
   assert.equal(metrics.event_f1, report.event_f1);
   const curve = JSON.parse(readFileSync(join(root, 'model', 'learning-curve.json'), 'utf8'));
   assert.equal(curve.length, 2);
+
+  // Thresholds fitted for the default false-alarm rate on the calibration data: the budget rule's error
+  // thresholds times the calibrated multiplier, recorded in detector.json.
+  const c = first.description.training.falseAlarm!;
+  assert.equal(c.targetPerTurbineDay, 0.5);
+  assert.ok(c.multiplier > 0 && c.peaks >= 40 && c.normalTurbineDays > 0);
+  const uncalibrated = await runTrainingPipeline({ ...options('uncalibrated', 'cache'), falseAlarmTarget: 0 });
+  assert.equal(uncalibrated.description.training.falseAlarm, undefined);
+  first.description.thresholds.values.forEach((v, f) => assert.ok(Math.abs(v - uncalibrated.description.thresholds.values[f] * c.multiplier) < 1e-9 * v));
+  assert.equal(first.description.thresholds.fast, uncalibrated.description.thresholds.fast);
 
   const again = await runTrainingPipeline(options('model', 'cache'));
   assert.deepEqual(again.steps.map((s) => [s.step, s.cached]), [['preprocess', true], ['train', true], ['evaluate', true], ['register', false]]);
@@ -91,7 +104,9 @@ test('bad training data gives a clear error and writes no model directory', asyn
   await assert.rejects(runTrainingPipeline({ ...options('bad3', 'cache-bad'), dataPath: tiny }), /training data too short/);
   await assert.rejects(runTrainingPipeline({ ...options('bad4', 'cache-bad'), dataPath: join(root, 'none.csv') }), /training data .*none\.csv: cannot read \(ENOENT\)/);
   await assert.rejects(runTrainingPipeline({ ...options('bad5', 'cache-bad'), architecture: 'lstm' as never }), /unknown autoencoder architecture "lstm"/);
-  for (const name of ['bad1', 'bad2', 'bad3', 'bad4', 'bad5']) assert.equal(existsSync(join(root, name)), false, name);
+  await assert.rejects(runTrainingPipeline({ ...options('bad7', 'cache-bad'), falseAlarmTarget: -1 }), /falseAlarmTarget must be a number >= 0/);
+  await assert.rejects(runTrainingPipeline({ ...options('bad8', 'cache-bad'), calibrationDataPath: join(root, 'none.csv') }), /calibration data .*none\.csv: cannot read \(ENOENT\)/);
+  for (const name of ['bad1', 'bad2', 'bad3', 'bad4', 'bad5', 'bad7', 'bad8']) assert.equal(existsSync(join(root, name)), false, name);
 });
 
 test('labels outside the evaluation data time range are refused before anything is written', async () => {

@@ -17,7 +17,9 @@ import { DEFAULT_PREPROCESSING, type PreprocessingParams, validatePreprocessingP
 import { statisticsFromJson, statisticsToJson } from '../features/statistics';
 import { readFramesCsv } from '../turbine/csv';
 import { readLabelsCsv } from '../turbine/labels';
+import { simulateFarm } from '../turbine/farm';
 import { type BackendName, initBackend } from './backend';
+import { CALIBRATION_FARM, calibrateThresholds, DEFAULT_FALSE_ALARM_TARGET, type FalseAlarmCalibration } from './calibration';
 import { DETECTOR_FORMAT_VERSION, type DetectorDescription } from './model-dir';
 import type { ModelRegistry } from './model-registry';
 import { modelFromFiles, type ModelFiles, modelToFiles } from './model-io';
@@ -64,6 +66,13 @@ export interface PipelineOptions {
    * on 16 turbine-hours). Thresholds and the error scale always use every window.
    */
   trainStride?: number;
+  /**
+   * False alarms per turbine-day the thresholds are fitted for (calibration.ts; default 0.5); 0 keeps the
+   * budget rule's thresholds as they are.
+   */
+  falseAlarmTarget?: number;
+  /** Normal operation of other turbines to calibrate on (a farm CSV); default: CALIBRATION_FARM, simulated. */
+  calibrationDataPath?: string;
   /** Backend; default: tfjs-node if it loads, else wasm. */
   backend?: BackendName;
   onEvent?(event: PipelineEvent): void;
@@ -88,6 +97,9 @@ export async function runTrainingPipeline(options: PipelineOptions): Promise<Pip
   const holdoutFraction = options.holdoutFraction ?? DEFAULT_HOLDOUT_FRACTION;
   const trainStride = options.trainStride ?? DEFAULT_TRAIN_STRIDE;
   if (!Number.isInteger(trainStride) || trainStride < 1) throw new Error(`trainStride must be a positive integer, got ${trainStride}`);
+  const falseAlarmTarget = options.falseAlarmTarget ?? DEFAULT_FALSE_ALARM_TARGET;
+  if (!(falseAlarmTarget >= 0 && Number.isFinite(falseAlarmTarget))) throw new Error(`falseAlarmTarget must be a number >= 0 (0 = off), got ${falseAlarmTarget}`);
+  const calibrationSource = falseAlarmTarget === 0 ? null : options.calibrationDataPath ? { data: fileHash(options.calibrationDataPath, 'calibration data') } : { farm: CALIBRATION_FARM };
   const backend = await initBackend(options.backend);
   buildAutoencoder(architecture).dispose(); // refuse an unknown architecture before any work
   const emit = options.onEvent ?? (() => undefined);
@@ -155,11 +167,18 @@ export async function runTrainingPipeline(options: PipelineOptions): Promise<Pip
   try {
     // 3. evaluate
     const evalHash = sha256(fileHash(options.evalDataPath, 'evaluation data'), fileHash(options.evalLabelsPath, 'evaluation labels'));
-    const evalKey = sha256(JSON.stringify({ step: 'evaluate', v: 3, trainKey, budget, evalHash }));
+    const evalKey = sha256(JSON.stringify({ step: 'evaluate', v: 4, trainKey, budget, evalHash, falseAlarmTarget, calibrationSource }));
     const evalDir = join(options.cacheDir, 'evaluate', evalKey);
     const evaluated = await timed('evaluate', evalKey, cacheHit(evalDir), () => {
-      if (cacheHit(evalDir)) return JSON.parse(readFileSync(join(evalDir, 'result.json'), 'utf8')) as ReturnType<typeof fitAllThresholds> & { report: EvaluationReport | null };
+      if (cacheHit(evalDir)) return JSON.parse(readFileSync(join(evalDir, 'result.json'), 'utf8')) as ReturnType<typeof fitAllThresholds> & { report: EvaluationReport | null; falseAlarm: FalseAlarmCalibration | null };
       const thresholds = fitAllThresholds(model, data, budget);
+      let falseAlarm: FalseAlarmCalibration | null = null;
+      if (falseAlarmTarget > 0) {
+        const normal = options.calibrationDataPath ? readFramesCsv(options.calibrationDataPath) : simulateFarm(CALIBRATION_FARM).frames;
+        const calibrated = calibrateThresholds(model, thresholds.thresholds, data.stats, data.params, normal, { targetPerTurbineDay: falseAlarmTarget });
+        thresholds.thresholds = calibrated.thresholds;
+        falseAlarm = calibrated.calibration;
+      }
       let report: EvaluationReport | null = null;
       if (options.evalDataPath) {
         if (!options.evalLabelsPath) throw new Error('evaluation data needs its labels file (evalLabelsPath)');
@@ -168,7 +187,7 @@ export async function runTrainingPipeline(options: PipelineOptions): Promise<Pip
         const scorable = { ...thresholds, stats: data.stats, params: data.params, scoreWindowsOver: (set: WindowSet, spans: readonly number[]) => reconstructionErrorsOver(model, set, spans) };
         report = evaluateOnFrames(scorable, frames, labels).report;
       }
-      const out = { ...thresholds, report };
+      const out = { ...thresholds, report, falseAlarm };
       writeCacheEntry(evalDir, { 'result.json': JSON.stringify(out) });
       return out;
     });
@@ -195,7 +214,8 @@ export async function runTrainingPipeline(options: PipelineOptions): Promise<Pip
         seconds: result.seconds,
         trainWindows: everyNthWithTransients(data.train, trainStride).count,
         validationWindows: data.holdout.count,
-        options: { ...training, holdoutFraction, trainStride, budget },
+        options: { ...training, holdoutFraction, trainStride, budget, falseAlarmTarget },
+        ...(evaluated.falseAlarm ? { falseAlarm: evaluated.falseAlarm } : {}),
       },
     };
     const location = await timed('register', 'always', false, async () => {
