@@ -92,8 +92,8 @@ async function main(): Promise<void> {
   const c = t.falseAlarm;
   if (c) {
     lines.push(
-      `thresholds fitted for ${c.targetPerTurbineDay} false alarms per turbine-day: error thresholds x ${c.multiplier.toFixed(3)}, ` +
-        `from ${c.peaks} excursion peaks in ${c.normalTurbineDays.toFixed(2)} normal turbine-days of calibration data (tail shape ${c.tail.shape.toFixed(2)})`,
+      `thresholds fitted for ${c.targetPerTurbineDay} false alarms per turbine-day on ${c.normalTurbineDays.toFixed(2)} normal turbine-days of calibration data: ` +
+        `error thresholds x ${c.multipliers.map((m, f) => `${result.description.featureNames[f]} ${m.toFixed(2)}`).join(', ')}`,
     );
   }
   if (result.report) {

@@ -60,4 +60,9 @@ test('bad inputs are refused', () => {
   assert.throws(() => alarmLevels({ ...windows, groups: [0, 1] }, thresholds), /2 groups for 900 windows/);
   assert.throws(() => scaleThresholds(thresholds, 0), /positive number/);
   assert.throws(() => scaleThresholds(thresholds, Number.NaN), /positive number/);
+  assert.throws(() => scaleThresholds(thresholds, [1, 2]), /2 for 6 features/);
+  const perFeature = scaleThresholds(thresholds, [1, 2, 1, 1, 1, 3]);
+  assert.deepEqual(perFeature.values, [1, 2, 1, 1, 1, 3]);
+  assert.deepEqual(perFeature.recent!.values, [1.2, 2.4, 1.2, 1.2, 1.2, 3.5999999999999996]);
+  assert.equal(perFeature.fast, thresholds.fast);
 });

@@ -52,14 +52,16 @@ export function alarmLevels(windows: ScoredNormalWindows, thresholds: Thresholds
   return levels;
 }
 
-/** Thresholds whose error thresholds (whole-window and onset) are multiplied by k; other rules unchanged. */
-export function scaleThresholds(thresholds: Thresholds, k: number): Thresholds {
-  if (!(k > 0 && Number.isFinite(k))) throw new Error(`threshold multiplier must be a positive number, got ${k}`);
-  return {
-    ...thresholds,
-    values: thresholds.values.map((v) => v * k),
-    ...(thresholds.recent ? { recent: { ...thresholds.recent, values: thresholds.recent.values.map((v) => v * k) } } : {}),
-  };
+/**
+ * Thresholds whose error thresholds (whole-window and onset) are multiplied by k, one k for every feature or
+ * one per feature; other rules unchanged.
+ */
+export function scaleThresholds(thresholds: Thresholds, k: number | readonly number[]): Thresholds {
+  const ks = typeof k === 'number' ? thresholds.values.map(() => k) : k;
+  if (ks.length !== thresholds.values.length) throw new Error(`threshold multipliers: ${ks.length} for ${thresholds.values.length} features`);
+  for (const m of ks) if (!(m > 0 && Number.isFinite(m))) throw new Error(`threshold multiplier must be a positive number, got ${m}`);
+  const scale = (values: number[]) => values.map((v, f) => v * ks[f]);
+  return { ...thresholds, values: scale(thresholds.values), ...(thresholds.recent ? { recent: { ...thresholds.recent, values: scale(thresholds.recent.values) } } : {}) };
 }
 
 /**

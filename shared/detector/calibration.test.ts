@@ -33,6 +33,7 @@ test('the multiplier meets the target rate of a known tail', () => {
   assert.ok(calibrateFalseAlarmRate(levels, groups, days, { targetPerTurbineDay: 0.05, peaks: 400 }).multiplier > c.multiplier);
   const loose = calibrateFalseAlarmRate(levels, groups, days, { targetPerTurbineDay: 100, peaks: 400 });
   assert.equal(loose.multiplier, loose.level);
+  assert.equal(calibrateFalseAlarmRate(levels, groups, days, { targetPerTurbineDay: 100, peaks: 400, minMultiplier: 1 }).multiplier, 1);
 });
 
 test('a short-tailed fit is floored at an exponential tail (minShape), which extrapolates higher', () => {

@@ -56,10 +56,12 @@ test('the pipeline writes a loadable model directory with the evaluation report;
   // thresholds times the calibrated multiplier, recorded in detector.json.
   const c = first.description.training.falseAlarm!;
   assert.equal(c.targetPerTurbineDay, 0.5);
-  assert.ok(c.multiplier > 0 && c.peaks >= 40 && c.normalTurbineDays > 0);
+  assert.equal(c.multipliers.length, 6);
+  assert.ok(c.multipliers.every((m) => m >= 1) && c.features.every((f) => f.peaks >= 40 && f.targetPerTurbineDay === 0.5 / 6) && c.normalTurbineDays > 0);
   const uncalibrated = await runTrainingPipeline({ ...options('uncalibrated', 'cache'), falseAlarmTarget: 0 });
   assert.equal(uncalibrated.description.training.falseAlarm, undefined);
-  first.description.thresholds.values.forEach((v, f) => assert.ok(Math.abs(v - uncalibrated.description.thresholds.values[f] * c.multiplier) < 1e-9 * v));
+  first.description.thresholds.values.forEach((v, f) => assert.ok(Math.abs(v - uncalibrated.description.thresholds.values[f] * c.multipliers[f]) < 1e-9 * v));
+  first.description.thresholds.recent!.values.forEach((v, f) => assert.ok(Math.abs(v - uncalibrated.description.thresholds.recent!.values[f] * c.multipliers[f]) < 1e-9 * v));
   assert.equal(first.description.thresholds.fast, uncalibrated.description.thresholds.fast);
 
   const again = await runTrainingPipeline(options('model', 'cache'));
