@@ -1,14 +1,13 @@
 /**
  * Thresholds fitted for a stated false-alarm rate. The budget rule puts each threshold a margin above the
  * largest held-out normal error, so how rare an excursion it covers depends on the luck of one training
- * farm. Here each feature's error thresholds (whole-window and onset) get a multiplier chosen so that the
- * expected false alarms that feature raises on normal data of other turbines meet its share of a target
- * rate per turbine-day: the feature's alarm levels (alarm-levels.ts) on the calibration windows are cut
- * into excursions, a generalised Pareto tail is fitted to the peaks of the largest (peaks over threshold,
- * tail-fit.ts), and the multiplier is the level whose expected exceedances meet the share. Per feature,
- * because the excursions come from a few features in a few states (voltage at standstill above all): one
- * common multiplier would blunt every feature for the sake of one. Multipliers never go below 1, the
- * budget rule's thresholds. The comparison that chose this method is in the README.
+ * farm. Here the error thresholds (whole-window and onset) get multipliers chosen so that the expected
+ * false alarms on normal data of other turbines meet a target rate per turbine-day: alarm levels
+ * (alarm-levels.ts) on the calibration windows are cut into excursions, a generalised Pareto tail is
+ * fitted to the peaks of the largest (peaks over threshold, tail-fit.ts), and the multiplier is the level
+ * whose expected exceedances meet the target. Per feature first, because the excursions come from a few
+ * features in a few states (voltage and rps at low rotor speed above all), then one common multiplier over
+ * the whole detector (calibrateThresholds). The comparison that chose this method is in the README.
  */
 import type * as tf from '@tensorflow/tfjs';
 import { farmWindows, turbineSeries } from '../features/farm';
@@ -53,15 +52,16 @@ export interface RateCalibration {
 
 /** What the calibration found; detector.json keeps it in training.falseAlarm (informational). */
 export interface FalseAlarmCalibration {
-  method: 'peaks-over-threshold, per feature';
+  method: 'peaks-over-threshold, per feature then common';
   /** Target for the whole detector; each feature was fitted for an equal share of it. */
   targetPerTurbineDay: number;
   /** Normal time of the calibration data. */
   normalTurbineDays: number;
   /** Multiplier applied to each feature's error thresholds (whole-window and onset), window feature order. */
   multipliers: number[];
-  /** Each feature's tail fit. */
+  /** Each feature's tail fit (an equal share of the target), then the common one over the whole detector. */
   features: RateCalibration[];
+  detector: RateCalibration;
 }
 
 /** Normal turbine-days covered by `windows` windows taken every `strideFrames` frames. */
@@ -120,10 +120,13 @@ export interface CalibrationFarm {
 export const CALIBRATION_FARM: Readonly<CalibrationFarm> = Object.freeze({ turbines: 96, minutes: 10, seed: 777_001 });
 
 /**
- * Thresholds fitted for a false-alarm rate: per feature, the model's alarm levels on normal calibration
- * frames (other turbines than the training data's, forward passes only) with only that feature's error
- * thresholds active, the multiplier for an equal share of the target (at least 1), and the thresholds with
- * each feature's error thresholds multiplied by its own.
+ * Thresholds fitted for a false-alarm rate, from the model's alarm levels on normal calibration frames
+ * (other turbines than the training data's, forward passes only), in two stages. Per feature, with only that
+ * feature's error thresholds active, the multiplier for an equal share of the target: this allocates the
+ * raise to the features whose errors make the excursions. Then one common multiplier on top, fitted on the
+ * whole detector's alarm levels with those per-feature multipliers applied, so that the target holds for the
+ * detector as a whole (a debounced run can mix features: window one over on voltage, the next on rps).
+ * Both stages never go below 1: the budget rule's thresholds stay the floor.
  */
 export function calibrateThresholds(
   model: tf.LayersModel,
@@ -139,7 +142,8 @@ export function calibrateThresholds(
   const set = { windows: fw.windows, count: fw.count };
   const t = thresholds;
   const [errors, recent] = reconstructionErrorsOver(model, set, [t.errorSteps, t.recent?.errorSteps ?? t.errorSteps]);
-  const windows = { errors, recentErrors: t.recent ? recent : null, variation: null, states: t.scale ? operatingStates(set, t.scale.recentSteps) : null, groups: fw.turbineId };
+  const states = t.scale ? operatingStates(set, t.scale.recentSteps) : null;
+  const windows = { errors, recentErrors: t.recent ? recent : null, variation: null, states, groups: fw.turbineId };
   const days = windowTurbineDays(fw.count, params.stride);
   const features = t.values.map((_, f) => {
     // Only feature f's error thresholds: the others (and the stuck-sensor rule, which no multiplier moves) off.
@@ -147,7 +151,10 @@ export function calibrateThresholds(
     const single: Thresholds = { ...t, values: only(t.values), flatline: undefined, ...(t.recent ? { recent: { ...t.recent, values: only(t.recent.values) } } : {}) };
     return calibrateFalseAlarmRate(alarmLevels(windows, single), fw.turbineId, days, { ...o, targetPerTurbineDay: o.targetPerTurbineDay / t.values.length });
   });
-  const multipliers = features.map((c) => c.multiplier);
-  const calibration: FalseAlarmCalibration = { method: 'peaks-over-threshold, per feature', targetPerTurbineDay: o.targetPerTurbineDay, normalTurbineDays: days, multipliers, features };
+  const allocated = scaleThresholds(t, features.map((c) => c.multiplier));
+  const variation = t.flatline ? windowVariation(set, t.variationSteps) : null;
+  const detector = calibrateFalseAlarmRate(alarmLevels({ ...windows, variation }, allocated), fw.turbineId, days, o);
+  const multipliers = features.map((c) => c.multiplier * detector.multiplier);
+  const calibration: FalseAlarmCalibration = { method: 'peaks-over-threshold, per feature then common', targetPerTurbineDay: o.targetPerTurbineDay, normalTurbineDays: days, multipliers, features, detector };
   return { thresholds: scaleThresholds(t, multipliers), calibration };
 }

@@ -23,7 +23,7 @@ const faulty = simulateFarm({ turbines: 2, minutes: 6, seed: 2, faults: true });
 before(async () => {
   await writeFramesCsv(normal.frames, data);
   await writeFramesCsv(faulty.frames, evalData);
-  await writeFramesCsv(simulateFarm({ turbines: 6, minutes: 4, seed: 3 }).frames, calibrationData);
+  await writeFramesCsv(simulateFarm({ turbines: 16, minutes: 4, seed: 3 }).frames, calibrationData);
   writeLabelsCsv(faulty.labels, evalLabels);
 });
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -57,7 +57,7 @@ test('the pipeline writes a loadable model directory with the evaluation report;
   const c = first.description.training.falseAlarm!;
   assert.equal(c.targetPerTurbineDay, 0.5);
   assert.equal(c.multipliers.length, 6);
-  assert.ok(c.multipliers.every((m) => m >= 1) && c.features.every((f) => f.peaks >= 40 && f.targetPerTurbineDay === 0.5 / 6) && c.normalTurbineDays > 0);
+  assert.ok(c.multipliers.every((m) => m >= 1) && c.features.every((f) => f.peaks >= 40 && f.targetPerTurbineDay === 0.5 / 6) && c.detector.targetPerTurbineDay === 0.5 && c.normalTurbineDays > 0);
   const uncalibrated = await runTrainingPipeline({ ...options('uncalibrated', 'cache'), falseAlarmTarget: 0 });
   assert.equal(uncalibrated.description.training.falseAlarm, undefined);
   first.description.thresholds.values.forEach((v, f) => assert.ok(Math.abs(v - uncalibrated.description.thresholds.values[f] * c.multipliers[f]) < 1e-9 * v));
