@@ -31,7 +31,7 @@ const program = new Command()
   .option('--profile <ci|full>', 'lab profile (sets LAB_PROFILE; default: $LAB_PROFILE, else ci)')
   .addHelpText(
     'after',
-    '\nEnvironment: LAB_PROFILE, LAB_MODE, LAB_TURBINES, LAB_MINUTES, LAB_EPOCHS, LAB_FLEET_SECONDS, LAB_SEED,\n' +
+    '\nEnvironment: LAB_PROFILE, CLOUD_MODE, LAB_TURBINES, LAB_MINUTES, LAB_EPOCHS, LAB_FLEET_SECONDS, LAB_SEED,\n' +
       'LAB_DATA_DIR are passed to the kernel (see shared/config/lab-config.ts).\n' +
       'Exit status: 0 all passed (or no notebooks under lab/), 1 a cell failed or bad input, 130 interrupted.',
   )

@@ -1,6 +1,7 @@
 /**
  * `npm run plots`: regenerates every image in imgs/ from seeded simulations, so the README and the labs
- * show figures anyone can reproduce. Needs a Chromium (system package or CHROMIUM_PATH) to render PNGs.
+ * show figures anyone can reproduce. Renders PNGs in headless Chromium: CHROMIUM_PATH, an installed
+ * Chrome/Chromium, or the one shipped in the @sparticuz/chromium npm package (shared/browser).
  */
 import { Command, InvalidArgumentError } from 'commander';
 import { SingleBar, Presets } from 'cli-progress';
@@ -21,16 +22,17 @@ function positiveInt(name: string) {
 
 const program = new Command()
   .name('npm run plots --')
-  .description(`Regenerate the images in imgs/ (Lab 01: ${LAB01_FIGURE_NAMES.join(', ')}).\nRenders with plotly.js in headless Chromium: install chromium or set CHROMIUM_PATH.`)
+  .description(`Regenerate the images in imgs/ (Lab 01: ${LAB01_FIGURE_NAMES.join(', ')}).\nRenders with plotly.js in headless Chromium: CHROMIUM_PATH, else an installed Chrome/Chromium, else the one shipped in npm.`)
   .option('--out <dir>', 'output folder', join(PROJECT_ROOT, 'imgs'))
   .option('--only <names>', 'comma-separated figure names (default: all)')
   .option('--turbines <n>', 'turbines to simulate', positiveInt('--turbines'), IMAGE_DATA.turbines)
   .option('--minutes <n>', 'minutes to simulate', positiveInt('--minutes'), IMAGE_DATA.minutes)
   .option('--seed <n>', 'simulation seed', positiveInt('--seed'), IMAGE_DATA.seed)
+  .option('--npm-chromium', 'render with the npm-shipped Chromium even where a browser is installed')
   .parse(process.argv);
 
 async function main(): Promise<void> {
-  const opts = program.opts<{ out: string; only?: string; turbines: number; minutes: number; seed: number }>();
+  const opts = program.opts<{ out: string; only?: string; turbines: number; minutes: number; seed: number; npmChromium?: boolean }>();
   const names = opts.only ? opts.only.split(',').map((s) => s.trim()) : [...LAB01_FIGURE_NAMES];
   const unknown = names.filter((n) => !(LAB01_FIGURE_NAMES as readonly string[]).includes(n));
   if (unknown.length) throw new Error(`unknown figure ${unknown.join(', ')}; expected some of ${LAB01_FIGURE_NAMES.join(', ')}`);
@@ -41,7 +43,7 @@ async function main(): Promise<void> {
 
   const bar = new SingleBar({ format: 'Rendering {bar} {value}/{total} {file}', stream: process.stderr }, Presets.shades_classic);
   bar.start(jobs.length, 0, { file: '' });
-  await exportPngs(jobs, (job) => bar.increment({ file: relative(process.cwd(), job.path) }));
+  await exportPngs(jobs, (job) => bar.increment({ file: relative(process.cwd(), job.path) }), { npmOnly: opts.npmChromium });
   bar.stop();
   for (const job of jobs) console.log(relative(process.cwd(), job.path));
 }

@@ -92,7 +92,7 @@ function steps(config: LabConfig): Step[] {
       what: 'render the Lab 01 figures',
       args: ['--out', join(config.dataDir, 'imgs')],
       outputs: [join(config.dataDir, 'imgs')],
-      optional: 'The images need Chromium (a system package, or set CHROMIUM_PATH); the notebooks show the same figures interactively.',
+      optional: 'The images need Chromium (installed, CHROMIUM_PATH, or the npm-shipped one on Linux x64); the notebooks show the same figures interactively.',
     },
     {
       name: 'train',

@@ -21,5 +21,6 @@ test('aws mode takes the region from the environment or leaves it to the SDK cha
 
 test('bad settings are refused naming the variable', () => {
   assert.throws(() => cloudSettings({}, { CLOUD_MODE: 'cloudy' }), /CLOUD_MODE must be "local" or "aws", got "cloudy"/);
+  assert.throws(() => cloudSettings({}, { LAB_MODE: 'aws' }), /LAB_MODE is not read: set CLOUD_MODE=aws instead/);
   assert.throws(() => cloudSettings({}, { CLOUD_RESOURCE_PREFIX: 'Bad_Prefix' }), /CLOUD_RESOURCE_PREFIX/);
 });

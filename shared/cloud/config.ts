@@ -4,7 +4,8 @@
  * resources whose names start with `resourcePrefix` so a teardown can find and remove them.
  *
  * Settings come from the environment, overridable in code:
- *   CLOUD_MODE=local|aws          (default local)
+ *   CLOUD_MODE=local|aws          (default local; the one mode setting of every lab and command. The
+ *                                  former LAB_MODE is refused with a pointer here, never silently ignored)
  *   CLOUD_RESOURCE_PREFIX=<text>  (default "edgeml-"; letters, digits and '-')
  *   CLOUD_STATE_DIR=<dir>         (local mode state folder, default .state/cloud)
  *   AWS_REGION / AWS_DEFAULT_REGION (aws mode region; local mode default us-east-1)
@@ -37,10 +38,19 @@ export interface AwsClientConfig {
   forcePathStyle?: boolean;
 }
 
+/** CLOUD_MODE from env (default local); throws on any other value, and on the retired LAB_MODE. */
+export function cloudModeFromEnv(env: NodeJS.ProcessEnv = process.env): CloudMode {
+  // LAB_MODE once looked like the labs' switch but nothing read it; refusing it keeps an aws run from silently going local.
+  if (env.LAB_MODE?.trim()) throw new Error(`LAB_MODE is not read: set CLOUD_MODE=${env.LAB_MODE.trim()} instead (one setting selects local or aws for every lab and command)`);
+  const mode = env.CLOUD_MODE?.trim() || 'local';
+  if (mode !== 'local' && mode !== 'aws') throw new Error(`CLOUD_MODE must be "local" or "aws", got "${mode}"`);
+  return mode;
+}
+
 /** Read the cloud settings from the environment, with explicit overrides winning; throws on bad values. */
 export function cloudSettings(overrides: Partial<CloudSettings> = {}, env: NodeJS.ProcessEnv = process.env): CloudSettings {
-  const mode = overrides.mode ?? (env.CLOUD_MODE || 'local');
-  if (mode !== 'local' && mode !== 'aws') throw new Error(`CLOUD_MODE must be "local" or "aws", got "${mode}"`);
+  const mode = overrides.mode ?? cloudModeFromEnv(env);
+  if (mode !== 'local' && mode !== 'aws') throw new Error(`mode must be "local" or "aws", got "${mode}"`);
   const resourcePrefix = overrides.resourcePrefix ?? env.CLOUD_RESOURCE_PREFIX ?? 'edgeml-';
   if (!/^[a-z0-9-]{0,20}$/.test(resourcePrefix)) {
     throw new Error(`CLOUD_RESOURCE_PREFIX must be up to 20 lower-case letters, digits or '-' (it becomes part of S3 bucket names), got "${resourcePrefix}"`);

@@ -12,7 +12,7 @@ test('LAB_PROFILE=ci takes the ci values, and single overrides win over the prof
   const ci = loadLabConfig({ LAB_PROFILE: 'ci' });
   assert.equal(ci.turbines, LAB_PROFILES.ci.turbines);
   assert.ok(LAB_PROFILES.ci.minutes < LAB_PROFILES.full.minutes);
-  const c = loadLabConfig({ LAB_PROFILE: 'ci', LAB_MODE: 'aws', LAB_TURBINES: '7', LAB_MINUTES: '0.5', LAB_EPOCHS: '9', LAB_FLEET_SECONDS: '12.5', LAB_SEED: '0' });
+  const c = loadLabConfig({ LAB_PROFILE: 'ci', CLOUD_MODE: 'aws', LAB_TURBINES: '7', LAB_MINUTES: '0.5', LAB_EPOCHS: '9', LAB_FLEET_SECONDS: '12.5', LAB_SEED: '0' });
   assert.deepEqual(
     { mode: c.mode, turbines: c.turbines, minutes: c.minutes, epochs: c.trainingEpochs, fleet: c.fleetSeconds, seed: c.seed },
     { mode: 'aws', turbines: 7, minutes: 0.5, epochs: 9, fleet: 12.5, seed: 0 },
@@ -23,12 +23,13 @@ test('LAB_PROFILE=ci takes the ci values, and single overrides win over the prof
 test('a relative LAB_DATA_DIR resolves against the working directory; blank values count as unset', () => {
   assert.equal(loadLabConfig({ LAB_DATA_DIR: 'out/data' }, '/tmp/x').dataDir, join('/tmp/x', 'out/data'));
   assert.equal(loadLabConfig({ LAB_DATA_DIR: '/abs/dir' }).dataDir, '/abs/dir');
-  assert.equal(loadLabConfig({ LAB_TURBINES: '  ', LAB_MODE: '' }).turbines, LAB_PROFILES.full.turbines);
+  assert.equal(loadLabConfig({ LAB_TURBINES: '  ', CLOUD_MODE: '', LAB_MODE: ' ' }).turbines, LAB_PROFILES.full.turbines);
 });
 
 test('invalid values are refused with the variable, the value and what it accepts', () => {
   const cases: [Record<string, string>, RegExp][] = [
-    [{ LAB_MODE: 'cloud' }, /^LAB_MODE: "cloud" is not one of local, aws$/],
+    [{ CLOUD_MODE: 'cloud' }, /^CLOUD_MODE must be "local" or "aws", got "cloud"$/],
+    [{ LAB_MODE: 'aws' }, /^LAB_MODE is not read: set CLOUD_MODE=aws instead/],
     [{ LAB_PROFILE: 'short' }, /^LAB_PROFILE: "short" is not one of full, ci$/],
     [{ LAB_TURBINES: 'abc' }, /^LAB_TURBINES: "abc" is not a whole number$/],
     [{ LAB_TURBINES: '2.5' }, /^LAB_TURBINES: "2.5" is not a whole number$/],

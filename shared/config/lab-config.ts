@@ -2,14 +2,17 @@
  * The labs' parameters in one place: mode, fleet size, durations, seed and data folder, from a profile
  * ('full' for a participant, 'ci' for a short headless run) with environment overrides:
  *
- *   LAB_PROFILE=ci|full   LAB_MODE=local|aws   LAB_TURBINES=<n>   LAB_MINUTES=<m>   LAB_EPOCHS=<n>
- *   LAB_FLEET_SECONDS=<s> LAB_SEED=<n>         LAB_DATA_DIR=<folder>
+ *   LAB_PROFILE=ci|full   LAB_TURBINES=<n>   LAB_MINUTES=<m>   LAB_EPOCHS=<n>
+ *   LAB_FLEET_SECONDS=<s> LAB_SEED=<n>       LAB_DATA_DIR=<folder>
+ *   CLOUD_MODE=local|aws  (read by shared/cloud/config.ts, the same setting every command honours)
  *
  * `npm run notebooks` (and so `npm test`) defaults LAB_PROFILE to ci; JupyterLab and `npm start` use full.
  */
 import { isAbsolute, join, resolve } from 'node:path';
+import { cloudModeFromEnv, type CloudMode } from '../cloud/config';
 
-export type LabMode = 'local' | 'aws';
+/** Where the labs' cloud is: CLOUD_MODE, shared with every command. */
+export type LabMode = CloudMode;
 export type LabProfile = 'ci' | 'full';
 
 export interface LabConfig {
@@ -32,14 +35,18 @@ export interface LabConfig {
 
 type ProfileValues = Pick<LabConfig, 'turbines' | 'minutes' | 'trainingEpochs' | 'fleetSeconds' | 'seed'>;
 
-/** The two profiles: 'full' is the workshop as a participant runs it, 'ci' the shortest run that still shows every step. */
+/**
+ * The two profiles: 'full' is the workshop as a participant runs it, 'ci' the shortest run that still shows
+ * every step. Full trains for the detector's measured default budget (DEFAULT_TRAINING.epochs, with early
+ * stopping), so Lab 02, Lab 03 and `npm start` make the same model.
+ */
 export const LAB_PROFILES: Readonly<Record<LabProfile, Readonly<ProfileValues>>> = {
-  full: { turbines: 5, minutes: 60, trainingEpochs: 50, fleetSeconds: 300, seed: 42 },
+  full: { turbines: 5, minutes: 60, trainingEpochs: 15, fleetSeconds: 300, seed: 42 },
   ci: { turbines: 2, minutes: 5, trainingEpochs: 3, fleetSeconds: 20, seed: 42 },
 };
 
 /** The environment variables this module reads. */
-export const LAB_ENV_VARS = ['LAB_PROFILE', 'LAB_MODE', 'LAB_TURBINES', 'LAB_MINUTES', 'LAB_EPOCHS', 'LAB_FLEET_SECONDS', 'LAB_SEED', 'LAB_DATA_DIR'] as const;
+export const LAB_ENV_VARS = ['LAB_PROFILE', 'CLOUD_MODE', 'LAB_TURBINES', 'LAB_MINUTES', 'LAB_EPOCHS', 'LAB_FLEET_SECONDS', 'LAB_SEED', 'LAB_DATA_DIR'] as const;
 
 /** A setting given a value it cannot take. */
 export class LabConfigError extends Error {
@@ -61,7 +68,7 @@ export function loadLabConfig(env: NodeJS.ProcessEnv = process.env, cwd: string 
   const base = LAB_PROFILES[profile];
   const dataDirRaw = env.LAB_DATA_DIR?.trim();
   return {
-    mode: oneOf(env, 'LAB_MODE', ['local', 'aws'] as const) ?? 'local',
+    mode: labMode(env),
     profile,
     turbines: integer(env, 'LAB_TURBINES', 1, 1000) ?? base.turbines,
     minutes: positiveNumber(env, 'LAB_MINUTES', 24 * 60) ?? base.minutes,
@@ -75,6 +82,15 @@ export function loadLabConfig(env: NodeJS.ProcessEnv = process.env, cwd: string 
 /** One line describing config, for logs and notebook headers. */
 export function describeLabConfig(c: LabConfig): string {
   return `profile ${c.profile}, mode ${c.mode}, ${c.turbines} turbines, ${c.minutes} min of data, ${c.trainingEpochs} epochs, fleet ${c.fleetSeconds} s, seed ${c.seed}`;
+}
+
+/** CLOUD_MODE through the cloud's own parser, so labs and commands cannot disagree; errors as LabConfigError. */
+function labMode(env: NodeJS.ProcessEnv): LabMode {
+  try {
+    return cloudModeFromEnv(env);
+  } catch (err) {
+    throw new LabConfigError((err as Error).message);
+  }
 }
 
 /** Reads an environment value, treating unset and blank alike. */

@@ -9,7 +9,8 @@
  * e_j > k or a flat ratio over 1; the fast rule when e_i > k F or the second-largest flat ratio is over F.
  */
 import type { OperatingState } from './conditioning';
-import { featureRatios, type Thresholds, windowScores } from './thresholds';
+import { type Thresholds, windowScores } from './thresholds';
+import { featureRatios } from './window-score';
 import { CHANNELS } from './windows';
 
 /** Per-window inputs of the alarm levels: what windowScores takes, plus the turbine of each window. */
@@ -38,7 +39,7 @@ export function alarmLevels(windows: ScoredNormalWindows, thresholds: Thresholds
   const single = new Float64Array(count);
   const levels = new Float64Array(count);
   for (let i = 0; i < count; i++) {
-    const flat = usesFlat ? featureRatios(NO_ERRORS, 0, t, windows.variation, i * CHANNELS, null, t.scale ? windows.states![i] : null).sort((a, b) => b - a) : [0, 0];
+    const flat = usesFlat ? featureRatios({ errors: NO_ERRORS, recent: null, variation: windows.variation!.subarray(i * CHANNELS, (i + 1) * CHANNELS), state: t.scale ? windows.states![i] : null }, t).sort((a, b) => b - a) : [0, 0];
     single[i] = flat[0] > 1 ? Infinity : errorRatio[i];
     const fast = t.fast ? ((flat[1] ?? 0) > t.fast ? Infinity : errorRatio[i] / t.fast) : 0;
     let debounced = Infinity;

@@ -8,6 +8,7 @@ export * from './thresholds';
 export * from './alarm-levels';
 export * from './tail-fit';
 export * from './calibration';
+export * from './window-score';
 export * from './evaluation';
 export * from './poisson';
 export * from './false-alarm-summary';

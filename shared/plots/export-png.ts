@@ -1,29 +1,12 @@
 /**
- * Renders figures to PNG files with plotly.js in headless Chromium (playwright-core drives the browser
- * the machine already has; nothing is downloaded). Used by `npm run plots` to regenerate imgs/.
+ * Renders figures to PNG files with plotly.js in headless Chromium (found by shared/browser: a system
+ * browser or the one shipped in an npm package; nothing is downloaded). Used by `npm run plots` to regenerate imgs/.
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { Browser } from 'playwright-core';
+import { launchChromium } from '../browser/launch-chromium';
+import type { FindChromiumOptions } from '../browser/find-chromium';
 import { DEFAULT_SIZE, Figure, toPlainJson } from './figure';
-
-const CHROMIUM_CANDIDATES = ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome', '/usr/bin/google-chrome-stable'];
-
-/** The Chromium executable: $CHROMIUM_PATH, else the first system browser found; a clear error if none. */
-export function findChromium(): string {
-  const fromEnv = process.env.CHROMIUM_PATH;
-  if (fromEnv) {
-    if (!existsSync(fromEnv)) throw new Error(`CHROMIUM_PATH=${fromEnv} does not exist`);
-    return fromEnv;
-  }
-  const found = CHROMIUM_CANDIDATES.find((p) => existsSync(p));
-  if (!found) {
-    throw new Error(
-      'No Chromium found to render PNG images. Install it (on Debian/Ubuntu: apt-get install chromium) or set CHROMIUM_PATH to a Chrome/Chromium executable.',
-    );
-  }
-  return found;
-}
 
 /** A figure and the PNG file it should become. */
 export interface PngJob {
@@ -34,12 +17,8 @@ export interface PngJob {
 }
 
 /** Renders each figure to its PNG path in one browser session; calls onDone after each file. */
-export async function exportPngs(jobs: PngJob[], onDone?: (job: PngJob) => void): Promise<void> {
-  const { chromium } = await import('playwright-core');
-  const browser: Browser = await chromium.launch({
-    executablePath: findChromium(),
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-  });
+export async function exportPngs(jobs: PngJob[], onDone?: (job: PngJob) => void, browserOptions: FindChromiumOptions = {}): Promise<void> {
+  const browser = await launchChromium(browserOptions);
   try {
     const page = await browser.newPage();
     await page.setContent('<html><body><div id="plot"></div></body></html>');

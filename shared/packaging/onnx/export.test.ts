@@ -6,7 +6,7 @@ import { initBackend } from '../../detector/backend';
 import { buildAutoencoder } from '../../detector/models';
 import { briefTraining, farmTestWindows, randomizeWeights, maxAbsDiff, tfjsReconstruct } from '../test-helpers';
 import { exportToOnnx, UnsupportedLayerError } from './export';
-import { encodeVarint } from './protobuf';
+import { readOnnxGraph } from '../../edge/onnx-reader';
 import { compareOnnxWithTfjs } from './equivalence';
 import { createOnnxSession, runOnnx } from './runtime';
 
@@ -26,10 +26,20 @@ async function compare(model: tf.LayersModel): Promise<{ diff: number; ops: stri
   return { diff: maxAbsDiff(onnx, reference), ops: exported.ops };
 }
 
-test('varints encode as protobuf does, negative numbers as ten bytes', () => {
-  assert.deepEqual([...encodeVarint(1n)], [1]);
-  assert.deepEqual([...encodeVarint(300n)], [0xac, 0x02]);
-  assert.deepEqual([...encodeVarint(-1n)], [0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01]);
+test('the device reader reads back what the exporter wrote, through the one shared schema', async () => {
+  await initBackend();
+  const exported = exportToOnnx(buildAutoencoder('original', 3));
+  const graph = readOnnxGraph(exported.bytes);
+  assert.deepEqual(graph.inputs, ['input']);
+  assert.deepEqual(graph.outputs, ['reconstruction']);
+  assert.deepEqual(graph.inputShapes.get('input'), ['N', 6, 10, 10]);
+  assert.deepEqual([...new Set(graph.nodes.map((n) => n.opType))].sort(), [...new Set(exported.ops)].sort());
+  const conv = graph.nodes.find((n) => n.opType === 'Conv');
+  assert.ok(conv && 'ints' in conv.attributes.kernel_shape, 'int-list attributes come back as lists');
+  const weights = [...graph.initializers.values()].filter((t) => t.dataType === 1);
+  assert.ok(weights.length > 0 && weights.every((t) => t.data.length === t.dims.reduce((a, b) => a * b, 1)));
+  assert.deepEqual(graph.nodes.find((n) => n.opType === 'Pad')?.attributes.mode, { s: 'constant' }, 'string attributes come back as text');
+  assert.throws(() => readOnnxGraph(exported.bytes.subarray(0, 100)), /truncated or malformed/);
 });
 
 for (const kind of ['dense', 'original'] as const) {
