@@ -5,7 +5,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { DEFAULT_TRAINING_DATA } from '../detector/pipeline';
+import { DEFAULT_TRAINING_DATA } from '../detector/training-data';
 import { formatFramesCsv, readFramesCsv } from '../turbine/csv';
 import { simulateFarm } from '../turbine/farm';
 import { readLabelsCsv } from '../turbine/labels';

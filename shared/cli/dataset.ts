@@ -13,7 +13,7 @@ import { FarmSimulator } from '../turbine/farm';
 import { FramesCsvWriter } from '../turbine/csv';
 import { FAULT_KINDS, FAULT_SEVERITIES } from '../turbine/faults';
 import { labelsPathFor, writeLabelsCsv } from '../turbine/labels';
-import { DEFAULT_TRAINING_DATA } from '../detector/pipeline';
+import { DEFAULT_TRAINING_DATA } from '../detector/training-data';
 import { integerOption, numberOption } from './options';
 
 async function main(): Promise<void> {

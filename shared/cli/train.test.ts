@@ -20,22 +20,28 @@ before(async () => {
   const faulty = simulateFarm({ turbines: 2, minutes: 6, seed: 2, faults: true });
   await writeFramesCsv(faulty.frames, join(dir, 'faults.csv.gz'));
   writeLabelsCsv(faulty.labels, join(dir, 'faults.labels.csv'));
+  await writeFramesCsv(simulateFarm({ turbines: 16, minutes: 4, seed: 3 }).frames, join(dir, 'calibration.csv.gz'));
 });
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 test('npm run train writes a model directory that npm run evaluate scores, printing the JSON report', () => {
-  const trained = run('train', ['--data', at('normal.csv.gz'), '--out', at('model'), '--epochs', '2', '--cache', at('cache')]);
+  const trained = run('train', ['--data', at('normal.csv.gz'), '--out', at('model'), '--epochs', '2', '--cache', at('cache'), '--calibration-data', at('calibration.csv.gz')]);
   assert.equal(trained.status, 0, trained.stderr);
   assert.match(trained.stdout, /wrote .*model: dense autoencoder, 2 epochs/);
+  assert.match(trained.stdout, /thresholds fitted for 0.5 false alarms per turbine-day on 0\.04 normal turbine-days of calibration data: error thresholds x roll [\d.]+, pitch/);
   assert.match(trained.stderr, /preprocess \.\.\.\ntrain \.\.\./);
   const evaluated = run('evaluate', ['--model', at('model'), '--data', at('faults.csv.gz'), '--labels', at('faults.labels.csv')]);
   assert.equal(evaluated.status, 0, evaluated.stderr);
   const report = JSON.parse(evaluated.stdout);
   for (const key of ['event_precision', 'event_recall', 'event_f1', 'median_delay_s', 'p95_delay_s', 'false_alarms_per_turbine_day', 'auc', 'per_kind', 'baselines']) assert.ok(key in report, key);
+  // The rate's 95 % upper bound beside the point value, and 0.01 normal turbine-days cannot support 0.5 a day.
+  assert.ok(report.false_alarms_per_turbine_day_upper95 > report.false_alarms_per_turbine_day);
+  assert.equal(report.false_alarm_target.supported, false);
+  assert.match(evaluated.stderr, /^false alarms: \d+ in 0\.0\d normal turbine-days = [\d.]+ per turbine-day \(95 % upper bound [\d.]+\)\ntarget: too little normal time to support the target 0.5 per turbine-day/);
   // The default model carries the operating-state scale and the fast rule; the switches turn them off.
   const thresholds = (model: string) => JSON.parse(readFileSync(join(at(model), 'detector.json'), 'utf8')).thresholds;
   assert.ok(thresholds('model').scale && thresholds('model').fast > 1);
-  const plain = run('train', ['--data', at('normal.csv.gz'), '--out', at('plain'), '--epochs', '2', '--cache', at('cache'), '--no-conditioning', '--fast-margin', '0']);
+  const plain = run('train', ['--data', at('normal.csv.gz'), '--out', at('plain'), '--epochs', '2', '--cache', at('cache'), '--no-conditioning', '--fast-margin', '0', '--false-alarm-target', '0']);
   assert.equal(plain.status, 0, plain.stderr);
   assert.match(plain.stderr, /train \(cached\)/); // only the thresholds are fitted again
   assert.equal(thresholds('plain').scale, undefined);

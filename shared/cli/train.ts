@@ -6,9 +6,12 @@
 import { SingleBar } from 'cli-progress';
 import { Command } from 'commander';
 import { ARCHITECTURES, DEFAULT_ARCHITECTURE, isArchitecture } from '../detector/models';
-import { LocalDirectoryRegistry, type PipelineEvent, runTrainingPipeline } from '../detector/pipeline';
+import { LocalDirectoryRegistry } from '../detector/model-registry';
+import { type PipelineEvent, runTrainingPipeline } from '../detector/pipeline';
+import { CALIBRATION_FARM, DEFAULT_FALSE_ALARM_TARGET } from '../detector/calibration';
 import { DEFAULT_BUDGET } from '../detector/thresholds';
 import { DEFAULT_TRAINING } from '../detector/training';
+import { falseAlarmLine } from '../detector/false-alarm-summary';
 import type { BackendName } from '../detector/backend';
 import { integerOption, numberOption } from './options';
 
@@ -29,13 +32,16 @@ async function main(): Promise<void> {
     .option('--onset-margin <x>', 'margin of the onset rule (newest 20 steps of each window)', numberOption('onset-margin', 'a positive number', (n) => n > 0), DEFAULT_BUDGET.recentMargin)
     .option('--fast-margin <x>', 'fast rule: one window over this x the largest held-out score alarms at once (0 = off)', numberOption('fast-margin', 'a number >= 0', (n) => n >= 0), DEFAULT_BUDGET.fastMargin)
     .option('--no-conditioning', 'fixed thresholds, not conditioned on the rotor-speed state (for comparison)')
+    .option('--false-alarm-target <rate>', 'false alarms per turbine-day the thresholds are fitted for on normal calibration data (0 = off: the budget rule alone)', numberOption('false-alarm-target', 'a number >= 0', (n) => n >= 0), DEFAULT_FALSE_ALARM_TARGET)
+    .option('--calibration-data <file>', `normal farm CSV of other turbines to fit the false-alarm rate on (default: ${CALIBRATION_FARM.turbines} simulated turbines x ${CALIBRATION_FARM.minutes} min)`)
     .option('--backend <name>', 'tfjs backend: wasm | cpu | tensorflow (default: tensorflow if @tensorflow/tfjs-node loads, else wasm)')
     .option('--cache <dir>', 'cache of step outputs', '.cache/detector')
     .showHelpAfterError('(run with --help for usage)');
   program.parse();
   const o = program.opts<{
     data: string; out: string; labels?: string; evalData?: string; evalLabels?: string; arch: string; epochs: number; batchSize: number;
-    seed: number; margin: number; debounce: number; onsetMargin: number; fastMargin: number; conditioning: boolean; backend?: string; cache: string;
+    seed: number; margin: number; debounce: number; onsetMargin: number; fastMargin: number; conditioning: boolean; falseAlarmTarget: number; calibrationData?: string;
+    backend?: string; cache: string;
   }>();
   if (!isArchitecture(o.arch)) throw new Error(`--arch must be one of ${ARCHITECTURES.join(', ')}, got "${o.arch}"`);
   if (o.backend && !['wasm', 'cpu', 'tensorflow'].includes(o.backend)) throw new Error(`--backend must be wasm, cpu or tensorflow, got "${o.backend}"`);
@@ -73,6 +79,8 @@ async function main(): Promise<void> {
     seed: o.seed,
     training: { epochs: o.epochs, batchSize: o.batchSize },
     budget: { margin: o.margin, debounceWindows: o.debounce, recentMargin: o.onsetMargin, fastMargin: o.fastMargin, conditioned: o.conditioning },
+    falseAlarmTarget: o.falseAlarmTarget,
+    calibrationDataPath: o.calibrationData,
     backend: o.backend as BackendName | undefined,
     onEvent,
   });
@@ -81,9 +89,16 @@ async function main(): Promise<void> {
     `wrote ${result.location}: ${result.description.architecture} autoencoder, ${t.epochs} epochs (best ${t.bestEpoch}, validation MSE ${t.bestValLoss.toFixed(4)}), ${t.seconds.toFixed(1)} s of training on ${t.backend}`,
     `steps: ${result.steps.map((s) => `${s.step} ${s.cached ? 'cached' : `${s.seconds.toFixed(1)} s`}`).join(', ')}`,
   ];
+  const c = t.falseAlarm;
+  if (c) {
+    lines.push(
+      `thresholds fitted for ${c.targetPerTurbineDay} false alarms per turbine-day on ${c.normalTurbineDays.toFixed(2)} normal turbine-days of calibration data: ` +
+        `error thresholds x ${c.multipliers.map((m, f) => `${result.description.featureNames[f]} ${m.toFixed(2)}`).join(', ')}`,
+    );
+  }
   if (result.report) {
     const r = result.report;
-    lines.push(`evaluation: event F1 ${r.event_f1.toFixed(3)}, recall ${r.event_recall.toFixed(3)}, precision ${r.event_precision.toFixed(3)}, median delay ${r.median_delay_s} s, false alarms ${r.false_alarms_per_turbine_day.toFixed(2)} per turbine-day`);
+    lines.push(`evaluation: event F1 ${r.event_f1.toFixed(3)}, recall ${r.event_recall.toFixed(3)}, precision ${r.event_precision.toFixed(3)}, median delay ${r.median_delay_s} s, ${falseAlarmLine(r)}`);
   }
   process.stdout.write(lines.join('\n') + '\n');
 }

@@ -56,6 +56,8 @@ test('events, delays, false alarms and precision follow the documented definitio
   const normalS = 1200 - (50 + 8.2) - (20 + 8.2) - (60 + 8.2);
   assert.ok(Math.abs(m.normal_turbine_days - normalS / 86400) < 1e-9);
   assert.ok(Math.abs(m.false_alarms_per_turbine_day - 2 / (normalS / 86400)) < 1e-6);
+  // 2 false alarms: the 95 % Poisson upper bound of the count is 6.2958 (chi-square table), over the same normal time.
+  assert.ok(Math.abs(m.false_alarms_per_turbine_day_upper95! - 6.2958 / (normalS / 86400)) < 1e-3 * m.false_alarms_per_turbine_day_upper95!);
 });
 
 test('an alarm just before the start (within the 1.6 s block margin) detects with delay 0', () => {

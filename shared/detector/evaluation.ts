@@ -12,12 +12,14 @@
  *   episode with no window time inside any event interval of that turbine.
  * - event_precision = detected / (detected + false alarms); event_recall = detected / events; F1 their
  *   harmonic mean. false_alarms_per_turbine_day = false alarms / normal time, where normal time is each
- *   turbine's covered time (first to last window time) minus the union of its event intervals.
+ *   turbine's covered time (first to last window time) minus the union of its event intervals;
+ *   false_alarms_per_turbine_day_upper95 is its one-sided 95 % Poisson upper bound (poisson.ts).
  * - auc: ROC AUC of the window score (max over features of error / threshold), positives = windows whose
  *   time is inside an event interval of their turbine, negatives = all other windows (ties count half).
  */
 import type { FaultLabel } from '../turbine/faults';
 import { parseEventTime } from '../turbine/event-time';
+import { rateUpperBound } from './poisson';
 
 /** Scored windows of a data set, in turbine order and time order within a turbine. */
 export interface ScoredWindows {
@@ -59,6 +61,8 @@ export interface DetectionMetrics {
   median_delay_s: number | null;
   p95_delay_s: number | null;
   false_alarms_per_turbine_day: number;
+  /** 95 % Poisson upper bound of the rate, from false_alarms and normal_turbine_days (null without normal time). */
+  false_alarms_per_turbine_day_upper95: number | null;
   auc: number | null;
   per_kind: Record<string, KindRecall>;
   events: number;
@@ -166,6 +170,7 @@ export function evaluateDetections(scored: ScoredWindows, labels: readonly Fault
     median_delay_s: quantile(delays, 0.5),
     p95_delay_s: quantile(delays, 0.95),
     false_alarms_per_turbine_day: normalDays > 0 ? falseAlarms / normalDays : 0,
+    false_alarms_per_turbine_day_upper95: normalDays > 0 ? rateUpperBound(falseAlarms, normalDays) : null,
     auc: rocAuc(scored.scores, positive),
     per_kind: perKind,
     events,

@@ -16,7 +16,7 @@ import type { FaultLabel } from '../turbine/faults';
 import type { FrameColumns } from '../turbine/schema';
 import { simulateFarm } from '../turbine/farm';
 import { labelsPathFor, writeLabelsCsv } from '../turbine/labels';
-import { DEFAULT_TRAINING_DATA } from './pipeline';
+import { DEFAULT_TRAINING_DATA } from './training-data';
 
 export interface LabDataSpec {
   turbines: number;

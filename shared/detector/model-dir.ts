@@ -18,6 +18,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import type { PreprocessingParams } from '../features/params';
 import { type FeatureStatistics, statisticsFromJson, type StatisticsJson, statisticsToJson } from '../features/statistics';
 import { type Architecture, isArchitecture } from './models';
+import type { FalseAlarmCalibration } from './calibration';
 import { validateErrorScale } from './conditioning';
 import type { Thresholds } from './thresholds';
 import type { EpochLog } from './training';
@@ -56,6 +57,12 @@ export interface DetectorDescription {
     trainWindows: number;
     validationWindows: number;
     options: Record<string, unknown>;
+    /**
+     * How the thresholds were fitted for a false-alarm rate (calibration.ts). Informational, like the rest
+     * of `training`: nothing that scores reads it (the calibrated values are in `thresholds`), so older
+     * directories without it and older readers that ignore it score the same; no format version change.
+     */
+    falseAlarm?: FalseAlarmCalibration;
   };
 }
 

@@ -3,25 +3,27 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { DEFAULT_PREPROCESSING } from '../features/params';
 import { writeFramesCsv } from '../turbine/csv';
 import { simulateFarm } from '../turbine/farm';
 import { sliceFrames } from '../turbine/frames';
 import { writeLabelsCsv } from '../turbine/labels';
 import { loadDetector } from './detector';
-import { everyNthWithTransients, LocalDirectoryRegistry, type PipelineOptions, prepareTrainingData, runTrainingPipeline } from './pipeline';
+import { LocalDirectoryRegistry } from './model-registry';
+import { type PipelineOptions, runTrainingPipeline } from './pipeline';
 import { evaluateOnFrames } from './report';
 
 const root = mkdtempSync(join(tmpdir(), 'pipeline-test-'));
 const data = join(root, 'train.csv.gz');
 const evalData = join(root, 'eval.csv.gz');
 const evalLabels = join(root, 'eval.labels.csv');
+const calibrationData = join(root, 'calibration.csv.gz');
 const normal = simulateFarm({ turbines: 2, minutes: 3, seed: 1 });
 const faulty = simulateFarm({ turbines: 2, minutes: 6, seed: 2, faults: true });
 
 before(async () => {
   await writeFramesCsv(normal.frames, data);
   await writeFramesCsv(faulty.frames, evalData);
+  await writeFramesCsv(simulateFarm({ turbines: 16, minutes: 4, seed: 3 }).frames, calibrationData);
   writeLabelsCsv(faulty.labels, evalLabels);
 });
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -35,6 +37,7 @@ const options = (out: string, cache: string): PipelineOptions => ({
   training: { epochs: 2, batchSize: 64 },
   trainStride: 2,
   seed: 5,
+  calibrationDataPath: calibrationData,
 });
 
 test('the pipeline writes a loadable model directory with the evaluation report; a re-run takes every step from the cache', async () => {
@@ -48,6 +51,18 @@ test('the pipeline writes a loadable model directory with the evaluation report;
   assert.equal(metrics.event_f1, report.event_f1);
   const curve = JSON.parse(readFileSync(join(root, 'model', 'learning-curve.json'), 'utf8'));
   assert.equal(curve.length, 2);
+
+  // Thresholds fitted for the default false-alarm rate on the calibration data: the budget rule's error
+  // thresholds times the calibrated multiplier, recorded in detector.json.
+  const c = first.description.training.falseAlarm!;
+  assert.equal(c.targetPerTurbineDay, 0.5);
+  assert.equal(c.multipliers.length, 6);
+  assert.ok(c.multipliers.every((m) => m >= 1) && c.features.every((f) => f.peaks >= 40 && f.targetPerTurbineDay === 0.5 / 6) && c.detector.targetPerTurbineDay === 0.5 && c.normalTurbineDays > 0);
+  const uncalibrated = await runTrainingPipeline({ ...options('uncalibrated', 'cache'), falseAlarmTarget: 0 });
+  assert.equal(uncalibrated.description.training.falseAlarm, undefined);
+  first.description.thresholds.values.forEach((v, f) => assert.ok(Math.abs(v - uncalibrated.description.thresholds.values[f] * c.multipliers[f]) < 1e-9 * v));
+  first.description.thresholds.recent!.values.forEach((v, f) => assert.ok(Math.abs(v - uncalibrated.description.thresholds.recent!.values[f] * c.multipliers[f]) < 1e-9 * v));
+  assert.equal(first.description.thresholds.fast, uncalibrated.description.thresholds.fast);
 
   const again = await runTrainingPipeline(options('model', 'cache'));
   assert.deepEqual(again.steps.map((s) => [s.step, s.cached]), [['preprocess', true], ['train', true], ['evaluate', true], ['register', false]]);
@@ -91,7 +106,9 @@ test('bad training data gives a clear error and writes no model directory', asyn
   await assert.rejects(runTrainingPipeline({ ...options('bad3', 'cache-bad'), dataPath: tiny }), /training data too short/);
   await assert.rejects(runTrainingPipeline({ ...options('bad4', 'cache-bad'), dataPath: join(root, 'none.csv') }), /training data .*none\.csv: cannot read \(ENOENT\)/);
   await assert.rejects(runTrainingPipeline({ ...options('bad5', 'cache-bad'), architecture: 'lstm' as never }), /unknown autoencoder architecture "lstm"/);
-  for (const name of ['bad1', 'bad2', 'bad3', 'bad4', 'bad5']) assert.equal(existsSync(join(root, name)), false, name);
+  await assert.rejects(runTrainingPipeline({ ...options('bad7', 'cache-bad'), falseAlarmTarget: -1 }), /falseAlarmTarget must be a number >= 0/);
+  await assert.rejects(runTrainingPipeline({ ...options('bad8', 'cache-bad'), calibrationDataPath: join(root, 'none.csv') }), /calibration data .*none\.csv: cannot read \(ENOENT\)/);
+  for (const name of ['bad1', 'bad2', 'bad3', 'bad4', 'bad5', 'bad7', 'bad8']) assert.equal(existsSync(join(root, name)), false, name);
 });
 
 test('labels outside the evaluation data time range are refused before anything is written', async () => {
@@ -99,32 +116,4 @@ test('labels outside the evaluation data time range are refused before anything 
   writeLabelsCsv([{ ...faulty.labels[0], start: '2031-01-01T00:00:00.000000+00:00', end: '2031-01-01T00:01:00.000000+00:00' }], labels);
   await assert.rejects(runTrainingPipeline({ ...options('bad6', 'cache'), evalLabelsPath: labels }), /label 1 .* lies outside the data's time range/);
   assert.equal(existsSync(join(root, 'bad6')), false);
-});
-
-test('NaN runs in training frames are skipped (counted), not trained on', () => {
-  const frames = sliceFrames(normal.frames, 0, normal.frames.length);
-  for (let i = 1000; i < 1300; i++) frames.columns.rps[i] = Number.NaN;
-  const prepared = prepareTrainingData(frames, [], DEFAULT_PREPROCESSING);
-  assert.equal(prepared.rejectedFrames, 300);
-  assert.ok(prepared.train.count > 0 && prepared.holdout.count > 0);
-  assert.ok(prepared.train.windows.every(Number.isFinite));
-  const allNaN = sliceFrames(normal.frames, 0, 2000);
-  allNaN.columns.qw.fill(Number.NaN);
-  assert.throws(() => prepareTrainingData(allNaN, [], DEFAULT_PREPROCESSING), /too few frames/);
-});
-
-test('training selection: every n-th window plus every window whose rps spans more than the transient range', () => {
-  const count = 9;
-  const windows = new Float32Array(count * 600);
-  // Window 5: rps (channel 4, values 400..499) ramps down by 3 std (a stop); window 7: 1.5 std (turbulence).
-  for (let k = 0; k < 100; k++) {
-    windows[5 * 600 + 400 + k] = 1.5 - (3 * k) / 99;
-    windows[7 * 600 + 400 + k] = (1.5 * k) / 99;
-  }
-  windows[2 * 600] = 99; // a large value on another channel is no rotor transient
-  const picked = everyNthWithTransients({ windows, count }, 4);
-  assert.equal(picked.count, 4); // windows 0, 4, 5 and 8, in order
-  assert.deepEqual(Array.from(picked.windows.subarray(2 * 600 + 400, 2 * 600 + 402)), Array.from(windows.subarray(5 * 600 + 400, 5 * 600 + 402)));
-  assert.equal(everyNthWithTransients({ windows, count }, 4, 1).count, 5); // a lower range also keeps window 7
-  assert.equal(everyNthWithTransients({ windows, count }, 1).count, count);
 });

@@ -7,7 +7,7 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { LocalDirectoryRegistry, runTrainingPipeline } from '../detector/pipeline';
+import { LocalDirectoryRegistry, runTrainingPipeline } from '../detector';
 import { compileModelDir, createPackage, loadOrCreateSigningKey, packageContents, packageModel, PUBLIC_KEY_FILE } from '../packaging';
 import { writeFramesCsv } from '../turbine/csv';
 import { simulateFarm } from '../turbine/farm';

@@ -7,7 +7,7 @@
  */
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { DEFAULT_TRAINING_DATA, LocalDirectoryRegistry, runTrainingPipeline } from '../detector/pipeline';
+import { DEFAULT_TRAINING_DATA, LocalDirectoryRegistry, runTrainingPipeline } from '../detector';
 import { loadOrCreateSigningKey } from '../packaging/signing-key';
 import { packageModel } from '../packaging/package-model';
 import { writeFramesCsv } from '../turbine/csv';

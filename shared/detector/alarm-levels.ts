@@ -1,0 +1,87 @@
+/**
+ * Alarm levels: for each window, the largest common multiplier of the error thresholds at which the
+ * detector still alarms on it. The detector with its error thresholds (whole-window and onset) multiplied
+ * by k alarms on window i exactly when level[i] > k, so one pass over normal data gives the false alarms of
+ * every k at once; that is what a threshold multiplier is calibrated on (calibration.ts).
+ *
+ * With e = the window's largest error ratio (whole-window and onset), flat = its stuck-sensor ratios, and F
+ * the fast threshold (unchanged by k): the debounced rule alarms when every window j of the run has
+ * e_j > k or a flat ratio over 1; the fast rule when e_i > k F or the second-largest flat ratio is over F.
+ */
+import type { OperatingState } from './conditioning';
+import { type Thresholds, windowScores } from './thresholds';
+import { featureRatios } from './window-score';
+import { CHANNELS } from './windows';
+
+/** Per-window inputs of the alarm levels: what windowScores takes, plus the turbine of each window. */
+export interface ScoredNormalWindows {
+  /** count x 6 errors over the thresholds' span, and over the onset rule's span (or null). */
+  errors: Float32Array;
+  recentErrors: Float32Array | null;
+  /** count x 6 variation of the newest steps (stuck-sensor rule), or null. */
+  variation: Float32Array | null;
+  /** Operating states when the thresholds are conditioned (Thresholds.scale), else null. */
+  states: readonly OperatingState[] | null;
+  /** Turbine (or any series id) of each window; windows of a series are consecutive and in time order. */
+  groups: ArrayLike<number>;
+}
+
+const NO_ERRORS = new Float32Array(CHANNELS);
+
+/** The alarm level of every window (see the module comment): the detector alarms on window i when level[i] > k. */
+export function alarmLevels(windows: ScoredNormalWindows, thresholds: Thresholds): Float64Array {
+  const count = windows.errors.length / CHANNELS;
+  if (windows.groups.length !== count) throw new Error(`alarm levels: ${windows.groups.length} groups for ${count} windows`);
+  const t = thresholds;
+  const errorRatio = windowScores(windows.errors, t, null, t.recent ? windows.recentErrors : null, t.scale ? windows.states : null);
+  const usesFlat = Boolean(t.flatline && windows.variation);
+  // Level of one window for the debounced rule: its error ratio, or no limit when a feature is flat.
+  const single = new Float64Array(count);
+  const levels = new Float64Array(count);
+  for (let i = 0; i < count; i++) {
+    const flat = usesFlat ? featureRatios({ errors: NO_ERRORS, recent: null, variation: windows.variation!.subarray(i * CHANNELS, (i + 1) * CHANNELS), state: t.scale ? windows.states![i] : null }, t).sort((a, b) => b - a) : [0, 0];
+    single[i] = flat[0] > 1 ? Infinity : errorRatio[i];
+    const fast = t.fast ? ((flat[1] ?? 0) > t.fast ? Infinity : errorRatio[i] / t.fast) : 0;
+    let debounced = Infinity;
+    for (let k = 0; k < t.debounceWindows; k++) {
+      const j = i - k;
+      debounced = j < 0 || windows.groups[j] !== windows.groups[i] ? 0 : Math.min(debounced, single[j]);
+      if (debounced === 0) break;
+    }
+    levels[i] = Math.max(debounced, fast);
+  }
+  return levels;
+}
+
+/**
+ * Thresholds whose error thresholds (whole-window and onset) are multiplied by k, one k for every feature or
+ * one per feature; other rules unchanged.
+ */
+export function scaleThresholds(thresholds: Thresholds, k: number | readonly number[]): Thresholds {
+  const ks = typeof k === 'number' ? thresholds.values.map(() => k) : k;
+  if (ks.length !== thresholds.values.length) throw new Error(`threshold multipliers: ${ks.length} for ${thresholds.values.length} features`);
+  for (const m of ks) if (!(m > 0 && Number.isFinite(m))) throw new Error(`threshold multiplier must be a positive number, got ${m}`);
+  const scale = (values: number[]) => values.map((v, f) => v * ks[f]);
+  return { ...thresholds, values: scale(thresholds.values), ...(thresholds.recent ? { recent: { ...thresholds.recent, values: scale(thresholds.recent.values) } } : {}) };
+}
+
+/**
+ * Peaks of the episodes over `level`: each maximal run of consecutive windows of one group whose alarm
+ * level is over `level` gives its largest level. At a multiplier k, the episodes with a peak over k are
+ * the false alarms normal data raises (each episode over k is one alarm episode).
+ */
+export function episodePeaks(levels: ArrayLike<number>, groups: ArrayLike<number>, level = 0): number[] {
+  if (groups.length !== levels.length) throw new Error(`episode peaks: ${groups.length} groups for ${levels.length} levels`);
+  const peaks: number[] = [];
+  let peak = -Infinity;
+  for (let i = 0; i < levels.length; i++) {
+    const over = levels[i] > level;
+    const continues = over && i > 0 && levels[i - 1] > level && groups[i - 1] === groups[i];
+    if (over && !continues) {
+      if (peak > level) peaks.push(peak);
+      peak = levels[i];
+    } else if (over) peak = Math.max(peak, levels[i]);
+  }
+  if (peak > level) peaks.push(peak);
+  return peaks;
+}

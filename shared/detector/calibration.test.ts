@@ -1,0 +1,53 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { calibrateFalseAlarmRate, windowTurbineDays } from './calibration';
+import { seededUniform } from './random';
+import { tailQuantile } from './tail-fit';
+
+/**
+ * Normal levels of 20 series: a quiet baseline, and every 10th window an isolated excursion whose peak is
+ * 0.5 plus a known generalised Pareto excess, so the true rate of excursions over any level is known.
+ */
+function excursions(count: number, tail: { scale: number; shape: number }) {
+  const u = seededUniform(11);
+  const levels = new Float64Array(count * 10);
+  const groups = new Int32Array(count * 10);
+  for (let i = 0; i < levels.length; i++) {
+    levels[i] = 0.1 + 0.1 * u();
+    groups[i] = Math.floor((i * 20) / levels.length);
+  }
+  for (let e = 0; e < count; e++) levels[e * 10 + 5] = 0.5 + tailQuantile(tail, 1 - u());
+  return { levels, groups };
+}
+
+test('the multiplier meets the target rate of a known tail', () => {
+  const tail = { scale: 0.1, shape: 0.2 };
+  const { levels, groups } = excursions(4000, tail);
+  const days = 20; // 200 excursions over 0.5 per turbine-day
+  const c = calibrateFalseAlarmRate(levels, groups, days, { targetPerTurbineDay: 0.5, peaks: 400 });
+  const truth = 0.5 + tailQuantile(tail, 0.5 / 200);
+  assert.ok(Math.abs(c.multiplier - truth) < 0.08 * (truth - 0.5), `multiplier ${c.multiplier}, true ${truth}`);
+  assert.equal(c.peaks, 400);
+  assert.ok(Math.abs(c.peaksPerTurbineDay - 20) < 1e-9);
+  // A rarer target needs a higher multiplier; a target above the excursion rate keeps the fitting level.
+  assert.ok(calibrateFalseAlarmRate(levels, groups, days, { targetPerTurbineDay: 0.05, peaks: 400 }).multiplier > c.multiplier);
+  const loose = calibrateFalseAlarmRate(levels, groups, days, { targetPerTurbineDay: 100, peaks: 400 });
+  assert.equal(loose.multiplier, loose.level);
+  assert.equal(calibrateFalseAlarmRate(levels, groups, days, { targetPerTurbineDay: 100, peaks: 400, minMultiplier: 1 }).multiplier, 1);
+});
+
+test('a short-tailed fit is floored at an exponential tail (minShape), which extrapolates higher', () => {
+  const { levels, groups } = excursions(2000, { scale: 0.2, shape: -0.3 });
+  const floored = calibrateFalseAlarmRate(levels, groups, 10, { peaks: 200 });
+  const free = calibrateFalseAlarmRate(levels, groups, 10, { peaks: 200, minShape: -1 });
+  assert.equal(floored.tail.shape, 0);
+  assert.ok(free.tail.shape < -0.1 && floored.multiplier > free.multiplier);
+});
+
+test('normal time of windows; bad targets and too little data are refused', () => {
+  assert.equal(windowTurbineDays(172_800, 10), 1); // windows every 0.5 s for a day
+  const { levels, groups } = excursions(100, { scale: 0.1, shape: 0 });
+  assert.throws(() => calibrateFalseAlarmRate(levels, groups, 1, { targetPerTurbineDay: 0 }), /positive number per turbine-day/);
+  assert.throws(() => calibrateFalseAlarmRate(levels, groups, 0), /normal time must be positive/);
+  assert.throws(() => calibrateFalseAlarmRate(levels, groups, 1, { peaks: 2000 }), /at most \d+ excursions, fewer than the 2000/);
+});

@@ -1,0 +1,160 @@
+/**
+ * Thresholds fitted for a stated false-alarm rate. The budget rule puts each threshold a margin above the
+ * largest held-out normal error, so how rare an excursion it covers depends on the luck of one training
+ * farm. Here the error thresholds (whole-window and onset) get multipliers chosen so that the expected
+ * false alarms on normal data of other turbines meet a target rate per turbine-day: alarm levels
+ * (alarm-levels.ts) on the calibration windows are cut into excursions, a generalised Pareto tail is
+ * fitted to the peaks of the largest (peaks over threshold, tail-fit.ts), and the multiplier is the level
+ * whose expected exceedances meet the target. Per feature first, because the excursions come from a few
+ * features in a few states (voltage and rps at low rotor speed above all), then one common multiplier over
+ * the whole detector (calibrateThresholds). The comparison that chose this method is in the README.
+ */
+import type * as tf from '@tensorflow/tfjs';
+import { farmWindows, turbineSeries } from '../features/farm';
+import type { PreprocessingParams } from '../features/params';
+import type { FeatureStatistics } from '../features/statistics';
+import { FRAME_PERIOD_MS, type FrameColumns } from '../turbine/schema';
+import { alarmLevels, episodePeaks, scaleThresholds } from './alarm-levels';
+import { operatingStates } from './conditioning';
+import { reconstructionErrorsOver, windowVariation } from './scoring';
+import { fitParetoTail, type ParetoTail, tailQuantile } from './tail-fit';
+import type { Thresholds } from './thresholds';
+
+/** The false-alarm rate thresholds are fitted for when none is given (per turbine-day; issue 16). */
+export const DEFAULT_FALSE_ALARM_TARGET = 0.5;
+
+export interface CalibrationOptions {
+  /** Target false alarms per turbine-day on normal data. */
+  targetPerTurbineDay: number;
+  /** Excursion peaks the tail is fitted to (the largest ones). */
+  peaks: number;
+  /**
+   * Smallest tail shape used: 0 (an exponential tail) by default, so that a short-tailed fit on a few tens
+   * of peaks never promises a bound on normal excursions that the data cannot show.
+   */
+  minShape: number;
+  /** Smallest multiplier returned (1 in calibrateThresholds: never below the budget rule). */
+  minMultiplier: number;
+}
+
+export const DEFAULT_CALIBRATION: Readonly<CalibrationOptions> = Object.freeze({ targetPerTurbineDay: DEFAULT_FALSE_ALARM_TARGET, peaks: 40, minShape: 0, minMultiplier: 0 });
+
+/** One tail fit: the multiplier whose expected excursions per turbine-day meet a target. */
+export interface RateCalibration {
+  targetPerTurbineDay: number;
+  multiplier: number;
+  /** Excursions over `level` (alarm-level units), their rate per turbine-day, and the tail of their peaks. */
+  level: number;
+  peaks: number;
+  peaksPerTurbineDay: number;
+  tail: ParetoTail;
+}
+
+/** What the calibration found; detector.json keeps it in training.falseAlarm (informational). */
+export interface FalseAlarmCalibration {
+  method: 'peaks-over-threshold, per feature then common';
+  /** Target for the whole detector; each feature was fitted for an equal share of it. */
+  targetPerTurbineDay: number;
+  /** Normal time of the calibration data. */
+  normalTurbineDays: number;
+  /** Multiplier applied to each feature's error thresholds (whole-window and onset), window feature order. */
+  multipliers: number[];
+  /** Each feature's tail fit (an equal share of the target), then the common one over the whole detector. */
+  features: RateCalibration[];
+  detector: RateCalibration;
+}
+
+/** Normal turbine-days covered by `windows` windows taken every `strideFrames` frames. */
+export function windowTurbineDays(windows: number, strideFrames: number): number {
+  return (windows * strideFrames * FRAME_PERIOD_MS) / 86_400_000;
+}
+
+/**
+ * The threshold multiplier whose expected false alarms on normal data are `targetPerTurbineDay`, from the
+ * alarm levels of normal windows (`groups`: one id per contiguous series) covering `normalTurbineDays`.
+ */
+export function calibrateFalseAlarmRate(levels: ArrayLike<number>, groups: ArrayLike<number>, normalTurbineDays: number, options: Partial<CalibrationOptions> = {}): RateCalibration {
+  const o = { ...DEFAULT_CALIBRATION, ...options };
+  if (!(o.targetPerTurbineDay > 0 && Number.isFinite(o.targetPerTurbineDay))) throw new Error(`false-alarm target must be a positive number per turbine-day, got ${o.targetPerTurbineDay}`);
+  if (!Number.isInteger(o.peaks) || o.peaks < 10) throw new Error(`calibration peaks must be an integer >= 10, got ${o.peaks}`);
+  if (!(normalTurbineDays > 0)) throw new Error(`calibration: normal time must be positive, got ${normalTurbineDays} turbine-days`);
+  let top = 0;
+  for (let i = 0; i < levels.length; i++) if (Number.isFinite(levels[i]) && levels[i] > top) top = levels[i];
+  // Excursions first multiply as the level rises from 0 (long runs break up), then thin out. Start from the
+  // level with the most on a coarse grid, then bisect towards the level with o.peaks excursions over it.
+  let lo = 0;
+  let most = -1;
+  for (let g = 0; g < 20; g++) {
+    const count = episodePeaks(levels, groups, (top * g) / 20).length;
+    if (count > most) [lo, most] = [(top * g) / 20, count];
+  }
+  if (most < o.peaks) throw new Error(`calibration: the normal data has at most ${most} excursions, fewer than the ${o.peaks} a tail is fitted to; give more normal data`);
+  let hi = top;
+  for (let k = 0; k < 40; k++) {
+    const mid = (lo + hi) / 2;
+    if (episodePeaks(levels, groups, mid).length >= o.peaks) lo = mid;
+    else hi = mid;
+  }
+  const peaks = episodePeaks(levels, groups, lo).filter(Number.isFinite);
+  const fit = fitParetoTail(peaks.map((p) => p - lo));
+  const tail = { scale: fit.scale, shape: Math.max(fit.shape, o.minShape) };
+  const rate = peaks.length / normalTurbineDays;
+  const fitted = o.targetPerTurbineDay >= rate ? lo : lo + tailQuantile(tail, o.targetPerTurbineDay / rate);
+  return { targetPerTurbineDay: o.targetPerTurbineDay, multiplier: Math.max(fitted, o.minMultiplier), level: lo, peaks: peaks.length, peaksPerTurbineDay: rate, tail };
+}
+
+/** Normal turbines simulated for calibration when no calibration data is given (see CALIBRATION_FARM). */
+export interface CalibrationFarm {
+  turbines: number;
+  minutes: number;
+  seed: number;
+}
+
+/**
+ * The default calibration data: 96 turbines x 10 min of normal operation (16 turbine-hours, as much as the
+ * training data) on a seed no data set of the README uses. Many short turbines rather than a few long ones:
+ * each simulated turbine starts in a stationary state, and the excursions that raise false alarms come with
+ * slow states of one turbine (long spells of strong wind), so independent turbines sample them better than
+ * more time on the same ones (measured: README).
+ */
+export const CALIBRATION_FARM: Readonly<CalibrationFarm> = Object.freeze({ turbines: 96, minutes: 10, seed: 777_001 });
+
+/**
+ * Thresholds fitted for a false-alarm rate, from the model's alarm levels on normal calibration frames
+ * (other turbines than the training data's, forward passes only), in two stages. Per feature, with only that
+ * feature's error thresholds active, the multiplier for an equal share of the target: this allocates the
+ * raise to the features whose errors make the excursions. Then one common multiplier on top, fitted on the
+ * whole detector's alarm levels with those per-feature multipliers applied, so that the target holds for the
+ * detector as a whole (a debounced run can mix features: window one over on voltage, the next on rps).
+ * Both stages never go below 1: the budget rule's thresholds stay the floor.
+ */
+export function calibrateThresholds(
+  model: tf.LayersModel,
+  thresholds: Thresholds,
+  stats: FeatureStatistics,
+  params: PreprocessingParams,
+  frames: FrameColumns,
+  options: Partial<CalibrationOptions> = {},
+): { thresholds: Thresholds; calibration: FalseAlarmCalibration } {
+  const o = { ...DEFAULT_CALIBRATION, minMultiplier: 1, ...options };
+  const fw = farmWindows(turbineSeries(frames), stats, params);
+  if (fw.count === 0) throw new Error(`calibration data: no complete window (${params.windowLength} frames) in ${frames.length} frames`);
+  const set = { windows: fw.windows, count: fw.count };
+  const t = thresholds;
+  const [errors, recent] = reconstructionErrorsOver(model, set, [t.errorSteps, t.recent?.errorSteps ?? t.errorSteps]);
+  const states = t.scale ? operatingStates(set, t.scale.recentSteps) : null;
+  const windows = { errors, recentErrors: t.recent ? recent : null, variation: null, states, groups: fw.turbineId };
+  const days = windowTurbineDays(fw.count, params.stride);
+  const features = t.values.map((_, f) => {
+    // Only feature f's error thresholds: the others (and the stuck-sensor rule, which no multiplier moves) off.
+    const only = (values: number[]) => values.map((v, g) => (g === f ? v : Infinity));
+    const single: Thresholds = { ...t, values: only(t.values), flatline: undefined, ...(t.recent ? { recent: { ...t.recent, values: only(t.recent.values) } } : {}) };
+    return calibrateFalseAlarmRate(alarmLevels(windows, single), fw.turbineId, days, { ...o, targetPerTurbineDay: o.targetPerTurbineDay / t.values.length });
+  });
+  const allocated = scaleThresholds(t, features.map((c) => c.multiplier));
+  const variation = t.flatline ? windowVariation(set, t.variationSteps) : null;
+  const detector = calibrateFalseAlarmRate(alarmLevels({ ...windows, variation }, allocated), fw.turbineId, days, o);
+  const multipliers = features.map((c) => c.multiplier * detector.multiplier);
+  const calibration: FalseAlarmCalibration = { method: 'peaks-over-threshold, per feature then common', targetPerTurbineDay: o.targetPerTurbineDay, normalTurbineDays: days, multipliers, features, detector };
+  return { thresholds: scaleThresholds(t, multipliers), calibration };
+}
