@@ -1,0 +1,5 @@
+/** The monitoring's public API: captured windows, the drift test, the report, the cloud readers. */
+export * from './captured-windows';
+export * from './drift';
+export * from './report';
+export * from './field-data-reader';
