@@ -20,23 +20,33 @@ export function parseCaptureBatch(key: string, text: string): CaptureBatch {
   return b as CaptureBatch;
 }
 
-/** Every captured batch in bucket, of the things given (default all), optionally only batches created at or after since. */
-export async function readCapturedBatches(s3: S3Client, bucket: string, options: { things?: readonly string[]; since?: number } = {}): Promise<CaptureBatch[]> {
-  const prefixes = options.things ? options.things.map((t) => `capture/${t}/`) : ['capture/'];
-  const out: CaptureBatch[] = [];
+/** Every object key under the prefixes in bucket, page by page. */
+export async function listObjectKeys(s3: S3Client, bucket: string, prefixes: readonly string[]): Promise<string[]> {
+  const keys: string[] = [];
   for (const prefix of prefixes) {
     let token: string | undefined;
     do {
       const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
-      for (const o of page.Contents ?? []) {
-        const key = o.Key as string;
-        if (!key.endsWith('.json')) continue;
-        const body = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-        const batch = parseCaptureBatch(`s3://${bucket}/${key}`, (await body.Body?.transformToString('utf-8')) ?? '');
-        if (options.since === undefined || Date.parse(batch.createdAt) >= options.since) out.push(batch);
-      }
+      for (const o of page.Contents ?? []) keys.push(o.Key as string);
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (token);
+  }
+  return keys;
+}
+
+/** An object's body as text. */
+export async function readObjectText(s3: S3Client, bucket: string, key: string): Promise<string> {
+  const out = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+  return (await out.Body?.transformToString('utf-8')) ?? '';
+}
+
+/** Every captured batch in bucket, of the things given (default all), optionally only batches created at or after since. */
+export async function readCapturedBatches(s3: S3Client, bucket: string, options: { things?: readonly string[]; since?: number } = {}): Promise<CaptureBatch[]> {
+  const keys = await listObjectKeys(s3, bucket, options.things ? options.things.map((t) => `capture/${t}/`) : ['capture/']);
+  const out: CaptureBatch[] = [];
+  for (const key of keys.filter((k) => k.endsWith('.json'))) {
+    const batch = parseCaptureBatch(`s3://${bucket}/${key}`, await readObjectText(s3, bucket, key));
+    if (options.since === undefined || Date.parse(batch.createdAt) >= options.since) out.push(batch);
   }
   return out;
 }

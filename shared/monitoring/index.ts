@@ -3,3 +3,4 @@ export * from './captured-windows';
 export * from './drift';
 export * from './report';
 export * from './field-data-reader';
+export * from './alarm-labels';
