@@ -4,3 +4,6 @@ export * from './drift';
 export * from './report';
 export * from './field-data-reader';
 export * from './alarm-labels';
+export * from './field-training-set';
+export * from './field-retraining';
+export * from './model-candidate';
