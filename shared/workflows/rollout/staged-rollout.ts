@@ -1,0 +1,133 @@
+/**
+ * A staged rollout: the new model goes to a canary group (a share of the turbines, its own thing group)
+ * first; while it runs there for the hold time, the canary's heartbeats are checked on every poll: each
+ * canary device healthy (fresh heartbeat, connected, no dropped frames) and running the new version, alarms
+ * per scored window at most the policy's bound, and no input drift in the heartbeat's figures. When all of
+ * this holds for the whole hold time the release is promoted to the farm group; at the first failure the
+ * canary job is cancelled and the canary rolled back (the last good model, re-released under a newer
+ * version because agents install only newer versions). The clock is an argument, so tests run the hold
+ * time faster than real time; the controller itself keeps no timer.
+ */
+import type { Heartbeat } from '../../edge/agent';
+import { deviceHealth } from '../../monitoring/report';
+
+/** A signed model package in S3, as a deploy-model job names it. */
+export interface Release {
+  name: string;
+  version: string;
+  bucket: string;
+  key: string;
+}
+
+/** The controller's time: now() in ms and a sleep; tests pass a faster one. */
+export interface RolloutClock {
+  now(): number;
+  sleep(ms: number): Promise<void>;
+}
+
+/** What the controller does and reads (IoT Jobs and device shadows in iot-jobs-target.ts). */
+export interface RolloutTarget {
+  /** Starts a deployment of release to a group; returns its job id. */
+  deploy(group: 'canary' | 'farm', release: Release): Promise<string>;
+  /** Stops a deployment (devices not yet started never get it). */
+  cancel(jobId: string): Promise<void>;
+  /** Things whose execution of jobId failed, with the device's reason. */
+  failures(jobId: string): Promise<{ thingName: string; reason: string }[]>;
+  /** Latest heartbeats of things. */
+  heartbeats(things: readonly string[]): Promise<Heartbeat[]>;
+}
+
+/** When the canary passes. */
+export interface RolloutPolicy {
+  canaryThings: readonly string[];
+  featureNames: readonly string[];
+  /** How long (clock ms) every check must hold on the canary before promotion. */
+  holdMs: number;
+  /** How long (clock ms) the canary may take to run the new version. */
+  deployTimeoutMs: number;
+  pollMs: number;
+  /** Largest share of scored windows with an alarm during the hold (e.g. 0.01). */
+  maxAlarmRate: number;
+  /** Heartbeat older than this (real seconds) is unhealthy (default 120). */
+  maxHeartbeatAgeSeconds?: number;
+}
+
+/** How the rollout ended. */
+export interface RolloutDecision {
+  decision: 'promoted' | 'rolled-back';
+  reason: string;
+  canaryJobId: string;
+  /** The farm-wide job (promoted) or the canary's rollback job (rolled back). */
+  followUpJobId: string;
+  /** One line per check, for the lab and the log. */
+  log: string[];
+}
+
+/** Runs the staged rollout of release; rollback is the last good model released under a newer version. */
+export async function runStagedRollout(target: RolloutTarget, clock: RolloutClock, policy: RolloutPolicy, release: Release, rollback: Release): Promise<RolloutDecision> {
+  if (policy.canaryThings.length === 0) throw new Error('the canary group has no things');
+  if (!(policy.holdMs > 0 && policy.pollMs > 0 && policy.deployTimeoutMs > 0)) throw new Error('holdMs, pollMs and deployTimeoutMs must be positive');
+  if (!(policy.maxAlarmRate >= 0 && policy.maxAlarmRate <= 1)) throw new Error(`maxAlarmRate must be from 0 to 1, got ${policy.maxAlarmRate}`);
+  const log: string[] = [];
+  const note = (line: string): void => void log.push(`${new Date(clock.now()).toISOString()} ${line}`);
+  const canaryJobId = await target.deploy('canary', release);
+  note(`canary job ${canaryJobId}: ${release.name} ${release.version} to ${policy.canaryThings.length} turbines`);
+  const stop = async (reason: string): Promise<RolloutDecision> => {
+    note(`stopped: ${reason}`);
+    await target.cancel(canaryJobId);
+    const followUpJobId = await target.deploy('canary', rollback);
+    note(`rollback job ${followUpJobId}: ${rollback.name} ${rollback.version} (the last good model) to the canary`);
+    return { decision: 'rolled-back', reason, canaryJobId, followUpJobId, log };
+  };
+  const active = (hb: Heartbeat): string | undefined => hb.models.find((m) => m.role === 'active')?.version;
+
+  // 1. The canary takes the new version (or a device refuses it).
+  const deployBy = clock.now() + policy.deployTimeoutMs;
+  let start: Heartbeat[];
+  for (;;) {
+    const failed = await target.failures(canaryJobId);
+    if (failed.length > 0) return stop(`${failed.map((f) => `${f.thingName} refused ${release.version} (${f.reason})`).join('; ')}`);
+    start = await target.heartbeats(policy.canaryThings);
+    if (start.length === policy.canaryThings.length && start.every((hb) => active(hb) === release.version)) break;
+    if (clock.now() >= deployBy) return stop(`the canary did not run ${release.version} within ${policy.deployTimeoutMs / 1000} s`);
+    await clock.sleep(policy.pollMs);
+  }
+  note(`canary runs ${release.version}; holding for ${policy.holdMs / 1000} s`);
+
+  // 2. Every check holds for the hold time.
+  const baseline = new Map(start.map((hb) => [hb.thingName, hb]));
+  const holdUntil = clock.now() + policy.holdMs;
+  for (;;) {
+    await clock.sleep(policy.pollMs);
+    const now = await target.heartbeats(policy.canaryThings);
+    let alarms = 0;
+    let windows = 0;
+    for (const thing of policy.canaryThings) {
+      const hb = now.find((h) => h.thingName === thing);
+      if (!hb) return stop(`${thing} has no heartbeat`);
+      if (active(hb) !== release.version) return stop(`${thing} runs ${active(hb) ?? 'no model'}, not ${release.version}`);
+      const health = deviceHealth(hb, { featureNames: policy.featureNames, maxHeartbeatAgeSeconds: policy.maxHeartbeatAgeSeconds });
+      if (!health.ok) return stop(`${thing} unhealthy: ${health.problems.join(', ')}`);
+      if (health.drift.verdict === 'drift') return stop(`${thing}: ${health.drift.reason}`);
+      const b = baseline.get(thing)!;
+      alarms += hb.alarms - b.alarms;
+      windows += hb.inferences - b.inferences;
+    }
+    const rate = windows > 0 ? alarms / windows : 0;
+    note(`canary: ${alarms} alarms in ${windows} windows (${(rate * 100).toFixed(2)} %), healthy, no drift`);
+    if (rate > policy.maxAlarmRate) return stop(`canary alarm rate ${(rate * 100).toFixed(2)} % (${alarms} of ${windows} windows) is over ${(policy.maxAlarmRate * 100).toFixed(2)} %`);
+    if (clock.now() >= holdUntil) {
+      if (windows === 0) return stop('the canary scored no window during the hold');
+      const followUpJobId = await target.deploy('farm', release);
+      note(`promoted: farm job ${followUpJobId}`);
+      return { decision: 'promoted', reason: `alarm rate ${(rate * 100).toFixed(2)} % over ${windows} windows, every canary turbine healthy and without drift for ${policy.holdMs / 1000} s`, canaryJobId, followUpJobId, log };
+    }
+  }
+}
+
+/** A clock running `speed` times faster than real time (speed 1: real time). */
+export function acceleratedClock(speed: number): RolloutClock {
+  if (!(speed >= 1)) throw new Error(`speed must be at least 1, got ${speed}`);
+  const t0 = Date.now();
+  return { now: () => t0 + (Date.now() - t0) * speed, sleep: (ms) => new Promise((r) => setTimeout(r, ms / speed)) };
+}
