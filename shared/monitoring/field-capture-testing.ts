@@ -16,6 +16,7 @@ import { DEFAULT_PREPROCESSING } from '../features/params';
 import { fitFeatureStatistics, type FeatureStatistics } from '../features/statistics';
 import { createFrameColumns } from '../turbine/frames';
 import { TurbineSimulator } from '../turbine/simulator';
+export { recalibratedAnemometer } from '../labs/field-drift';
 import { NUMERIC_COLUMNS, type RawFrame } from '../turbine/schema';
 
 /** What to capture. */
@@ -64,10 +65,6 @@ export async function captureFieldBatches(o: FieldCaptureOptions): Promise<{ bat
   return { batches, description, windows };
 }
 
-/** A recalibrated anemometer: its reading scaled by gain (a new calibration constant), everything else unchanged. */
-export function recalibratedAnemometer(gain: number): (frame: RawFrame) => RawFrame {
-  return (frame) => ({ ...frame, wind_speed_rps: frame.wind_speed_rps * gain });
-}
 
 /** Manifest statistics fitted as training fits them: on `turbines` simulated turbines (ids from 100, so unlike the field's) of `frames` normal frames each. */
 export function trainingStatistics(turbines: number, frames: number, seed: number): FeatureStatistics {

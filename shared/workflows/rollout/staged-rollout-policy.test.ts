@@ -44,7 +44,7 @@ test('promotion only after the whole hold time, with every check passing', async
 
 test('each failed check stops the rollout and rolls the canary back, naming why', async () => {
   const cases: [string, (thing: string, polls: number) => Partial<Heartbeat>, RegExp][] = [
-    ['drift', (_t, p) => (p > 2 ? { drift: NAMES.map((feature) => ({ feature, mean: 1.2, std: 1, steps: 6000, drift: 1.2 })) } : {}), /t0: input drift on .*roll/],
+    ['drift', (_t, p) => (p > 2 ? { drift: NAMES.map((feature) => ({ feature, mean: 1.2, std: 1, steps: 6000, drift: 1.2 })) } : {}), /t0: input drift beyond the control group's on roll \(J 1.44 against 0.00\)/],
     ['dropped frames', (t, p) => (p > 3 && t === 't1' ? { frames: { received: 1, accepted: 1, rejected: 0, dropped: 7 } } : {}), /t1 unhealthy: 7 frames dropped/],
     ['alarms', (_t, p) => ({ alarms: p * 3 }), /canary alarm rate 3.00 % \(\d+ of \d+ windows\) is over 1.00 %/],
     ['old version', (t, p) => (p > 1 && t === 't1' ? { models: [{ name: 'm', version: '1.0.0', role: 'active', backend: 'x', inferences: 0 }] } : {}), /t1 runs 1.0.0, not 2.0.0/],
@@ -70,4 +70,14 @@ test('a device refusing the package, or never taking it, stops the rollout; bad 
   await assert.rejects(runStagedRollout(none.target, virtualClock(), { ...policy, canaryThings: [] }, release('2.0.0'), release('2.0.1')), /canary group has no things/);
   await assert.rejects(runStagedRollout(none.target, virtualClock(), { ...policy, maxAlarmRate: 2 }, release('2.0.0'), release('2.0.1')), /maxAlarmRate must be from 0 to 1, got 2/);
   assert.deepEqual(none.jobs, []);
+});
+
+test('drift the control group shares does not stop the canary; drift beyond it does', async () => {
+  const shifted = (mean: number) => NAMES.map((feature) => ({ feature, mean: feature === 'wind_speed_rps' ? mean : 0, std: 1, steps: 6000, drift: mean }));
+  const farmDrift = fakeTarget(() => ({ drift: shifted(0.9) }));
+  const d = await runStagedRollout(farmDrift.target, virtualClock(), { ...policy, controlThings: ['t2', 't3'] }, release('2.0.0'), release('2.0.1'));
+  assert.equal(d.decision, 'promoted', d.reason);
+  const canaryOnly = fakeTarget((t) => ({ drift: shifted(t === 't0' ? 1.5 : 0.5) }));
+  const e = await runStagedRollout(canaryOnly.target, virtualClock(), { ...policy, controlThings: ['t2'] }, release('2.0.0'), release('2.0.1'));
+  assert.match(e.reason, /t0: input drift beyond the control group's on wind_speed_rps \(J 2.25 against 0.25\)/);
 });

@@ -2,7 +2,8 @@
  * A staged rollout: the new model goes to a canary group (a share of the turbines, its own thing group)
  * first; while it runs there for the hold time, the canary's heartbeats are checked on every poll: each
  * canary device healthy (fresh heartbeat, connected, no dropped frames) and running the new version, alarms
- * per scored window at most the policy's bound, and no input drift in the heartbeat's figures. When all of
+ * per scored window at most the policy's bound, and no input drift in the heartbeat's figures beyond the
+ * control group's (the rest of the farm, still on the current version). When all of
  * this holds for the whole hold time the release is promoted to the farm group; at the first failure the
  * canary job is cancelled and the canary rolled back (the last good model, re-released under a newer
  * version because agents install only newer versions). The clock is an argument, so tests run the hold
@@ -40,6 +41,13 @@ export interface RolloutTarget {
 /** When the canary passes. */
 export interface RolloutPolicy {
   canaryThings: readonly string[];
+  /**
+   * Turbines staying on the current version while the canary runs. Input drift is a property of the farm,
+   * not of the model: with a control group the canary fails on drift only where its divergence exceeds the
+   * control's by more than the drift threshold (so a farm that drifted before the rollout does not block a
+   * model retrained for it); without one, any drift verdict fails.
+   */
+  controlThings?: readonly string[];
   featureNames: readonly string[];
   /** How long (clock ms) every check must hold on the canary before promotion. */
   holdMs: number;
@@ -100,6 +108,10 @@ export async function runStagedRollout(target: RolloutTarget, clock: RolloutCloc
   for (;;) {
     await clock.sleep(policy.pollMs);
     const now = await target.heartbeats(policy.canaryThings);
+    const control = new Map<string, number>();
+    for (const hb of policy.controlThings?.length ? await target.heartbeats(policy.controlThings) : []) {
+      for (const f of deviceHealth(hb, { featureNames: policy.featureNames }).drift.features) control.set(f.feature, Math.max(control.get(f.feature) ?? 0, f.divergence));
+    }
     let alarms = 0;
     let windows = 0;
     for (const thing of policy.canaryThings) {
@@ -108,7 +120,8 @@ export async function runStagedRollout(target: RolloutTarget, clock: RolloutCloc
       if (active(hb) !== release.version) return stop(`${thing} runs ${active(hb) ?? 'no model'}, not ${release.version}`);
       const health = deviceHealth(hb, { featureNames: policy.featureNames, maxHeartbeatAgeSeconds: policy.maxHeartbeatAgeSeconds });
       if (!health.ok) return stop(`${thing} unhealthy: ${health.problems.join(', ')}`);
-      if (health.drift.verdict === 'drift') return stop(`${thing}: ${health.drift.reason}`);
+      const drifted = health.drift.features.filter((f) => f.level === 'drift' && f.divergence > (control.get(f.feature) ?? 0) + health.drift.thresholds.drift);
+      if (drifted.length > 0) return stop(`${thing}: input drift beyond the control group's on ${drifted.map((f) => `${f.feature} (J ${f.divergence.toFixed(2)} against ${(control.get(f.feature) ?? 0).toFixed(2)})`).join(', ')}`);
       const b = baseline.get(thing)!;
       alarms += hb.alarms - b.alarms;
       windows += hb.inferences - b.inferences;
