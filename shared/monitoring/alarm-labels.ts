@@ -74,7 +74,12 @@ export async function readAlarmLabel(s3: S3Client, bucket: string, thingName: st
  * Stores an operator's decision with the captured windows around the alarm, exactly once: the same decision
  * again returns the stored label ({ created: false }); a different one is refused naming the first.
  */
-export async function labelAlarm(s3: S3Client, bucket: string, d: AlarmDecision, options: { now?: number; contextSeconds?: number } = {}): Promise<{ label: AlarmLabel; created: boolean }> {
+export async function labelAlarm(
+  s3: S3Client,
+  bucket: string,
+  d: AlarmDecision,
+  options: { now?: number; contextSeconds?: number; /** The device's captured batches, when the caller already read them (labelling many alarms). */ batches?: readonly CaptureBatch[] } = {},
+): Promise<{ label: AlarmLabel; created: boolean }> {
   validateDecision(d);
   const existing = await readAlarmLabel(s3, bucket, d.thingName, d.captureId);
   const settle = (stored: AlarmLabel): { label: AlarmLabel; created: boolean } => {
@@ -82,7 +87,7 @@ export async function labelAlarm(s3: S3Client, bucket: string, d: AlarmDecision,
     return { label: stored, created: false };
   };
   if (existing) return settle(existing);
-  const batches = await readCapturedBatches(s3, bucket, { things: [d.thingName] });
+  const batches = options.batches ?? (await readCapturedBatches(s3, bucket, { things: [d.thingName] }));
   const label = buildAlarmLabel(batches, d, options.now ?? Date.now(), options.contextSeconds);
   try {
     await s3.send(new PutObjectCommand({ Bucket: bucket, Key: labelKey(d.thingName, d.captureId), Body: JSON.stringify(label), ContentType: 'application/json', IfNoneMatch: '*' }));

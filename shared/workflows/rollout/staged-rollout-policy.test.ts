@@ -23,7 +23,7 @@ function fakeTarget(hb: (thing: string, polls: number) => Partial<Heartbeat>, fa
     heartbeats: async (things) => {
       polls++;
       return things.map((thingName) => ({
-        thingName, agentVersion: '1', time: new Date().toISOString(), connected: true, models: [{ name: 'm', version: '2.0.0', role: 'active', backend: 'x', inferences: 0 }],
+        thingName, agentVersion: '1', time: new Date(Date.now() + polls).toISOString(), connected: true, models: [{ name: 'm', version: '2.0.0', role: 'active', backend: 'x', inferences: 0 }],
         inferences: polls * 100, latencyMs: { p50: 1, p90: 1, p99: 1 }, alarms: 0, frames: { received: 1, accepted: 1, rejected: 0, dropped: 0 },
         capture: { captured: 0, uploaded: 0, dropped: 0, pending: 0 }, drift: [], ...hb(thingName, polls),
       }));
@@ -32,19 +32,19 @@ function fakeTarget(hb: (thing: string, polls: number) => Partial<Heartbeat>, fa
   return { target, jobs, cancelled };
 }
 
-const policy = { canaryThings: ['t0', 't1'], featureNames: NAMES, holdMs: 60_000, deployTimeoutMs: 30_000, pollMs: 10_000, maxAlarmRate: 0.01 };
+const policy = { canaryThings: ['t0', 't1'], featureNames: NAMES, minDriftSteps: 2000, holdMs: 60_000, deployTimeoutMs: 30_000, pollMs: 10_000, maxAlarmRate: 0.01 };
 
 test('promotion only after the whole hold time, with every check passing', async () => {
   const { target, jobs } = fakeTarget(() => ({}));
   const d = await runStagedRollout(target, virtualClock(), policy, release('2.0.0'), release('1.0.1'));
   assert.equal(d.decision, 'promoted');
   assert.deepEqual(jobs, ['canary:2.0.0', 'farm:2.0.0']);
-  assert.equal(d.log.filter((l) => l.includes('healthy, no drift')).length, 6, 'six polls of 10 s in a 60 s hold');
+  assert.equal(d.log.filter((l) => l.includes('), healthy')).length, 6, 'six polls of 10 s in a 60 s hold');
 });
 
 test('each failed check stops the rollout and rolls the canary back, naming why', async () => {
   const cases: [string, (thing: string, polls: number) => Partial<Heartbeat>, RegExp][] = [
-    ['drift', (_t, p) => (p > 2 ? { drift: NAMES.map((feature) => ({ feature, mean: 1.2, std: 1, steps: 6000, drift: 1.2 })) } : {}), /t0: input drift beyond the control group's on roll \(J 1.44 against 0.00\)/],
+    ['drift', (_t, p) => (p > 2 ? { drift: NAMES.map((feature) => ({ feature, mean: 1.2, std: 1, steps: 6000, drift: 1.2 })) } : {}), /canary input drift beyond the control group's on roll \(J 1.44 against 0.00\)/],
     ['dropped frames', (t, p) => (p > 3 && t === 't1' ? { frames: { received: 1, accepted: 1, rejected: 0, dropped: 7 } } : {}), /t1 unhealthy: 7 frames dropped/],
     ['alarms', (_t, p) => ({ alarms: p * 3 }), /canary alarm rate 3.00 % \(\d+ of \d+ windows\) is over 1.00 %/],
     ['old version', (t, p) => (p > 1 && t === 't1' ? { models: [{ name: 'm', version: '1.0.0', role: 'active', backend: 'x', inferences: 0 }] } : {}), /t1 runs 1.0.0, not 2.0.0/],
@@ -66,6 +66,9 @@ test('a device refusing the package, or never taking it, stops the rollout; bad 
   const stuck = fakeTarget(() => ({ models: [] }));
   const s = await runStagedRollout(stuck.target, virtualClock(), policy, release('2.0.0'), release('2.0.1'));
   assert.match(s.reason, /the canary did not run 2.0.0 within 30 s/);
+  const idle = fakeTarget(() => ({ inferences: 10 }));
+  const i = await runStagedRollout(idle.target, virtualClock(), policy, release('2.0.0'), release('2.0.1'));
+  assert.match(i.reason, /the canary scored 0 windows during the hold, fewer than the 50 needed to judge it/);
   const none = fakeTarget(() => ({}));
   await assert.rejects(runStagedRollout(none.target, virtualClock(), { ...policy, canaryThings: [] }, release('2.0.0'), release('2.0.1')), /canary group has no things/);
   await assert.rejects(runStagedRollout(none.target, virtualClock(), { ...policy, maxAlarmRate: 2 }, release('2.0.0'), release('2.0.1')), /maxAlarmRate must be from 0 to 1, got 2/);
@@ -77,7 +80,13 @@ test('drift the control group shares does not stop the canary; drift beyond it d
   const farmDrift = fakeTarget(() => ({ drift: shifted(0.9) }));
   const d = await runStagedRollout(farmDrift.target, virtualClock(), { ...policy, controlThings: ['t2', 't3'] }, release('2.0.0'), release('2.0.1'));
   assert.equal(d.decision, 'promoted', d.reason);
-  const canaryOnly = fakeTarget((t) => ({ drift: shifted(t === 't0' ? 1.5 : 0.5) }));
+  const canaryOnly = fakeTarget((t) => ({ drift: shifted(policy.canaryThings.includes(t) ? 1.5 : 0.5) }));
   const e = await runStagedRollout(canaryOnly.target, virtualClock(), { ...policy, controlThings: ['t2'] }, release('2.0.0'), release('2.0.1'));
-  assert.match(e.reason, /t0: input drift beyond the control group's on wind_speed_rps \(J 2.25 against 0.25\)/);
+  assert.match(e.reason, /canary input drift beyond the control group's on wind_speed_rps \(J 2.25 against 0.25\)/);
+});
+
+test('a canary alarming no more than the control group passes even above the absolute bound', async () => {
+  const { target } = fakeTarget((_t, p) => ({ alarms: p * 5 }));
+  const d = await runStagedRollout(target, virtualClock(), { ...policy, controlThings: ['t2'] }, release('2.0.0'), release('2.0.1'));
+  assert.equal(d.decision, 'promoted', d.reason);
 });

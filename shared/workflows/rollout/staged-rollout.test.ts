@@ -47,7 +47,7 @@ test('staged rollout on IoT Jobs: a good model is promoted to the farm, a worse 
     timer = setInterval(() => agents.forEach((a, i) => { for (let k = 0; k < 4; k++) a.push(sims[i].next()); }), 50);
 
     const target = iotJobsTarget(iot, iotData, { canaryGroup: 'edge-test-canary', farmGroup: 'edge-test' });
-    const policy = { canaryThings: [things[0]], featureNames: NAMES, holdMs: 60_000, deployTimeoutMs: 300_000, pollMs: 10_000, maxAlarmRate: 0.01 };
+    const policy = { canaryThings: [things[0]], featureNames: NAMES, holdMs: 60_000, deployTimeoutMs: 300_000, pollMs: 10_000, maxAlarmRate: 0.01, minWindows: 20 };
     const release = (version: string): Release => ({ name: 'wind-turbine-anomaly', version, bucket: 'models', key: `m/${version}.pkg` });
     const versions = async () => (await target.heartbeats(things)).map((hb) => hb.models.find((m) => m.role === 'active')?.version);
 

@@ -11,6 +11,7 @@
  */
 import type { Heartbeat } from '../../edge/agent';
 import { deviceHealth } from '../../monitoring/report';
+import { driftVerdict, emptyMoments, type Moments, momentsFromSummary } from '../../monitoring/drift';
 
 /** A signed model package in S3, as a deploy-model job names it. */
 export interface Release {
@@ -54,8 +55,12 @@ export interface RolloutPolicy {
   /** How long (clock ms) the canary may take to run the new version. */
   deployTimeoutMs: number;
   pollMs: number;
-  /** Largest share of scored windows with an alarm during the hold (e.g. 0.01). */
+  /** Largest share of scored windows with an alarm during the hold (e.g. 0.01), or the control group's share if higher. */
   maxAlarmRate: number;
+  /** Canary windows scored before the alarm rate is judged (default 50). */
+  minWindows?: number;
+  /** Canary input steps per feature pooled over the hold before drift is judged (default 20000: 200 windows). */
+  minDriftSteps?: number;
   /** Heartbeat older than this (real seconds) is unhealthy (default 120). */
   maxHeartbeatAgeSeconds?: number;
 }
@@ -102,40 +107,96 @@ export async function runStagedRollout(target: RolloutTarget, clock: RolloutCloc
   }
   note(`canary runs ${release.version}; holding for ${policy.holdMs / 1000} s`);
 
-  // 2. Every check holds for the hold time.
-  const baseline = new Map(start.map((hb) => [hb.thingName, hb]));
+  // 2. Every check holds for the hold time. Drift and alarms are pooled over every heartbeat seen since the
+  // hold began (one heartbeat covers seconds, too little to judge a distribution by), canary and control alike.
+  const controlThings = policy.controlThings ?? [];
+  const pools = new Map<string, Pool>();
+  const pool = (group: string): Pool => pools.get(group) ?? (pools.set(group, newPool(policy.featureNames.length)), pools.get(group)!);
+  const absorb = (group: string, hbs: Heartbeat[]): void => {
+    const p = pool(group);
+    for (const hb of hbs) {
+      const first = p.first.get(hb.thingName);
+      if (!first) {
+        p.first.set(hb.thingName, hb);
+        p.seen.add(`${hb.thingName}@${hb.time}`);
+        continue;
+      }
+      if (p.seen.has(`${hb.thingName}@${hb.time}`)) continue;
+      p.seen.add(`${hb.thingName}@${hb.time}`);
+      p.last.set(hb.thingName, hb);
+      policy.featureNames.forEach((name, f) => {
+        const d = hb.drift.find((x) => x.feature === name);
+        if (d && d.steps > 0) addMoments(p.moments[f], momentsFromSummary(d.mean, d.std, d.steps));
+      });
+    }
+  };
+  const rates = (p: Pool): { alarms: number; windows: number; rate: number } => {
+    let alarms = 0;
+    let windows = 0;
+    for (const [thing, last] of p.last) {
+      alarms += last.alarms - p.first.get(thing)!.alarms;
+      windows += last.inferences - p.first.get(thing)!.inferences;
+    }
+    return { alarms, windows, rate: windows > 0 ? alarms / windows : 0 };
+  };
+  absorb('canary', start);
+  if (controlThings.length) absorb('control', await target.heartbeats(controlThings));
   const holdUntil = clock.now() + policy.holdMs;
   for (;;) {
     await clock.sleep(policy.pollMs);
     const now = await target.heartbeats(policy.canaryThings);
-    const control = new Map<string, number>();
-    for (const hb of policy.controlThings?.length ? await target.heartbeats(policy.controlThings) : []) {
-      for (const f of deviceHealth(hb, { featureNames: policy.featureNames }).drift.features) control.set(f.feature, Math.max(control.get(f.feature) ?? 0, f.divergence));
-    }
-    let alarms = 0;
-    let windows = 0;
     for (const thing of policy.canaryThings) {
       const hb = now.find((h) => h.thingName === thing);
       if (!hb) return stop(`${thing} has no heartbeat`);
       if (active(hb) !== release.version) return stop(`${thing} runs ${active(hb) ?? 'no model'}, not ${release.version}`);
       const health = deviceHealth(hb, { featureNames: policy.featureNames, maxHeartbeatAgeSeconds: policy.maxHeartbeatAgeSeconds });
       if (!health.ok) return stop(`${thing} unhealthy: ${health.problems.join(', ')}`);
-      const drifted = health.drift.features.filter((f) => f.level === 'drift' && f.divergence > (control.get(f.feature) ?? 0) + health.drift.thresholds.drift);
-      if (drifted.length > 0) return stop(`${thing}: input drift beyond the control group's on ${drifted.map((f) => `${f.feature} (J ${f.divergence.toFixed(2)} against ${(control.get(f.feature) ?? 0).toFixed(2)})`).join(', ')}`);
-      const b = baseline.get(thing)!;
-      alarms += hb.alarms - b.alarms;
-      windows += hb.inferences - b.inferences;
     }
-    const rate = windows > 0 ? alarms / windows : 0;
-    note(`canary: ${alarms} alarms in ${windows} windows (${(rate * 100).toFixed(2)} %), healthy, no drift`);
-    if (rate > policy.maxAlarmRate) return stop(`canary alarm rate ${(rate * 100).toFixed(2)} % (${alarms} of ${windows} windows) is over ${(policy.maxAlarmRate * 100).toFixed(2)} %`);
+    absorb('canary', now);
+    if (controlThings.length) absorb('control', await target.heartbeats(controlThings));
+    const c = rates(pool('canary'));
+    const controlRate = controlThings.length ? rates(pool('control')).rate : 0;
+    const allowed = Math.max(policy.maxAlarmRate, controlRate);
+    note(`canary: ${c.alarms} alarms in ${c.windows} windows (${(c.rate * 100).toFixed(2)} %; allowed ${(allowed * 100).toFixed(2)} %), healthy`);
+    if (c.windows >= (policy.minWindows ?? 50) && c.rate > allowed) {
+      return stop(`canary alarm rate ${(c.rate * 100).toFixed(2)} % (${c.alarms} of ${c.windows} windows) is over ${(allowed * 100).toFixed(2)} % (the bound, or the control group's rate if higher)`);
+    }
     if (clock.now() >= holdUntil) {
-      if (windows === 0) return stop('the canary scored no window during the hold');
+      const needed = policy.minWindows ?? 50;
+      if (c.windows < needed) return stop(`the canary scored ${c.windows} windows during the hold, fewer than the ${needed} needed to judge it`);
+      if (c.rate > allowed) return stop(`canary alarm rate ${(c.rate * 100).toFixed(2)} % (${c.alarms} of ${c.windows} windows) is over ${(allowed * 100).toFixed(2)} %`);
+      const canaryDrift = driftVerdict(policy.featureNames, pool('canary').moments, { minSteps: policy.minDriftSteps ?? 20_000 });
+      const controlDrift = controlThings.length ? driftVerdict(policy.featureNames, pool('control').moments, { minSteps: 2 }) : null;
+      const controlJ = (f: number): number => controlDrift?.features[f].divergence ?? 0;
+      // Short spans of few turbines are far from the training spread (yaw barely moves in minutes), so the canary
+      // fails only when clearly worse than the farm: J over twice the control group's plus the drift threshold.
+      const drifted = canaryDrift.verdict === 'insufficient-data' ? [] : canaryDrift.features.filter((f, k) => f.level === 'drift' && f.divergence > 2 * controlJ(k) + canaryDrift.thresholds.drift);
+      if (canaryDrift.verdict === 'insufficient-data') note(`drift not judged: ${canaryDrift.reason}`);
+      if (drifted.length > 0) {
+        return stop(`canary input drift beyond the control group's on ${drifted.map((f) => `${f.feature} (J ${f.divergence.toFixed(2)} against ${controlJ(policy.featureNames.indexOf(f.feature)).toFixed(2)})`).join(', ')}`);
+      }
       const followUpJobId = await target.deploy('farm', release);
       note(`promoted: farm job ${followUpJobId}`);
-      return { decision: 'promoted', reason: `alarm rate ${(rate * 100).toFixed(2)} % over ${windows} windows, every canary turbine healthy and without drift for ${policy.holdMs / 1000} s`, canaryJobId, followUpJobId, log };
+      return { decision: 'promoted', reason: `alarm rate ${(c.rate * 100).toFixed(2)} % over ${c.windows} windows (allowed ${(allowed * 100).toFixed(2)} %), every canary turbine healthy, no drift beyond the farm's, for ${policy.holdMs / 1000} s`, canaryJobId, followUpJobId, log };
     }
   }
+}
+
+interface Pool {
+  first: Map<string, Heartbeat>;
+  last: Map<string, Heartbeat>;
+  seen: Set<string>;
+  moments: Moments[];
+}
+
+function newPool(features: number): Pool {
+  return { first: new Map(), last: new Map(), seen: new Set(), moments: emptyMoments(features) };
+}
+
+function addMoments(into: Moments, m: Moments): void {
+  into.n += m.n;
+  into.sum += m.sum;
+  into.sumSq += m.sumSq;
 }
 
 /** A clock running `speed` times faster than real time (speed 1: real time). */
