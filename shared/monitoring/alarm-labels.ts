@@ -104,5 +104,8 @@ export async function labelAlarm(
 /** Every stored label in bucket (the labelled set), optionally of some things only. */
 export async function readAlarmLabels(s3: S3Client, bucket: string, things?: readonly string[]): Promise<AlarmLabel[]> {
   const keys = await listObjectKeys(s3, bucket, things ? things.map((t) => `labels/${t}/`) : ['labels/']);
-  return Promise.all(keys.map(async (key) => JSON.parse(await readObjectText(s3, bucket, key)) as AlarmLabel));
+  const out: AlarmLabel[] = [];
+  // One at a time: a farm's labels are many small objects, and parallel reads would queue on the SDK's sockets.
+  for (const key of keys) out.push(JSON.parse(await readObjectText(s3, bucket, key)) as AlarmLabel);
+  return out;
 }
