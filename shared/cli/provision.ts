@@ -6,13 +6,14 @@
  * `--remove` tears it all down again (things, certificates, group, policy, bundles).
  */
 import { SingleBar } from 'cli-progress';
-import { IoTClient } from '@aws-sdk/client-iot';
+import { CreateTopicRuleCommand, IoTClient } from '@aws-sdk/client-iot';
 import { Command, InvalidArgumentError } from 'commander';
 import { resolve } from 'node:path';
 import { awsClientConfig, cloudSettings, type CloudMode } from '../cloud/config';
 import { deprovisionDevices } from '../cloud/provisioning/deprovision';
 import { provisionDevices } from '../cloud/provisioning/provision';
 import { awsTarget, localTarget } from '../cloud/provisioning/targets';
+import { alertsRuleInput } from '../fleet/alerts-rule';
 
 function positiveInt(value: string): number {
   const n = Number(value);
@@ -33,6 +34,8 @@ interface Options {
   bucket?: string;
   telemetryPrefix: string;
   concurrency: number;
+  alertsSns?: string;
+  alertsRole?: string;
 }
 
 /** A one-line message for an error from the AWS SDK or the network. */
@@ -97,6 +100,8 @@ async function main(): Promise<void> {
     .option('--bucket <name>', 'S3 bucket written into device.json')
     .option('--telemetry-prefix <p>', 'first topic level of device telemetry', 'wind-turbine')
     .option('--concurrency <n>', 'devices provisioned at once', positiveInt, 4)
+    .option('--alerts-sns <topicArn>', 'aws mode: also create the IoT rule forwarding device alerts (<prefix>/+/alerts) to this SNS topic')
+    .option('--alerts-role <roleArn>', 'aws mode: role IoT assumes to publish to the SNS topic (sns:Publish)')
     .showHelpAfterError();
   program.parse();
   const opts = program.opts<Options>();
@@ -104,6 +109,11 @@ async function main(): Promise<void> {
   const group = opts.group ?? `${opts.prefix.replace(/-+$/, '')}s`;
 
   if (!opts.remove && opts.devices === undefined) throw new Error("required option '--devices <n>' not specified (or pass --remove)");
+  if ((opts.alertsSns || opts.alertsRole) && (opts.mode !== 'aws' || !opts.alertsSns || !opts.alertsRole)) {
+    throw new Error('--alerts-sns and --alerts-role go together, in aws mode (the local cloud has no rules engine)');
+  }
+  // Checked before anything is created.
+  const alertsRule = opts.alertsSns && opts.alertsRole ? alertsRuleInput(`${settings.resourcePrefix.replace(/[^a-zA-Z0-9_]/g, '_')}device_alerts`, opts.alertsSns, opts.alertsRole, opts.telemetryPrefix) : undefined;
   if (opts.remove) {
     // The teardown needs only the IoT client (no CA, no endpoints).
     const iot = opts.mode === 'aws' ? new IoTClient(awsClientConfig({ ...settings, mode: 'aws' })) : localTarget(resolve(opts.cloud)).iot;
@@ -126,6 +136,7 @@ async function main(): Promise<void> {
       onProgress: (done, _total, thing) => bar.update(done, { thing }),
     });
     bar.stop();
+    if (alertsRule) await target.iot.send(new CreateTopicRuleCommand(alertsRule));
     const issued = result.devices.filter((d) => d.newCertificate).length;
     process.stdout.write(
       [
@@ -134,6 +145,7 @@ async function main(): Promise<void> {
         `  policy: ${result.policyName}`,
         `  MQTT endpoint: ${result.mqtt.host}:${result.mqtt.port}`,
         `  bundles: ${resolve(opts.out)}/<thing>/ (device.json, certificate.pem, private.key, ca.pem)`,
+        ...(alertsRule ? [`  alerts rule: ${alertsRule.ruleName} (${alertsRule.topicRulePayload?.sql} -> ${opts.alertsSns})`] : []),
       ].join('\n') + '\n',
     );
   } catch (err) {

@@ -4,6 +4,7 @@
  * Implementations live in their own files; this file holds only types.
  */
 import type { IncomingMessage } from 'node:http';
+import type { JobsEngine } from './jobs/engine';
 
 /** Time source for every timer in the cloud; tests pass a faster one, users get real time. */
 export interface Clock {
@@ -129,6 +130,8 @@ export interface CloudContext {
   tls?: { caCertPem: string; serverCertPem: string; serverKeyPem: string };
   /** Set by the MQTT broker service. */
   bus?: MqttBus;
+  /** Set by the IoT Jobs service (Greengrass deployments travel as jobs). */
+  jobs?: JobsEngine;
   /** Filled in once the HTTP server listens, before any request is served. */
   endpoints?: { http: string; mqttHost: string; mqttPort: number };
 }

@@ -1,6 +1,6 @@
 /**
  * The services of the local cloud, installed by startLocalCloud in this order:
- *   s3, iot registry, mqtt broker, shadow, jobs (later: sagemaker, greengrass).
+ *   s3, iot registry, mqtt broker, shadow, jobs, sagemaker, capture ingest, greengrass.
  *
  * An installer gets the CloudContext, registers its REST routes on ctx.routes (service = the SigV4 scope
  * name: 's3', 'iot', 'iot-jobs-data', 'sagemaker', 'greengrass'), keeps its state in
@@ -22,6 +22,7 @@ import { installShadow } from './shadow/service';
 import { installJobs } from './jobs/service';
 import { installSageMaker } from './sagemaker/service';
 import { installCaptureIngest } from './capture/service';
+import { installGreengrass } from './greengrass/service';
 
 /** Installs one service into the cloud. */
 export type Installer = (ctx: CloudContext) => Promise<ServiceHandle>;
@@ -41,4 +42,5 @@ export const installers: NamedInstaller[] = [
   { name: 'jobs', install: installJobs },
   { name: 'sagemaker', install: installSageMaker },
   { name: 'capture-ingest', install: installCaptureIngest },
+  { name: 'greengrass', install: installGreengrass },
 ];

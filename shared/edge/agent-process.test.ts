@@ -6,38 +6,14 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { createInterface } from 'node:readline';
-import { createJob, deployJobDocument, jobExecution, provisionTestDevices, putObjects, startTestCloud, tempDir, waitFor } from './agent-testing';
+import { join } from 'node:path';
+import { type AgentProcess, createJob, deployJobDocument, jobExecution, provisionTestDevices, putObjects, spawnAgent, startTestCloud, tempDir, waitFor, windowsOf } from './agent-testing';
 import { signedTestPackage, tamperedPackage, testSigningKey } from './package-testing';
-import { RAW_COLUMNS } from '../turbine/schema';
-import { simulatedFrames } from './testing';
-
-const ROOT = resolve(__dirname, '..', '..');
-
-interface AgentProcess {
-  proc: ChildProcess;
-  events: Record<string, unknown>[];
-  stderr: string[];
-  exited: Promise<number | null>;
-}
-
-function spawnAgent(args: string[], stdin = false): AgentProcess {
-  const proc = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'shared', 'cli', 'agent.ts'), ...args], { cwd: ROOT, stdio: [stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'] });
-  const events: Record<string, unknown>[] = [];
-  const stderr: string[] = [];
-  createInterface({ input: proc.stdout as NodeJS.ReadableStream }).on('line', (l) => events.push(JSON.parse(l)));
-  createInterface({ input: proc.stderr as NodeJS.ReadableStream }).on('line', (l) => stderr.push(l));
-  const exited = new Promise<number | null>((r) => proc.on('exit', (code) => r(code)));
-  return { proc, events, stderr, exited };
-}
-
-const windowsOf = (a: AgentProcess): { endIndex: number; version: string }[] => a.events.filter((e) => e.type === 'window') as never;
+import { frameCsvLine, simulatedFrames } from './testing';
 
 test('two agent processes take a new model by job; a tampered one fails with the reason and the old model serves on; no frame unscored; SIGTERM stops them', { timeout: 85_000 }, async () => {
   const tmp = await tempDir('agent-process-');
@@ -101,7 +77,7 @@ test('an agent fed garbage on stdin counts and logs it, scores the good frames a
     const cloud = await startTestCloud(join(tmp.dir, 'cloud'));
     const [bundle] = await provisionTestDevices(join(tmp.dir, 'cloud'), join(tmp.dir, 'devices'), 1);
     await cloud.stop();
-    const rows = simulatedFrames(400).map((f) => RAW_COLUMNS.map((c) => (f as Record<string, unknown>)[c]).join(','));
+    const rows = simulatedFrames(400).map(frameCsvLine);
     rows.splice(100, 0, 'garbage', '1,2,3', rows[5].replace(/,[^,]*$/, ',NaN'), '{"broken": ', rows[6].replace(/^[^,]*,/, 'x,').replace(/,([^,]*),([^,]*)$/, ',abc,$2'));
     const scores: number[][] = [];
     for (const [engine, backend] of [['onnxruntime', /^onnxruntime-node$/], ['tfjs', /^tfjs-/]] as const) {

@@ -3,8 +3,9 @@
  * are the active and previous model, the job in flight, and the ids of jobs already finished (so a job
  * delivered again is reported, never run twice). Packages are kept beside it by their sha256.
  */
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { writeFileDurably } from './durable-file';
 
 /** A package file the agent keeps. */
 export interface StoredModel {
@@ -62,23 +63,18 @@ export class AgentStateFile {
     }
   }
 
-  /** Writes the state (temp file, fsync by rename). */
+  /** Writes the state (temp file, fsync, rename, fsync folder); on a full disk it throws and the old state stays. */
   save(): void {
     const ids = Object.keys(this.data.finished);
     if (ids.length > KEEP_FINISHED) for (const id of ids.slice(0, ids.length - KEEP_FINISHED)) delete this.data.finished[id];
-    const tmp = `${this.path}.${process.pid}.tmp`;
-    writeFileSync(tmp, JSON.stringify(this.data, null, 2) + '\n');
-    renameSync(tmp, this.path);
+    writeFileDurably(this.path, JSON.stringify(this.data, null, 2) + '\n');
   }
 
   /** Stores package bytes under models/<sha256>.tar.gz (once) and returns the file name. */
   storePackage(sha256: string, bytes: Buffer): string {
     const file = `${sha256}.tar.gz`;
     const path = join(this.modelsDir, file);
-    if (!existsSync(path)) {
-      writeFileSync(`${path}.tmp`, bytes);
-      renameSync(`${path}.tmp`, path);
-    }
+    if (!existsSync(path)) writeFileDurably(path, bytes);
     return file;
   }
 

@@ -2,9 +2,11 @@
  * Test support for agent integration tests: a local cloud on free ports with provisioned device bundles,
  * and readers for what the agent leaves in S3.
  */
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { join, resolve } from 'node:path';
 import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { cloudClientConfig, startLocalCloud, type LocalCloud } from '../cloud';
 import { captureBucketName } from '../cloud/capture/service';
@@ -118,4 +120,32 @@ export async function jobExecution(cloud: LocalCloud, jobId: string, thingName: 
   } finally {
     iot.destroy();
   }
+}
+
+/** An agent process started with --events: its events (stdout JSON lines), stderr lines, and exit. */
+export interface AgentProcess {
+  proc: ChildProcess;
+  events: Record<string, unknown>[];
+  stderr: string[];
+  exited: Promise<number | null>;
+}
+
+/** Starts `node <entry...> <args...>` (an agent CLI with --events) and collects what it prints. */
+export function spawnAgentProcess(entry: string[], args: string[], opts: { cwd: string; stdin?: boolean }): AgentProcess {
+  const proc = spawn(process.execPath, [...entry, ...args], { cwd: opts.cwd, stdio: [opts.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'] });
+  const events: Record<string, unknown>[] = [];
+  const stderr: string[] = [];
+  createInterface({ input: proc.stdout as NodeJS.ReadableStream }).on('line', (l) => events.push(JSON.parse(l)));
+  createInterface({ input: proc.stderr as NodeJS.ReadableStream }).on('line', (l) => stderr.push(l));
+  const exited = new Promise<number | null>((r) => proc.on('exit', (code) => r(code)));
+  return { proc, events, stderr, exited };
+}
+
+/** The window events of an agent process so far. */
+export const windowsOf = (a: AgentProcess): { endIndex: number; version: string; score: number }[] => a.events.filter((e) => e.type === 'window') as never;
+
+/** `npm run agent`'s entry point (shared/cli/agent.ts run with tsx) as a process: spawnAgentProcess for the checkout. */
+export function spawnAgent(args: string[], stdin = false): AgentProcess {
+  const root = resolve(__dirname, '..', '..');
+  return spawnAgentProcess(['--import', 'tsx', join(root, 'shared', 'cli', 'agent.ts')], args, { cwd: root, stdin });
 }

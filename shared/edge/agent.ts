@@ -7,29 +7,22 @@
  */
 import { EventEmitter } from 'node:events';
 import { createHash } from 'node:crypto';
-import { readFileSync, readdirSync, statSync, unlinkSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
+import { readFileSync, readdirSync, unlinkSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
 import { iotshadow, mqtt } from 'aws-iot-device-sdk-v2';
 import { AgentStateFile, type StoredModel } from './agent-state';
 import { type CaptureOptions, CaptureSpool } from './capture';
+import { readDeviceConfig } from './device-config';
+import { type ContingencyConfig, ContingencyController, type ContingencyState, DEFAULT_CONTINGENCY, linkContingency, parseContingencyConfig, type TurbineActuator } from './contingency';
 import { DeviceConnection } from './device-connection';
 import type { EngineFactory } from './inference-engine';
-import { ModelManager } from './model-manager';
+import { type LoadedModel, ModelManager } from './model-manager';
 import { ModelRejected, type PackageVerifier } from './model-package';
 import { JobRunner } from './ota';
-import { type FeatureDrift, type HealthOptions, type RuntimeCounters, ScoringRuntime, type ScoredWindow } from './scoring-runtime';
+import { type FeatureDrift, type HealthOptions, type RuntimeCounters, ScoringRuntime, type ScoredWindow, type WaitingModel } from './scoring-runtime';
 
 /** Reported in heartbeats. */
 export const AGENT_VERSION = '1.0.0';
-
-/** device.json as the agent reads it (written by provisioning; see shared/cloud/provisioning/bundle.ts). */
-export interface AgentDeviceConfig {
-  thingName: string;
-  mqtt: { host: string; port: number };
-  files: { certificate: string; privateKey: string; ca: string };
-  topics?: { telemetry: string; heartbeat: string; alarms: string; thingRoot: string };
-  agent?: { heartbeatSeconds?: number; captureDir?: string; capture?: Partial<CaptureOptions> & { s3Prefix?: string } };
-}
 
 /** How to start an agent. */
 export interface EdgeAgentOptions {
@@ -53,6 +46,10 @@ export interface EdgeAgentOptions {
   /** Seconds to wait for a batch's confirmation before re-sending (default 10). */
   captureAckSeconds?: number;
   log?: (line: string) => void;
+  /** The turbine's brake and generator switch, for contingency actions (without one, actions are only reported). */
+  actuator?: TurbineActuator;
+  /** Contingency rules (default device.json agent.contingency, else DEFAULT_CONTINGENCY). */
+  contingency?: ContingencyConfig;
 }
 
 /** What a heartbeat carries (MQTT message and shadow reported.agent). */
@@ -68,6 +65,20 @@ export interface Heartbeat {
   frames: { received: number; accepted: number; rejected: number; dropped: number };
   capture: { captured: number; uploaded: number; dropped: number; pending: number };
   drift: FeatureDrift[];
+  contingency: ContingencyState;
+  /** Whether a model scores frames, which models wait for real frames for their verdict, and why the last one failed. */
+  modelStatus: { state: 'scoring' | 'waiting-for-frames' | 'no-model'; waiting: WaitingModel[]; problem: ModelProblem | null };
+}
+
+/** Why a model the agent started with (initial package or kept model) was refused; cleared by the next swap. */
+export interface ModelProblem {
+  source: 'initial package' | 'kept model';
+  /** The package file, or the kept model's name and version. */
+  model: string;
+  /** A job failure reason (ModelRejected), e.g. bad-signature or failed-health-check. */
+  reason: string;
+  message: string;
+  at: string;
 }
 
 /** A running agent. */
@@ -77,10 +88,13 @@ export interface EdgeAgent extends EventEmitter {
   readonly manager: ModelManager;
   readonly capture: CaptureSpool;
   readonly counters: RuntimeCounters;
+  readonly contingency: ContingencyController;
   /** True while connected to the cloud. */
   readonly online: boolean;
   push(frame: unknown): boolean;
   pushLine(line: string): boolean;
+  /** Why the model the agent started with was refused, until a model becomes active. */
+  readonly problem: ModelProblem | null;
   /** The heartbeat as it would be sent now (drift since the last one sent). */
   heartbeat(): Heartbeat;
   /** Resolves once connected (the agent works offline meanwhile). */
@@ -89,30 +103,9 @@ export interface EdgeAgent extends EventEmitter {
   stop(): Promise<void>;
 }
 
-function readConfig(path: string): { config: AgentDeviceConfig; dir: string } {
-  const file = statSync(path).isDirectory() ? join(path, 'device.json') : path;
-  let config: AgentDeviceConfig;
-  try {
-    config = JSON.parse(readFileSync(file, 'utf8')) as AgentDeviceConfig;
-  } catch (err) {
-    throw new Error(`${file}: cannot read the device configuration (${(err as Error).message})`);
-  }
-  for (const [name, v, type] of [
-    ['thingName', config.thingName, 'string'],
-    ['mqtt.host', config.mqtt?.host, 'string'],
-    ['mqtt.port', config.mqtt?.port, 'number'],
-    ['files.certificate', config.files?.certificate, 'string'],
-    ['files.privateKey', config.files?.privateKey, 'string'],
-    ['files.ca', config.files?.ca, 'string'],
-  ] as const) {
-    if (typeof v !== type) throw new Error(`${file}: ${name} must be a ${type}, got ${JSON.stringify(v)}`);
-  }
-  return { config, dir: dirname(resolve(file)) };
-}
-
 /** Starts an agent from a device bundle; see EdgeAgentOptions and the file comment. */
 export async function startEdgeAgent(opts: EdgeAgentOptions): Promise<EdgeAgent> {
-  const { config, dir } = readConfig(opts.config);
+  const { config, dir } = readDeviceConfig(opts.config);
   const thingName = config.thingName;
   const log = (m: string): void => (opts.log ?? ((l: string) => process.stderr.write(`${l}\n`)))(`${new Date().toISOString()} ${thingName} ${m}`);
   const stateDir = resolve(opts.stateDir ?? join(dir, 'agent-state'));
@@ -133,34 +126,81 @@ export async function startEdgeAgent(opts: EdgeAgentOptions): Promise<EdgeAgent>
   const topics = { heartbeat: config.topics?.heartbeat ?? `${prefix}/heartbeat`, alarms: config.topics?.alarms ?? `${prefix}/alarms`, capture: `${prefix}/capture` };
   const agent = new EventEmitter() as EdgeAgent;
   let stopped = false;
+  // Assigned once the connection exists; problems found before that are sent with the first heartbeat.
+  let sendHeartbeat = async (): Promise<void> => undefined;
+  const contingencyConfig = opts.contingency ?? (config.agent?.contingency === undefined ? DEFAULT_CONTINGENCY : parseContingencyConfig(config.agent.contingency, `${thingName} device.json agent.contingency`));
+  const contingency = new ContingencyController(thingName, contingencyConfig, opts.actuator, log);
+  contingency.on('decision', (alert) => agent.emit('contingency', alert));
 
-  // Models kept from the last run, else the initial package.
-  const loadStored = async (m: StoredModel): Promise<void> => {
-    const bytes = state.readPackage(m);
-    const model = await manager.load(bytes, m.sha256);
-    await runtime.deploy(model);
+  // Models kept from the last run, else the initial package. Each is verified, loaded and checked at once;
+  // its health verdict waits for real frames (ScoringRuntime), so none of this blocks the start. A model
+  // that fails leaves the agent running without it: it reports why and takes a model by IoT Job.
+  let problem: ModelProblem | null = null;
+  const reportProblem = (source: ModelProblem['source'], what: string, err: unknown): void => {
+    const reason = err instanceof ModelRejected ? err.reason : 'load-error';
+    problem = { source, model: what, reason, message: (err as Error).message, at: new Date().toISOString() };
+    log(`${source} ${what} refused (${reason}): ${problem.message}; the agent runs on ${runtime.activeModel ? `with ${runtime.activeModel.description.name} ${runtime.activeModel.description.version}` : 'without a model'} and takes a model by IoT Job`);
+    agent.emit('problem', problem);
+    void sendHeartbeat();
   };
-  try {
-    if (state.data.previous) await loadStored(state.data.previous);
-    if (state.data.active) await loadStored(state.data.active);
-  } catch (err) {
-    log(`kept models could not be restored: ${(err as Error).message}`);
+  const adopt = async (source: ModelProblem['source'], what: string, bytes: () => Buffer, sha256: string, onActive: (model: LoadedModel) => void): Promise<void> => {
+    let model: LoadedModel;
+    try {
+      model = await manager.load(bytes(), sha256);
+    } catch (err) {
+      reportProblem(source, what, err);
+      return;
+    }
+    void runtime.deploy(model).then(
+      () => onActive(model),
+      (err: Error) => {
+        if (!stopped) reportProblem(source, what, err);
+      },
+    );
+  };
+  const kept = state.data.active;
+  if (kept && state.data.previous) {
+    // The previous model only comes back for rollback; it is not judged or scoring now.
+    const m = state.data.previous;
+    try {
+      manager.restorePrevious(await manager.load(state.readPackage(m), m.sha256));
+    } catch (err) {
+      log(`kept previous model ${m.name} ${m.version} not restored (no rollback to it): ${(err as Error).message}`);
+    }
   }
-  if (!runtime.activeModel && opts.initialPackage) {
-    const bytes = readFileSync(opts.initialPackage);
-    const sha256 = createHash('sha256').update(bytes).digest('hex');
-    const model = await manager.load(bytes, sha256);
-    await runtime.deploy(model);
-    const d = model.description;
-    state.data.active = { name: d.name, version: d.version, sha256, file: state.storePackage(sha256, bytes) };
-    state.save();
+  if (kept) await adopt('kept model', `${kept.name} ${kept.version}`, () => state.readPackage(kept), kept.sha256, () => undefined);
+  else if (opts.initialPackage) {
+    const file = opts.initialPackage;
+    let bytes: Buffer | null = null;
+    try {
+      bytes = readFileSync(file);
+    } catch (err) {
+      reportProblem('initial package', file, new ModelRejected('invalid-package', `cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`));
+    }
+    if (bytes) {
+      const b = bytes;
+      const sha256 = createHash('sha256').update(b).digest('hex');
+      await adopt('initial package', file, () => b, sha256, (model) => {
+        // Kept only once healthy (and only if no job replaced it meanwhile).
+        if (state.data.active) return;
+        const d = model.description;
+        state.data.active = { name: d.name, version: d.version, sha256, file: state.storePackage(sha256, b) };
+        state.save();
+      });
+    }
   }
 
   runtime.on('window', (w: ScoredWindow) => {
     capture.offer(w);
+    contingency.onWindow(w);
     agent.emit('window', w);
   });
-  runtime.on('swap', (e) => agent.emit('swap', e));
+  runtime.on('swap', (e) => {
+    problem = null;
+    agent.emit('swap', e);
+    void sendHeartbeat();
+  });
+  runtime.on('waiting', (w: WaitingModel) => agent.emit('waiting', w));
 
   const pem = (name: string): string => readFileSync(resolve(dir, name), 'utf8');
   let connection: DeviceConnection;
@@ -206,7 +246,11 @@ export async function startEdgeAgent(opts: EdgeAgentOptions): Promise<EdgeAgent>
     connection,
     state,
     modelName: opts.modelName,
-    activeModel: () => (runtime.activeModel ? { name: runtime.activeModel.description.name, version: runtime.activeModel.description.version } : null),
+    // A model waiting for its verdict counts as the one serving: a job for an older version is not newer.
+    activeModel: () => {
+      const d = runtime.activeModel?.description ?? runtime.waitingModels[0];
+      return d ? { name: d.name, version: d.version } : null;
+    },
     install,
     log,
     onJob: (e) => agent.emit('job', e),
@@ -276,6 +320,8 @@ export async function startEdgeAgent(opts: EdgeAgentOptions): Promise<EdgeAgent>
     }
   });
 
+  await linkContingency(contingency, connection, config.topics?.thingRoot ?? `$aws/things/${thingName}`, `${prefix}/alerts`, log);
+
   const shadow = new iotshadow.IotShadowClient(connection.connection);
   const heartbeat = (resetDrift = false): Heartbeat => {
     const c = runtime.counters;
@@ -293,9 +339,16 @@ export async function startEdgeAgent(opts: EdgeAgentOptions): Promise<EdgeAgent>
       frames: { received: c.framesReceived, accepted: c.framesAccepted, rejected: c.framesRejected, dropped: c.framesDropped },
       capture: { captured: cc.captured, uploaded: cc.uploaded, dropped: cc.dropped, pending: cc.pendingRecords },
       drift: runtime.takeDrift(resetDrift),
+      modelStatus: {
+        state: runtime.activeModel ? 'scoring' : runtime.waitingModels.length > 0 ? 'waiting-for-frames' : 'no-model',
+        waiting: runtime.waitingModels,
+        problem,
+      },
+      contingency: contingency.state,
     };
   };
-  const sendHeartbeat = async (): Promise<void> => {
+  sendHeartbeat = async (): Promise<void> => {
+    if (stopped) return;
     const hb = heartbeat(true);
     agent.emit('heartbeat', hb);
     if (!connection.isOnline) return;
@@ -330,6 +383,7 @@ export async function startEdgeAgent(opts: EdgeAgentOptions): Promise<EdgeAgent>
     manager,
     capture,
     counters: runtime.counters,
+    contingency,
     push: (frame: unknown) => runtime.push(frame),
     pushLine: (line: string) => runtime.pushLine(line),
     heartbeat: () => heartbeat(false),
@@ -338,6 +392,7 @@ export async function startEdgeAgent(opts: EdgeAgentOptions): Promise<EdgeAgent>
       (stopping ??= (async () => {
         stopped = true;
         jobs.stop();
+        runtime.close();
         clearInterval(heartbeatTimer);
         clearInterval(ageTimer);
         clearInterval(retryTimer);
@@ -349,6 +404,9 @@ export async function startEdgeAgent(opts: EdgeAgentOptions): Promise<EdgeAgent>
       })()),
   });
   Object.defineProperty(agent, 'online', { get: () => connection.isOnline });
-  log(`started (state ${basename(stateDir)}, model ${runtime.activeModel ? `${runtime.activeModel.description.name} ${runtime.activeModel.description.version}` : 'none'})`);
+  Object.defineProperty(agent, 'problem', { get: () => problem });
+  await runtime.idle(); // the models above have had their immediate checks
+  const judged = runtime.waitingModels.map((w) => `${w.name} ${w.version}`);
+  log(`started (state ${basename(stateDir)}, model ${judged.length ? `${judged.join(', ')} waiting for real frames for its health verdict` : 'none'})`);
   return agent;
 }

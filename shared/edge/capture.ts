@@ -9,8 +9,9 @@
  * in S3 exactly once.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, statSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
+import { writeFileDurably } from './durable-file';
 import type { ScoredWindow } from './scoring-runtime';
 import { mulberry32 } from '../turbine/random';
 
@@ -144,9 +145,7 @@ export class CaptureSpool {
     const text = JSON.stringify(body);
     if (!this.makeRoom(text.length, batch.records.length)) return;
     const name = `${batchId}.${batch.records.length}.json`;
-    const tmp = join(this.dir, `${name}.tmp`);
-    writeFileSync(tmp, text);
-    renameSync(tmp, join(this.dir, name));
+    writeFileDurably(join(this.dir, name), text);
     this.counters.pendingBatches++;
     this.counters.pendingRecords += batch.records.length;
     this.counters.pendingBytes += text.length;

@@ -8,6 +8,7 @@ export * from './frame-input';
 export * from './scoring-runtime';
 export * from './capture';
 export * from './agent-state';
+export * from './device-config';
 export * from './device-connection';
 export * from './ota';
 export * from './package-verifier';

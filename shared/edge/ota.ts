@@ -21,16 +21,16 @@ import { createHash } from 'node:crypto';
 import { iotjobs, mqtt } from 'aws-iot-device-sdk-v2';
 import type { AgentStateFile, FinishedJob } from './agent-state';
 import type { DeviceConnection } from './device-connection';
+import { download } from './download';
 import { compareVersions, ModelRejected, parseVersion } from './model-package';
+
+export { download, MAX_DOWNLOAD_BYTES } from './download';
 
 /** The deploy-model job document. */
 export interface DeployModelJobDocument {
   operation: 'deploy-model';
   model: { name: string; version: string; url: string; sha256?: string };
 }
-
-/** Largest package the agent downloads. */
-export const MAX_DOWNLOAD_BYTES = 128 * 1024 * 1024;
 
 /** Checks a job document; throws ModelRejected('invalid-job-document') naming the bad member. */
 export function parseJobDocument(doc: unknown): DeployModelJobDocument {
@@ -196,25 +196,5 @@ export class JobRunner {
       if (!(err instanceof ModelRejected)) throw err;
       return { status: 'FAILED', statusDetails: { reason: err.reason, message: clip(err.message), ...(doc ? { model: doc.model.name, version: doc.model.version } : {}) }, at: at() };
     }
-  }
-}
-
-/** GETs a package; throws ModelRejected('download-failed') naming the status or error. */
-export async function download(url: string, timeoutMs = 120_000): Promise<Buffer> {
-  let res: Response;
-  try {
-    res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
-  } catch (err) {
-    throw new ModelRejected('download-failed', `cannot download the package: ${(err as Error).message}`);
-  }
-  if (!res.ok) throw new ModelRejected('download-failed', `package download answered HTTP ${res.status} ${res.statusText}`);
-  const length = Number(res.headers.get('content-length') ?? 0);
-  if (length > MAX_DOWNLOAD_BYTES) throw new ModelRejected('download-failed', `package is ${length} bytes (limit ${MAX_DOWNLOAD_BYTES})`);
-  try {
-    const bytes = Buffer.from(await res.arrayBuffer());
-    if (bytes.length > MAX_DOWNLOAD_BYTES) throw new Error(`package is ${bytes.length} bytes (limit ${MAX_DOWNLOAD_BYTES})`);
-    return bytes;
-  } catch (err) {
-    throw new ModelRejected('download-failed', `package download broke off: ${(err as Error).message}`);
   }
 }

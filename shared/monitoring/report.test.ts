@@ -1,4 +1,5 @@
 import { test } from 'node:test';
+import { IDLE_CONTINGENCY } from '../edge/contingency';
 import assert from 'node:assert/strict';
 import type { Heartbeat } from '../edge/agent';
 import { buildMonitoringReport, deviceHealth } from './report';
@@ -18,6 +19,8 @@ const heartbeat = (over: Partial<Heartbeat> = {}): Heartbeat => ({
   frames: { received: 100, accepted: 100, rejected: 0, dropped: 0 },
   capture: { captured: 5, uploaded: 5, dropped: 0, pending: 0 },
   drift: NAMES.map((feature) => ({ feature, mean: 0.05, std: 1.02, steps: 6000, drift: 0.07 })),
+  contingency: { ...IDLE_CONTINGENCY },
+  modelStatus: { state: 'scoring', waiting: [], problem: null },
   ...over,
 });
 

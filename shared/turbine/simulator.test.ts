@@ -138,3 +138,23 @@ test('bad injections throw a clear error and leave the fault state unchanged', (
   assert.throws(() => new TurbineSimulator({ seed: 0.5 }), /seed must be an integer/);
   assert.throws(() => new TurbineSimulator({ startTime: 'yesterday' }), /invalid start time "yesterday"/);
 });
+
+test('operator controls: the brake stops the rotor, a disconnected generator reads 0 V, wind changes are checked', () => {
+  const sim = new TurbineSimulator({ turbineId: 2, seed: 5 });
+  for (let i = 0; i < 200; i++) sim.next();
+  assert.ok(sim.rotorSpeed > 0.5, `spinning before the brake: ${sim.rotorSpeed}`);
+  sim.setBrake(true);
+  for (let i = 0; i < 400; i++) sim.next();
+  assert.equal(sim.rotorSpeed, 0);
+  sim.setBrake(false);
+  sim.setGeneratorConnected(false);
+  for (let i = 0; i < 600; i++) sim.next();
+  const frame = sim.next();
+  assert.ok(frame.rps > 0.5, `spins up again after the release: ${frame.rps}`);
+  assert.equal(frame.voltage, 0);
+  assert.deepEqual(sim.controls, { brake: false, generatorConnected: false });
+  assert.throws(() => sim.setWindMean(-1), /wind mean must be a number of rps from 0 to 20, got -1/);
+  assert.equal(sim.windMeanRps, 2.152);
+  sim.setWindMean(3);
+  assert.equal(sim.windMeanRps, 3);
+});

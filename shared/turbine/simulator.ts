@@ -10,7 +10,7 @@
  * the injected episodes, which is what makes the labels provably exact.
  */
 import { EventClock, DEFAULT_START_TIME, toEpochMs } from './event-time';
-import { FAULT_MAGNITUDES, assertFault, type FaultKind, type FaultLabel, type FaultSeverity } from './faults';
+import { FAULT_MAGNITUDES, assertFault, type FaultKind, type FaultSeverity, type SimulatedFaultLabel } from './faults';
 import { Random } from './random';
 import { FRAME_PERIOD_MS, NUMERIC_COLUMNS, type NumericColumn, type RawFrame } from './schema';
 
@@ -237,7 +237,11 @@ export class TurbineSimulator {
   private prevPerturbRoll = 0;
   private prevPerturbPitch = 0;
   private prevPerturbYaw = 0;
-  private readonly history: FaultLabel[] = [];
+  private readonly history: SimulatedFaultLabel[] = [];
+
+  // Operator controls (the fleet's contingency actions and wind changes); all off by default.
+  private operatorBrake = false;
+  private generatorConnected = true;
 
   constructor(options: TurbineSimulatorOptions = {}) {
     const turbineId = options.turbineId ?? 0;
@@ -290,7 +294,7 @@ export class TurbineSimulator {
   }
 
   /** Every injection that affected at least one frame, oldest first (the last may still be running). */
-  get labels(): FaultLabel[] {
+  get labels(): SimulatedFaultLabel[] {
     return this.history.map((l) => ({ ...l }));
   }
 
@@ -309,6 +313,37 @@ export class TurbineSimulator {
     this.prevPerturbPitch = 0;
     this.prevPerturbYaw = 0;
     this.frozen.set(this.row); // a stuck sensor repeats the last frame it read before the fault
+  }
+
+  /** Mean wind (anemometer rps) the turbine sees from the next frame on; drift and gusts stay around it. */
+  setWindMean(rps: number): void {
+    if (!Number.isFinite(rps) || rps < 0 || rps > 20) throw new Error(`wind mean must be a number of rps from 0 to 20, got ${rps}`);
+    this.windMean = rps;
+  }
+
+  /** The mean wind now (rps). */
+  get windMeanRps(): number {
+    return this.windMean;
+  }
+
+  /** Applies (true) or releases (false) the rotor brake from the next frame on (a contingency action). */
+  setBrake(on: boolean): void {
+    this.operatorBrake = on;
+  }
+
+  /** Connects (true) or disconnects (false) the generator: disconnected, the voltage reading is 0. */
+  setGeneratorConnected(on: boolean): void {
+    this.generatorConnected = on;
+  }
+
+  /** Operator controls now: brake applied, generator connected. */
+  get controls(): { brake: boolean; generatorConnected: boolean } {
+    return { brake: this.operatorBrake, generatorConnected: this.generatorConnected };
+  }
+
+  /** True rotor speed (rps) after the last frame, for drawings. */
+  get rotorSpeed(): number {
+    return this.omega;
   }
 
   /** Ends the current fault (if any) before its planned end; the next frame is normal. */
@@ -398,7 +433,7 @@ export class TurbineSimulator {
     const windReading = Math.max(0, windTrue + M.anemometerNoise * r.normal());
 
     // Rotor: inertia towards the wind's steady speed; braked during a stop, slower to spin up from rest.
-    const braked = this.isBraked(k);
+    const braked = this.isBraked(k) || this.operatorBrake;
     if (braked) {
       // Constant brake torque against the rotor's inertia: a ramp, not a jump.
       this.omega = Math.max(0, this.omega - ROTOR_BRAKE_STEP);
@@ -464,7 +499,8 @@ export class TurbineSimulator {
     // ---- What the sensors report; faults act from here on, with their own random stream.
     const fault = this.active;
     let rpsReading = omega * (1 + rpsNoise);
-    let voltageRaw = generatorVoltage(omega) + voltNoise;
+    // A disconnected generator delivers nothing: the load's voltage reads 0 (noise still drawn, streams stay aligned).
+    let voltageRaw = this.generatorConnected ? generatorVoltage(omega) + voltNoise : 0;
     let perturbRoll = 0;
     let perturbPitch = 0;
     let perturbYaw = 0;

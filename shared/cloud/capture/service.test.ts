@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { connectDevice, closeDevice, Inbox } from '../mqtt/testing';
 import { mqtt } from 'aws-iot-device-sdk-v2';
 import { capturedBatches, provisionTestDevices, startTestCloud, tempDir } from '../../edge/agent-testing';
+import { readDeviceConfig } from '../../edge/device-config';
 import { captureBucketName, captureKey } from './service';
 
 test('capture ingest stores a batch under its id once, however often it is sent, and refuses bad batches', async () => {
@@ -12,7 +13,7 @@ test('capture ingest stores a batch under its id once, however often it is sent,
   const cloud = await startTestCloud(join(tmp.dir, 'cloud'));
   try {
     const [bundle] = await provisionTestDevices(join(tmp.dir, 'cloud'), join(tmp.dir, 'devices'), 1);
-    const config = JSON.parse(readFileSync(join(bundle, 'device.json'), 'utf8'));
+    const { config } = readDeviceConfig(bundle);
     const device = await connectDevice({
       certificatePem: readFileSync(join(bundle, config.files.certificate), 'utf8'),
       privateKeyPem: readFileSync(join(bundle, config.files.privateKey), 'utf8'),

@@ -155,6 +155,21 @@ test('a substituted variable value is literal, not a wildcard', () => {
   assert.ok(isAllowed([p], 'iot:Publish', arn('topic', 'dev/c1'), connectionVariables({ clientId: 'c1' })));
 });
 
+test('a value holding control characters stays literal: U+0000/U+0001 cannot end the literal and open a wildcard', () => {
+  const p = doc({ Effect: 'Allow', Action: ['iot:Publish', 'iot:Receive'], Resource: arn('topic', 'turbines/${iot:ClientId}/*') });
+  for (const clientId of ['\u0001*', 'x\u0001*\u0000', '\u0000\u0001*\u0001', '\u0001?']) {
+    const vars = connectionVariables({ clientId });
+    assert.ok(!isAllowed([p], 'iot:Publish', arn('topic', 'turbines/turbine-b/telemetry'), vars), JSON.stringify(clientId));
+    assert.ok(!isAllowed([p], 'iot:Receive', arn('topic', 'turbines/t/x'), vars), JSON.stringify(clientId));
+    assert.ok(isAllowed([p], 'iot:Publish', arn('topic', `turbines/${clientId}/telemetry`), vars), JSON.stringify(clientId));
+  }
+  // Conditions too: StringLike with a variable, and StringEquals compares the exact value.
+  const like = doc({ Effect: 'Allow', Action: 'iot:Connect', Resource: '*', Condition: { StringLike: { 'iot:Connection.Thing.ThingName': '${iot:ClientId}' } } });
+  assert.ok(!isAllowed([like], 'iot:Connect', '*', { 'iot:ClientId': '\u0001*', 'iot:Connection.Thing.ThingName': 'turbine-b' }));
+  const equals = doc({ Effect: 'Allow', Action: 'iot:Connect', Resource: '*', Condition: { StringEquals: { 'iot:Connection.Thing.ThingName': '${iot:ClientId}' } } });
+  assert.ok(!isAllowed([equals], 'iot:Connect', '*', { 'iot:ClientId': '\u0000t\u0001', 'iot:Connection.Thing.ThingName': 't' }));
+});
+
 test('thing type, attributes and certificate subject variables', () => {
   const p = doc([
     { Effect: 'Allow', Action: 'iot:Publish', Resource: arn('topic', 'site/${iot:Connection.Thing.Attributes[site]}/${iot:Connection.Thing.ThingTypeName}') },

@@ -261,7 +261,7 @@ function statementApplies(s: PolicyStatement, action: string, resource: string, 
 
 // Action names are case-insensitive, as in IAM.
 function actionMatches(pattern: string, action: string): boolean {
-  return compile(pattern, true).test(action);
+  return patternRegExp(pattern, {}, true)!.test(action);
 }
 
 /**
@@ -269,16 +269,72 @@ function actionMatches(pattern: string, action: string): boolean {
  * value makes the pattern match nothing: AWS leaves it unreplaced, which can only match its own text.
  */
 function patternMatches(pattern: string, value: string, vars: PolicyVariables, ignoreCase: boolean): boolean {
-  const substituted = substitute(pattern, vars);
-  if (substituted === undefined) return false;
-  return compile(substituted, ignoreCase).test(value);
+  const re = patternRegExp(pattern, vars, ignoreCase);
+  return re !== undefined && re.test(value);
 }
 
-/** Characters of a substituted variable value are literal: wrap them so compile() escapes them. */
-const LITERAL_OPEN = '\u0000';
-const LITERAL_CLOSE = '\u0001';
+/**
+ * A pattern split at its variables: the regular expression source of each piece of policy text (with
+ * wildcards) and the variable names between them. A substituted value goes in escaped, kept apart from the
+ * policy text (no in-band marks), so no character in a client id, control characters included, can turn
+ * it into a wildcard.
+ */
+interface PatternTemplate {
+  /** One more than variables: text before the first variable, between variables, after the last. */
+  sources: string[];
+  variables: string[];
+  /** Compiled expressions by the substituted values (the one value itself, or the JSON of several), per case mode. */
+  bySubstitution: { s: Map<string, RegExp>; i: Map<string, RegExp> };
+}
 
-function substitute(pattern: string, vars: PolicyVariables): string | undefined {
+// Templates and their expressions are cached: the broker evaluates the same few patterns for every message.
+const templates = new Map<string, PatternTemplate>();
+const MAX_CACHED = 10_000;
+const MAX_SUBSTITUTIONS_PER_PATTERN = 1000;
+
+function templateOf(pattern: string): PatternTemplate {
+  let t = templates.get(pattern);
+  if (t) return t;
+  t = { sources: [], variables: [], bySubstitution: { s: new Map(), i: new Map() } };
+  let from = 0;
+  for (;;) {
+    const start = pattern.indexOf('${', from);
+    if (start < 0) break;
+    const end = pattern.indexOf('}', start);
+    t.sources.push(wildcardSource(pattern.slice(from, start)));
+    t.variables.push(pattern.slice(start + 2, end));
+    from = end + 1;
+  }
+  t.sources.push(wildcardSource(pattern.slice(from)));
+  if (templates.size >= MAX_CACHED) templates.clear();
+  templates.set(pattern, t);
+  return t;
+}
+
+/** The pattern's regular expression with variables substituted as literals; undefined when one has no value. */
+function patternRegExp(pattern: string, vars: PolicyVariables, ignoreCase: boolean): RegExp | undefined {
+  const t = templateOf(pattern);
+  const values: string[] = [];
+  for (const name of t.variables) {
+    const value = vars[name];
+    if (value === undefined) return undefined;
+    values.push(value);
+  }
+  const cache = ignoreCase ? t.bySubstitution.i : t.bySubstitution.s;
+  const key = values.length === 1 ? values[0] : JSON.stringify(values);
+  let re = cache.get(key);
+  if (!re) {
+    let src = t.sources[0];
+    for (let i = 0; i < values.length; i++) src += escapeLiteral(values[i]) + t.sources[i + 1];
+    re = new RegExp(`^${src}$`, ignoreCase ? 'is' : 's');
+    if (cache.size >= MAX_SUBSTITUTIONS_PER_PATTERN) cache.clear();
+    cache.set(key, re);
+  }
+  return re;
+}
+
+/** The text a condition value stands for with its variables substituted (for exact comparisons), or undefined. */
+function substituteText(pattern: string, vars: PolicyVariables): string | undefined {
   if (!pattern.includes('${')) return pattern;
   let out = '';
   let from = 0;
@@ -288,41 +344,29 @@ function substitute(pattern: string, vars: PolicyVariables): string | undefined 
     const end = pattern.indexOf('}', start);
     const value = vars[pattern.slice(start + 2, end)];
     if (value === undefined) return undefined;
-    out += pattern.slice(from, start) + LITERAL_OPEN + value + LITERAL_CLOSE;
+    out += pattern.slice(from, start) + value;
     from = end + 1;
   }
 }
 
-// Compiled patterns are cached: the broker evaluates the same few patterns for every message.
-const compiled = new Map<string, RegExp>();
-const MAX_COMPILED = 10_000;
-
-function compile(pattern: string, ignoreCase: boolean): RegExp {
-  const cacheKey = (ignoreCase ? 'i' : 's') + pattern;
-  let re = compiled.get(cacheKey);
-  if (re) return re;
+/** Regular expression source of policy text: `*` any characters, `?` one, `$(*)` `$(?)` `$($)` literal. */
+function wildcardSource(text: string): string {
   let src = '';
-  let literal = false;
-  for (let i = 0; i < pattern.length; i++) {
-    const ch = pattern[i];
-    if (ch === LITERAL_OPEN) literal = true;
-    else if (ch === LITERAL_CLOSE) literal = false;
-    else if (literal) src += escapeRegExp(ch);
-    else if (ch === '$' && pattern[i + 1] === '(' && pattern[i + 3] === ')' && '*?$'.includes(pattern[i + 2])) {
-      src += escapeRegExp(pattern[i + 2]);
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i];
+    if (ch === '$' && text[i + 1] === '(' && text[i + 3] === ')' && '*?$'.includes(text[i + 2])) {
+      src += escapeLiteral(text[i + 2]);
       i += 3;
     } else if (ch === '*') src += '.*';
     else if (ch === '?') src += '.';
-    else src += escapeRegExp(ch);
+    else src += escapeLiteral(ch);
   }
-  re = new RegExp(`^${src}$`, ignoreCase ? 'is' : 's');
-  if (compiled.size >= MAX_COMPILED) compiled.clear();
-  compiled.set(cacheKey, re);
-  return re;
+  return src;
 }
 
-function escapeRegExp(ch: string): string {
-  return /[\\^$.*+?()[\]{}|/]/.test(ch) ? `\\${ch}` : ch;
+/** A substituted value as regular expression source matching exactly that text. */
+function escapeLiteral(value: string): string {
+  return value.replace(/[\\^$.*+?()[\]{}|/]/g, '\\$&');
 }
 
 function conditionHolds(c: PolicyCondition, vars: PolicyVariables): boolean {
@@ -334,8 +378,7 @@ function conditionHolds(c: PolicyCondition, vars: PolicyVariables): boolean {
   }
   if (actual === undefined) return c.ifExists;
   // Values may hold variables too; an unresolved one matches nothing.
-  const expected = c.values.map((v) => substitute(v, vars)).filter((v): v is string => v !== undefined);
-  const plain = expected.map(stripLiteralMarks);
+  const plain = c.values.map((v) => substituteText(v, vars)).filter((v): v is string => v !== undefined);
   switch (c.operator) {
     case 'StringEquals':
     case 'ArnEquals':
@@ -349,10 +392,10 @@ function conditionHolds(c: PolicyCondition, vars: PolicyVariables): boolean {
       return !plain.some((v) => v.toLowerCase() === actual.toLowerCase());
     case 'StringLike':
     case 'ArnLike':
-      return expected.some((v) => compile(v, false).test(actual));
+      return c.values.some((v) => patternMatches(v, actual, vars, false));
     case 'StringNotLike':
     case 'ArnNotLike':
-      return !expected.some((v) => compile(v, false).test(actual));
+      return !c.values.some((v) => patternMatches(v, actual, vars, false));
     case 'Bool':
       return plain.some((v) => v.toLowerCase() === actual.toLowerCase());
     default:
@@ -378,10 +421,6 @@ function numericHolds(op: ConditionOperator, actual: number, expected: number[])
     default:
       return false;
   }
-}
-
-function stripLiteralMarks(s: string): string {
-  return s.split(LITERAL_OPEN).join('').split(LITERAL_CLOSE).join('');
 }
 
 // ---------------------------------------------------------------------------------------------------

@@ -31,6 +31,7 @@ export async function installJobs(ctx: CloudContext): Promise<JobsServiceHandle>
       return res.text();
     },
   });
+  ctx.jobs = engine;
   const api = new JobsDeviceApi(engine, ctx.clock, () => ctx.presigner);
   ctx.routes.add('iot', controlPlaneRoutes(engine, ctx.clock));
   ctx.routes.add('iot-jobs-data', dataPlaneRoutes(api));

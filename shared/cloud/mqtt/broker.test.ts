@@ -8,12 +8,12 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { connect as tlsConnect } from 'node:tls';
+import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import { once } from 'node:events';
 import { mqtt } from 'aws-iot-device-sdk-v2';
 import { certificateIdOf, issueDeviceCertificate, loadOrCreateCa, loadOrCreateServerCertificate, type IssuedCertificate } from '../iot/ca';
 import { PolicyAuthorizer } from './authorizer';
-import { startMqttBroker, type MqttBroker } from './broker';
+import { MQTT_LIMITS, startMqttBroker, type MqttBroker } from './broker';
 import { closeDevice, connectDevice, deviceConnection, Inbox, interrupted, MemoryPrincipalDirectory } from './testing';
 
 const REGION = 'us-east-1';
@@ -79,6 +79,31 @@ function connect(d: Device, opts: { clientId?: string; cleanSession?: boolean; p
     clientId: opts.clientId ?? d.thing,
     cleanSession: opts.cleanSession,
   });
+}
+
+/** A device's mutual-TLS socket to the broker, for writing MQTT bytes by hand. */
+async function rawTlsDevice(d: Device, alpn?: string[]): Promise<TLSSocket> {
+  const socket = tlsConnect({
+    host: '127.0.0.1',
+    port: broker.port,
+    ca: caCertPem,
+    cert: d.cert.certificatePem,
+    key: d.cert.privateKeyPem,
+    servername: 'localhost',
+    ALPNProtocols: alpn,
+  });
+  await once(socket, 'secureConnect');
+  return socket;
+}
+
+/** Send an MQTT 3.1.1 CONNECT (clean session, keep-alive 60) and resolve with the first bytes answered (the CONNACK). */
+async function rawConnect(socket: TLSSocket, clientId: string): Promise<Buffer> {
+  const id = Buffer.from(clientId);
+  const variable = Buffer.from([0x00, 0x04, 0x4d, 0x51, 0x54, 0x54, 0x04, 0x02, 0x00, 0x3c]);
+  const payload = Buffer.concat([Buffer.from([0x00, id.length]), id]);
+  socket.write(Buffer.concat([Buffer.from([0x10, variable.length + payload.length]), variable, payload]));
+  const [connack] = (await once(socket, 'data')) as [Buffer];
+  return connack;
 }
 
 before(async () => {
@@ -320,15 +345,7 @@ test('the bus hands authorised device publishes to internal handlers with the th
 });
 
 test('MQTT 5 is not spoken (aedes 0.51): a v5 CONNECT gets CONNACK "unacceptable protocol version" and the socket closes', async () => {
-  const socket = tlsConnect({
-    host: '127.0.0.1',
-    port: broker.port,
-    ca: caCertPem,
-    cert: a.cert.certificatePem,
-    key: a.cert.privateKeyPem,
-    servername: 'localhost',
-  });
-  await once(socket, 'secureConnect');
+  const socket = await rawTlsDevice(a);
   const clientId = Buffer.from(a.thing);
   // CONNECT: protocol "MQTT", level 5, clean start, keep-alive 60, no properties, client id.
   const variable = Buffer.from([0x00, 0x04, 0x4d, 0x51, 0x54, 0x54, 0x05, 0x02, 0x00, 0x3c, 0x00]);
@@ -380,23 +397,9 @@ test('lifecycle events: $aws/events/presence/connected and disconnected with the
 
 test('TLS with ALPN x-amzn-mqtt-ca (what devices send on port 443) or without ALPN both reach MQTT 3.1.1', async () => {
   for (const alpn of [['x-amzn-mqtt-ca'], undefined]) {
-    const socket = tlsConnect({
-      host: '127.0.0.1',
-      port: broker.port,
-      ca: caCertPem,
-      cert: a.cert.certificatePem,
-      key: a.cert.privateKeyPem,
-      servername: 'localhost',
-      ALPNProtocols: alpn,
-    });
-    await once(socket, 'secureConnect');
+    const socket = await rawTlsDevice(a, alpn);
     assert.equal(socket.alpnProtocol, alpn ? 'x-amzn-mqtt-ca' : false);
-    const clientId = Buffer.from(a.thing);
-    const variable = Buffer.from([0x00, 0x04, 0x4d, 0x51, 0x54, 0x54, 0x04, 0x02, 0x00, 0x3c]);
-    const payload = Buffer.concat([Buffer.from([0x00, clientId.length]), clientId]);
-    socket.write(Buffer.concat([Buffer.from([0x10, variable.length + payload.length]), variable, payload]));
-    const [connack] = (await once(socket, 'data')) as [Buffer];
-    assert.deepEqual([...connack], [0x20, 0x02, 0x00, 0x00]);
+    assert.deepEqual([...(await rawConnect(socket, a.thing))], [0x20, 0x02, 0x00, 0x00]);
     socket.end(Buffer.from([0xe0, 0x00])); // DISCONNECT
     await once(socket, 'close');
   }
@@ -422,4 +425,142 @@ test('an EXCLUSIVE_THING attachment resolves the thing whatever the client id', 
   assert.equal(await sub('some-client'), 128, 'non-exclusive: the variable is unresolved for another client id');
   directory.exclusive.set(e.certificateArn, 'turbine-e');
   assert.equal(await sub('some-client'), mqtt.QoS.AtMostOnce);
+});
+
+/** A policy written with ${iot:ClientId} (as many AWS samples are): each client may use only topics named by its client id. */
+const CLIENT_ID_POLICY = {
+  Version: '2012-10-17',
+  Statement: [
+    { Effect: 'Allow', Action: 'iot:Connect', Resource: `arn:aws:iot:${REGION}:${ACCOUNT}:client/\${iot:ClientId}` },
+    { Effect: 'Allow', Action: ['iot:Publish', 'iot:Receive'], Resource: `arn:aws:iot:${REGION}:${ACCOUNT}:topic/turbines/\${iot:ClientId}/*` },
+    { Effect: 'Allow', Action: 'iot:Subscribe', Resource: `arn:aws:iot:${REGION}:${ACCOUNT}:topicfilter/turbines/\${iot:ClientId}/*` },
+  ],
+};
+
+test('client ids AWS IoT does not allow (control characters, a leading $) are refused with CONNACK 2 "identifier rejected"', async () => {
+  const ca = await loadOrCreateCa(join(dir, 'ca'));
+  const intruder = await newDevice(ca, 'intruder', CLIENT_ID_POLICY);
+  // With U+0001 the value once closed the "literal" mark around a substituted variable: "*" became a wildcard.
+  // The device SDK refuses control characters itself (AWS_ERROR_INVALID_ARGUMENT, and then keeps the process
+  // alive), so those go by hand, as an independent client sends them; the SDK sends the reserved "$" one.
+  await assert.rejects(connect(intruder, { clientId: '$aws-client' }));
+  for (const clientId of ['\u0001*', 'x\u0001*\u0000y', '\u007f', '$aws-client']) {
+    const socket = await rawTlsDevice(intruder);
+    try {
+      assert.deepEqual([...(await rawConnect(socket, clientId))], [0x20, 0x02, 0x00, 0x02], JSON.stringify(clientId));
+    } finally {
+      socket.destroy();
+    }
+  }
+  assert.ok(brokerLog.some((l) => l.includes('refused client "\\u0001*": client id holds U+0001')), brokerLog.join('\n'));
+  assert.ok(brokerLog.some((l) => l.includes('client ids starting with $ are reserved')));
+});
+
+test("a client id's characters are literal in ${iot:ClientId}: the client id \"*\" reaches no other device's topics", async () => {
+  const ca = await loadOrCreateCa(join(dir, 'ca'));
+  const intruder = await newDevice(ca, 'intruder-star', CLIENT_ID_POLICY);
+  const victim = await connect(b);
+  const star = await connect(intruder, { clientId: '*' });
+  try {
+    const victimInbox = new Inbox();
+    await victim.subscribe('turbines/turbine-b/#', mqtt.QoS.AtLeastOnce, victimInbox.onMessage);
+    // Its own (literal) topic works...
+    const ownInbox = new Inbox();
+    await star.subscribe('turbines/*/echo', mqtt.QoS.AtLeastOnce, ownInbox.onMessage);
+    await star.publish('turbines/*/echo', 'mine', mqtt.QoS.AtLeastOnce);
+    assert.equal(await ownInbox.next('turbines/*/echo'), 'mine');
+    // ...another thing's is refused: the connection is closed and nothing reaches turbine-b.
+    const dropped = interrupted(star);
+    star.publish('turbines/turbine-b/cmd', 'spoofed', mqtt.QoS.AtMostOnce).catch(() => {});
+    await dropped;
+    await assert.rejects(victimInbox.next('turbines/turbine-b/cmd', 300));
+    assert.ok(brokerLog.some((l) => l.includes('*: iot:Publish on topic/turbines/turbine-b/cmd is not allowed')), brokerLog.join('\n'));
+  } finally {
+    await closeDevice(star);
+    await closeDevice(victim);
+  }
+});
+
+test('a packet declaring more than the packet limit is refused from its header, before its body is read', async () => {
+  const socket = await rawTlsDevice(a);
+  try {
+    assert.deepEqual([...(await rawConnect(socket, a.thing))], [0x20, 0x02, 0x00, 0x00]);
+    // The broker resets the connection while bytes are still in flight: an error, then 'close'.
+    socket.on('error', () => {});
+    const closed = new Promise((resolve) => socket.once('close', resolve));
+    // PUBLISH QoS 0 declaring 200 MiB (remaining length 0xC80000 as a variable byte integer), then 64 KiB of it.
+    const declared = 200 * 1024 * 1024;
+    const header = Buffer.from([0x30, 0x80 | (declared & 0x7f), 0x80 | ((declared >> 7) & 0x7f), 0x80 | ((declared >> 14) & 0x7f), declared >> 21]);
+    const topic = Buffer.from('turbines/turbine-a/big');
+    socket.write(Buffer.concat([header, Buffer.from([0, topic.length]), topic, Buffer.alloc(64 * 1024)]));
+    const notClosed = new Promise<never>((_, reject) => setTimeout(() => reject(new Error('the broker kept waiting for the 200 MiB packet')), 10_000).unref());
+    await Promise.race([closed, notClosed]);
+    assert.ok(
+      brokerLog.some((l) => l.includes(`disconnecting turbine-a: packet of ${declared} bytes exceeds ${MQTT_LIMITS.maxPacketBytes}`)),
+      brokerLog.join('\n'),
+    );
+  } finally {
+    socket.destroy();
+  }
+});
+
+test('a packet at the limit passes the guard: a 128 KiB payload is delivered, one byte more closes the connection', async () => {
+  const conn = await connect(a);
+  try {
+    const inbox = new Inbox();
+    await conn.subscribe('turbines/turbine-a/full', mqtt.QoS.AtLeastOnce, inbox.onMessage);
+    const full = 'x'.repeat(MQTT_LIMITS.maxPayloadBytes);
+    await conn.publish('turbines/turbine-a/full', full, mqtt.QoS.AtLeastOnce);
+    assert.equal((await inbox.next('turbines/turbine-a/full')).length, full.length);
+    const dropped = interrupted(conn);
+    conn.publish('turbines/turbine-a/full', full + 'x', mqtt.QoS.AtMostOnce).catch(() => {});
+    await dropped;
+  } finally {
+    await closeDevice(conn);
+  }
+});
+
+test('a retained message is acknowledged only once stored: a full disk closes the publisher without PUBACK and keeps nothing', async () => {
+  const ca = await loadOrCreateCa(join(dir, 'ca'));
+  const server = await loadOrCreateServerCertificate(ca);
+  const saved: string[] = [];
+  const fullDisk = await startMqttBroker({
+    tls: { caCertPem: ca.caCertPem, ...server },
+    authorizer: new PolicyAuthorizer(directory, { region: REGION, accountId: ACCOUNT }),
+    log: (l) => brokerLog.push(l),
+    retained: {
+      load: () => [],
+      save: async (topic) => {
+        saved.push(topic);
+        throw Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' });
+      },
+    },
+  });
+  try {
+    const publisher = await connect(a, { port: fullDisk.port });
+    try {
+      const dropped = interrupted(publisher);
+      const acked = publisher.publish('turbines/turbine-a/state', 'kept?', mqtt.QoS.AtLeastOnce, true).then(
+        () => true,
+        () => false,
+      );
+      await dropped;
+      assert.ok(saved.length >= 1 && saved.every((t) => t === 'turbines/turbine-a/state'), saved.join()); // the SDK may resend it after reconnecting
+      assert.ok(brokerLog.some((l) => l.includes('retained message on turbines/turbine-a/state not stored: ENOSPC')), brokerLog.join('\n'));
+      await closeDevice(publisher);
+      assert.equal(await acked, false, 'no PUBACK for a message that was not stored');
+    } finally {
+      await closeDevice(publisher); // again, should an assertion have failed
+    }
+    const late = await connect(a, { port: fullDisk.port });
+    try {
+      const inbox = new Inbox();
+      await late.subscribe('turbines/turbine-a/state', mqtt.QoS.AtLeastOnce, inbox.onMessage);
+      await assert.rejects(inbox.next('turbines/turbine-a/state', 500), 'the broker kept no retained message');
+    } finally {
+      await closeDevice(late);
+    }
+  } finally {
+    await fullDisk.stop();
+  }
 });

@@ -11,6 +11,8 @@ import type { AddressInfo, Socket } from 'node:net';
 import { createBroker, type AuthenticateError, type Client } from 'aedes';
 import type { MqttBus } from '../contracts';
 import type { ConnectionIdentity, MqttAuthorizer } from './authorizer';
+import { guardPacketSize } from './packet-size-guard';
+import { clientIdProblem, MAX_CLIENT_ID_BYTES, printableClientId } from './client-id';
 import { topicFilterProblem, topicMatches } from './topic-filter';
 
 /** AWS IoT Core limits the broker enforces. */
@@ -18,7 +20,13 @@ export const MQTT_LIMITS = {
   /** Bytes of a PUBLISH payload. */
   maxPayloadBytes: 128 * 1024,
   /** Bytes of a client id. */
-  maxClientIdBytes: 128,
+  maxClientIdBytes: MAX_CLIENT_ID_BYTES,
+  /**
+   * Bytes of a packet after its fixed header (MQTT "remaining length"): the largest payload plus room for
+   * a topic (at most 256 bytes), a packet id, or a CONNECT's client id, will topic, username and password.
+   * Checked before the packet is buffered; the MQTT 3.1.1 limit would be 256 MiB.
+   */
+  maxPacketBytes: 128 * 1024 + 4096,
 };
 
 /** What to do when a SUBSCRIBE is not allowed by policy. */
@@ -59,8 +67,11 @@ export interface RetainedMessage {
 /** Durable home of retained messages: loaded at start, told of every change. */
 export interface RetainedMessageStore {
   load(): RetainedMessage[];
-  /** Store (or, with undefined, forget) the retained message of a topic. */
-  save(topic: string, message: RetainedMessage | undefined): void;
+  /**
+   * Store (or, with undefined, forget) the retained message of a topic; resolves once durable. The PUBLISH
+   * is acknowledged only then: a rejection (a full disk) closes the publisher's connection without PUBACK.
+   */
+  save(topic: string, message: RetainedMessage | undefined): Promise<void> | void;
 }
 
 /** A running broker. */
@@ -98,13 +109,15 @@ export async function startMqttBroker(options: MqttBrokerOptions): Promise<MqttB
   const connected = new Set<Client>();
   const sockets = new Set<Socket>();
   const handlers: BusHandler[] = [];
+  const retained = options.retained ? retainedMirror(options.retained) : undefined;
 
   const aedes = createBroker({
     authenticate(client, _username, _password, done) {
       const socket = client.conn as TLSSocket;
       const clientId = client.id;
-      if (Buffer.byteLength(clientId) > MQTT_LIMITS.maxClientIdBytes) {
-        log(`refused ${clientId.slice(0, 40)}...: client id longer than ${MQTT_LIMITS.maxClientIdBytes} bytes`);
+      const badClientId = clientIdProblem(clientId);
+      if (badClientId) {
+        log(`refused client ${printableClientId(clientId)}: ${badClientId}`);
         return done(refuse('identifier rejected', 2) as AuthenticateError, false);
       }
       const peer = typeof socket.getPeerCertificate === 'function' ? socket.getPeerCertificate(false) : undefined;
@@ -133,7 +146,16 @@ export async function startMqttBroker(options: MqttBrokerOptions): Promise<MqttB
         log(`disconnecting ${client.id}: ${problem}`);
         return done(refuse(problem));
       }
-      done(null);
+      if (!packet.retain || !retained) return done(null);
+      // aedes sends PUBACK right after this hook: a retained message must be durable by then.
+      retained.saveBeforeAck(topic, Buffer.from(packet.payload ?? []), packet.qos).then(
+        () => done(null),
+        (err: Error) => {
+          const reason = `retained message on ${topic} not stored: ${err.message}`;
+          log(`disconnecting ${client.id}: ${reason}`);
+          done(refuse(reason));
+        },
+      );
     },
 
     authorizeSubscribe(client, sub, done) {
@@ -193,7 +215,7 @@ export async function startMqttBroker(options: MqttBrokerOptions): Promise<MqttB
       () => {},
     );
   };
-  if (options.retained) await mirrorRetained(aedes, options.retained);
+  if (retained) await retained.install(aedes);
 
   aedes.on('clientReady', (client) => {
     connected.add(client);
@@ -226,7 +248,12 @@ export async function startMqttBroker(options: MqttBrokerOptions): Promise<MqttB
     (socket) => {
       sockets.add(socket);
       socket.once('close', () => sockets.delete(socket));
-      aedes.handle(socket);
+      // MQTT 3.1.1 has no DISCONNECT from the server: the reason goes to the log and the socket is closed.
+      guardPacketSize(socket, MQTT_LIMITS.maxPacketBytes, ({ declaredBytes, maxBytes }) => {
+        log(`disconnecting ${client.id ?? 'a client before CONNECT'}: packet of ${declaredBytes} bytes exceeds ${maxBytes} (not read)`);
+        socket.destroy();
+      });
+      const client = aedes.handle(socket);
     },
   );
   server.on('tlsClientError', (err) => log(`TLS handshake refused: ${err.message}`));
@@ -298,19 +325,46 @@ export async function startMqttBroker(options: MqttBrokerOptions): Promise<MqttB
   };
 }
 
-/** Load stored retained messages into aedes' in-memory persistence and mirror every later change to the store. */
-async function mirrorRetained(aedes: ReturnType<typeof createBroker>, store: RetainedMessageStore): Promise<void> {
+/**
+ * Retained messages in aedes' in-memory persistence, mirrored to a durable store: a device's retained
+ * PUBLISH is saved before its PUBACK (saveBeforeAck), the cloud's own when aedes stores it.
+ */
+function retainedMirror(store: RetainedMessageStore) {
   type Packet = { topic: string; payload: Buffer; qos: number; retain: boolean; cmd: 'publish'; dup: boolean; brokerId?: string; brokerCounter?: number };
-  const persistence = (aedes as unknown as { persistence: unknown }).persistence as { storeRetained(p: Packet, cb: (err?: Error | null) => void): void };
-  const storeInMemory = persistence.storeRetained.bind(persistence);
-  for (const m of store.load()) {
-    const packet: Packet = { cmd: 'publish', topic: m.topic, payload: Buffer.from(m.payload, 'base64'), qos: m.qos, retain: true, dup: false };
-    await new Promise<void>((resolve, reject) => storeInMemory(packet, (err) => (err ? reject(err) : resolve())));
-  }
-  persistence.storeRetained = (packet, cb) => {
-    // An empty retained payload clears the topic's retained message (MQTT 3.1.1 §3.3.1.3).
-    const payload = Buffer.from(packet.payload ?? []);
-    store.save(packet.topic, payload.length === 0 ? undefined : { topic: packet.topic, payload: payload.toString('base64'), qos: packet.qos > 0 ? 1 : 0 });
-    storeInMemory(packet, cb);
+  // An empty retained payload clears the topic's retained message (MQTT 3.1.1 §3.3.1.3).
+  const messageOf = (topic: string, payload: Buffer, qos: number): RetainedMessage | undefined =>
+    payload.length === 0 ? undefined : { topic, payload: payload.toString('base64'), qos: qos > 0 ? 1 : 0 };
+  const keyOf = (m: RetainedMessage | undefined) => (m ? `${m.qos}:${m.payload}` : '');
+  /** topic -> the message saved before its PUBACK, which aedes is about to store in memory. */
+  const savedBeforeAck = new Map<string, string>();
+  return {
+    /** Make a device's retained message durable; rejects (no PUBACK then) when the store cannot. */
+    async saveBeforeAck(topic: string, payload: Buffer, qos: number): Promise<void> {
+      const message = messageOf(topic, payload, qos);
+      await store.save(topic, message);
+      savedBeforeAck.set(topic, keyOf(message));
+    },
+    /** Load stored retained messages into aedes and mirror every later change to the store. */
+    async install(aedes: ReturnType<typeof createBroker>): Promise<void> {
+      const persistence = (aedes as unknown as { persistence: unknown }).persistence as { storeRetained(p: Packet, cb: (err?: Error | null) => void): void };
+      const storeInMemory = persistence.storeRetained.bind(persistence);
+      for (const m of store.load()) {
+        const packet: Packet = { cmd: 'publish', topic: m.topic, payload: Buffer.from(m.payload, 'base64'), qos: m.qos, retain: true, dup: false };
+        await new Promise<void>((resolve, reject) => storeInMemory(packet, (err) => (err ? reject(err) : resolve())));
+      }
+      persistence.storeRetained = (packet, cb) => {
+        const message = messageOf(packet.topic, Buffer.from(packet.payload ?? []), packet.qos);
+        if (savedBeforeAck.get(packet.topic) === keyOf(message)) {
+          savedBeforeAck.delete(packet.topic);
+          return storeInMemory(packet, cb);
+        }
+        Promise.resolve()
+          .then(() => store.save(packet.topic, message))
+          .then(
+            () => storeInMemory(packet, cb),
+            (err: Error) => cb(new Error(`retained message on ${packet.topic} not stored: ${err.message}`)),
+          );
+      };
+    },
   };
 }

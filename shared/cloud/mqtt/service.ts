@@ -10,14 +10,15 @@ import type { Collection } from '../contracts';
 /** State-store collection of retained messages, keyed by topic. */
 export const RETAINED_COLLECTION = 'mqtt-retained';
 
-/** Retained messages kept in a state-store collection, flushed after each change. */
+/** Retained messages kept in a state-store collection, flushed after each change (the PUBACK waits for it). */
 function retainedIn(collection: Collection<RetainedMessage>, flush: () => Promise<void>): RetainedMessageStore {
   return {
     load: () => collection.values(),
     save: (topic, message) => {
       if (message) collection.put(topic, message);
       else collection.delete(topic);
-      flush().catch(() => undefined); // a failed flush is retried by the next one
+      // A failed flush rejects this publish; the change stays pending and is retried by the next flush.
+      return flush();
     },
   };
 }

@@ -7,13 +7,13 @@ import { mqtt } from 'aws-iot-device-sdk-v2';
 import { UpdateCertificateCommand } from '@aws-sdk/client-iot';
 import { startLocalCloud } from '../local-cloud';
 import { closeDevice, connectDevice, Inbox, interrupted } from '../mqtt/testing';
-import { readDeviceBundle } from './bundle';
+import { readDeviceConfig } from '../../edge/device-config';
 import { provisionDevices } from './provision';
 import { localTarget } from './targets';
 
 /** Connects as the device of a bundle, exactly from the bundle's files. */
 async function connectFromBundle(bundleDir: string, clientId?: string): Promise<mqtt.MqttClientConnection> {
-  const config = readDeviceBundle(bundleDir);
+  const config = readDeviceConfig(bundleDir).config;
   return connectDevice({
     certificatePem: await readFile(join(bundleDir, config.files.certificate), 'utf8'),
     privateKeyPem: await readFile(join(bundleDir, config.files.privateKey), 'utf8'),
@@ -36,14 +36,14 @@ test('a provisioned bundle connects over mutual TLS and is held to its own topic
     const device = await connectFromBundle(mine.bundleDir);
     connections.push(device);
     const inbox = new Inbox();
-    const topic = readDeviceBundle(mine.bundleDir).topics.telemetry;
+    const topic = readDeviceConfig(mine.bundleDir).config.topics.telemetry;
     await device.subscribe(topic, mqtt.QoS.AtLeastOnce, inbox.onMessage);
     await device.publish(topic, JSON.stringify({ rps: 3.2 }), mqtt.QoS.AtLeastOnce);
     assert.deepEqual(JSON.parse(await inbox.next(topic)), { rps: 3.2 });
 
     // Another device's topic: the broker closes the connection, as AWS IoT does.
     const cut = interrupted(device);
-    device.subscribe(readDeviceBundle(theirs.bundleDir).topics.telemetry, mqtt.QoS.AtLeastOnce).catch(() => undefined);
+    device.subscribe(readDeviceConfig(theirs.bundleDir).config.topics.telemetry, mqtt.QoS.AtLeastOnce).catch(() => undefined);
     await cut;
     // Posing as the other thing is refused at connect.
     await assert.rejects(connectFromBundle(mine.bundleDir, theirs.thingName));

@@ -24,7 +24,7 @@ import {
   paginateListThingsInThingGroup,
   UpdateCertificateCommand,
 } from '@aws-sdk/client-iot';
-import { BUNDLE_FILES } from './bundle';
+import { BUNDLE_FILES } from '../../edge/device-config';
 
 /** What deprovisionDevices needs (names as given to provisionDevices). */
 export interface DeprovisionOptions {

@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { connectionVariables, iotArn, isAllowed, parsePolicyDocument } from '../iot/policy';
-import { devicePolicyDocument, deviceTopics } from './device-policy';
+import { deviceTopics } from '../../edge/device-config';
+import { devicePolicyDocument } from './device-policy';
 
 const REGION = 'eu-west-1';
 const ACCOUNT = '123456789012';

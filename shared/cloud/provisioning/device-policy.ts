@@ -6,20 +6,9 @@
  * every device.
  */
 
-/** Default first topic level of device telemetry (`wind-turbine/<thing>/...`). */
-export const DEFAULT_TELEMETRY_PREFIX = 'wind-turbine';
+import { DEFAULT_TELEMETRY_PREFIX } from '../../edge/device-config';
 
 const THING = '${iot:Connection.Thing.ThingName}';
-
-/** Topic names a device uses, for its configuration (the policy allows exactly these families). */
-export function deviceTopics(thingName: string, telemetryPrefix = DEFAULT_TELEMETRY_PREFIX): { telemetry: string; heartbeat: string; alarms: string; thingRoot: string } {
-  return {
-    telemetry: `${telemetryPrefix}/${thingName}/telemetry`,
-    heartbeat: `${telemetryPrefix}/${thingName}/heartbeat`,
-    alarms: `${telemetryPrefix}/${thingName}/alarms`,
-    thingRoot: `$aws/things/${thingName}`,
-  };
-}
 
 /** The policy document (JSON text) for devices of one region and account. */
 export function devicePolicyDocument(region: string, accountId: string, telemetryPrefix = DEFAULT_TELEMETRY_PREFIX): string {

@@ -2,11 +2,14 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { createPublicKey, X509Certificate } from 'node:crypto';
-import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
+  AttachPolicyCommand,
+  CreatePolicyCommand,
   CreateThingCommand,
+  IoTClient,
   DescribeCertificateCommand,
   ListCertificatesCommand,
   GetPolicyCommand,
@@ -19,9 +22,10 @@ import {
   UpdateCertificateCommand,
 } from '@aws-sdk/client-iot';
 import type { CloudContext } from '../contracts';
+import { cloudClientConfig } from '../local-cloud';
 import { installIotRegistry } from '../iot/registry-service';
 import { startRegistryCloud } from '../iot/registry-testing';
-import { readDeviceBundle } from './bundle';
+import { readDeviceConfig } from '../../edge/device-config';
 import { deprovisionDevices } from './deprovision';
 import { provisionDevices } from './provision';
 import { localTarget } from './targets';
@@ -66,7 +70,7 @@ test('provisioning 3 devices writes valid bundles; a re-run reuses them and reis
 
     const caPem = cloud.context.tls?.caCertPem as string;
     for (const device of result.devices) {
-      const bundle = readDeviceBundle(device.bundleDir);
+      const bundle = readDeviceConfig(device.bundleDir).config;
       assert.equal(bundle.thingName, device.thingName);
       assert.equal(bundle.region, cloud.region);
       assert.equal(bundle.mode, 'local');
@@ -82,14 +86,13 @@ test('provisioning 3 devices writes valid bundles; a re-run reuses them and reis
       assert.ok(cert.verify(new X509Certificate(caPem).publicKey), 'certificate verifies against the CA');
       assert.equal(createPublicKey(keyPem).export({ type: 'spki', format: 'pem' }), cert.publicKey.export({ type: 'spki', format: 'pem' }), 'key matches certificate');
       assert.equal((await stat(join(device.bundleDir, bundle.files.privateKey))).mode & 0o777, 0o600);
-      const creds = JSON.parse(await readFile(join(device.bundleDir, bundle.credentialsFile as string), 'utf8'));
-      assert.equal(creds.accessKeyId, cloud.credentials.accessKeyId);
-      assert.equal((await stat(join(device.bundleDir, bundle.credentialsFile as string))).mode & 0o777, 0o600);
+      // The device's identity only: no cloud credential (see bundle-secrets.test.ts).
+      assert.deepEqual((await readdir(device.bundleDir)).sort(), ['ca.pem', 'certificate.pem', 'device.json', 'private.key']);
       // Registered as AWS would have it: ACTIVE, attached to its thing, with the device policy.
       assert.equal((await iot.send(new DescribeCertificateCommand({ certificateId: bundle.certificateId }))).certificateDescription?.status, 'ACTIVE');
       assert.deepEqual((await iot.send(new ListThingPrincipalsCommand({ thingName: device.thingName }))).principals, [bundle.certificateArn]);
       assert.deepEqual((await iot.send(new ListAttachedPoliciesCommand({ target: bundle.certificateArn }))).policies?.map((p) => p.policyName), ['edge-devices-policy']);
-      assert.deepEqual(cloud.context.directory?.thingsForPrincipal(bundle.certificateArn), [device.thingName]);
+      assert.deepEqual(cloud.context.directory?.thingsForPrincipal(bundle.certificateArn as string), [device.thingName]);
     }
 
     // Re-run: nothing new is issued.
@@ -102,7 +105,7 @@ test('provisioning 3 devices writes valid bundles; a re-run reuses them and reis
     assert.deepEqual(third.devices.map((d) => d.newCertificate), [true, true, false, true]);
     assert.equal(third.devices[2].certificateId, result.devices[2].certificateId);
     assert.notEqual(third.devices[1].certificateId, result.devices[1].certificateId);
-    assert.equal(readDeviceBundle(third.devices[1].bundleDir).certificateId, third.devices[1].certificateId);
+    assert.equal(readDeviceConfig(third.devices[1].bundleDir).config.certificateId, third.devices[1].certificateId);
 
     // Teardown: every thing, certificate (the revoked one too), the group, the policy and the bundles go; others stay.
     await iot.send(new CreateThingCommand({ thingName: 'unrelated' }));
@@ -117,6 +120,59 @@ test('provisioning 3 devices writes valid bundles; a re-run reuses them and reis
     assert.deepEqual((await iot.send(new ListCertificatesCommand({}))).certificates, []);
     assert.deepEqual(await readdir(out), []);
     target.iot.destroy();
+  } finally {
+    await rm(out, { recursive: true, force: true });
+    await cleanup();
+  }
+});
+
+/** Every { accessKeyId, secretAccessKey } pair in a bundle's JSON files: what a thief of the device would try. */
+async function credentialsIn(bundleDir: string): Promise<{ accessKeyId: string; secretAccessKey: string }[]> {
+  const found: { accessKeyId: string; secretAccessKey: string }[] = [];
+  const visit = (v: unknown): void => {
+    if (typeof v !== 'object' || v === null) return;
+    const o = v as Record<string, unknown>;
+    if (typeof o.accessKeyId === 'string' && typeof o.secretAccessKey === 'string') found.push({ accessKeyId: o.accessKeyId, secretAccessKey: o.secretAccessKey });
+    Object.values(o).forEach(visit);
+  };
+  for (const name of await readdir(bundleDir)) {
+    try {
+      visit(JSON.parse(await readFile(join(bundleDir, name), 'utf8')));
+    } catch {
+      // not JSON
+    }
+  }
+  return found;
+}
+
+test('a device bundle holds only the device identity: no cloud key, and the device cannot call the control plane (security finding 1)', async () => {
+  const { iot, cloud, dir, cleanup } = await startRegistryCloud({ installers });
+  const out = await mkdtemp(join(tmpdir(), 'bundles-'));
+  try {
+    // A bundle written before the fix still holds the administrator key; provisioning again removes it.
+    await mkdir(join(out, 'edge-device-1'), { recursive: true });
+    await writeFile(join(out, 'edge-device-1', 'credentials.json'), JSON.stringify(cloud.credentials));
+    const target = localTarget(dir);
+    const { devices, policyArn } = await provisionDevices({ ...target, devices: 2, outDir: out });
+    target.iot.destroy();
+    for (const device of devices) {
+      for (const name of await readdir(device.bundleDir)) {
+        const text = await readFile(join(device.bundleDir, name), 'utf8');
+        assert.ok(!text.includes(cloud.credentials.secretAccessKey) && !text.includes(cloud.credentials.accessKeyId), `${name} of ${device.thingName} holds the cloud's key`);
+      }
+      // The attack of the finding: give the device's own certificate an iot:* policy, using what the bundle holds.
+      const tries = [...(await credentialsIn(device.bundleDir)), { accessKeyId: device.certificateId, secretAccessKey: await readFile(join(device.bundleDir, 'private.key'), 'utf8') }];
+      for (const credentials of tries) {
+        const thief = new IoTClient({ ...cloudClientConfig(cloud), credentials });
+        const policyDocument = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'iot:*', Resource: '*' }] });
+        await assert.rejects(thief.send(new CreatePolicyCommand({ policyName: 'everything', policyDocument })), { name: 'UnrecognizedClientException' }, `CreatePolicy with ${credentials.accessKeyId}`);
+        await assert.rejects(thief.send(new AttachPolicyCommand({ policyName: 'edge-devices-policy', target: device.certificateArn })), { name: 'UnrecognizedClientException' });
+        thief.destroy();
+      }
+      const unsigned = await fetch(`${cloud.endpoints.http}/policies/everything`, { method: 'POST', body: JSON.stringify({ policyDocument: '{}' }) });
+      assert.equal(unsigned.status, 403);
+    }
+    assert.deepEqual((await iot.send(new ListPoliciesCommand({}))).policies?.map((p) => p.policyArn), [policyArn]);
   } finally {
     await rm(out, { recursive: true, force: true });
     await cleanup();
@@ -153,7 +209,7 @@ test('npm run provision: provisions the running cloud and fails with one clear l
     const ok = await run([tsx, cli, '--devices', '2', '--cloud', dir, '--out', out, '--prefix', 'cli-dev-'], env);
     assert.equal(ok.status, 0, ok.stderr);
     assert.match(ok.stdout, /provisioned 2 device\(s\) in thing group cli-devs/);
-    assert.equal(readDeviceBundle(join(out, 'cli-dev-1')).thingName, 'cli-dev-1');
+    assert.equal(readDeviceConfig(join(out, 'cli-dev-1')).config.thingName, 'cli-dev-1');
     const removed = await run([tsx, cli, '--remove', '--cloud', dir, '--out', out, '--prefix', 'cli-dev-'], env);
     assert.equal(removed.status, 0, removed.stderr);
     assert.match(removed.stdout, /removed 2 thing\(s\) and 2 certificate\(s\)/);

@@ -1,8 +1,9 @@
 /**
  * Provisioning, as the workshop's CloudFormation/CodeBuild step did it: N things in a thing group, one
  * certificate per device, one policy limiting each device to its own topics, and a bundle per device
- * (see bundle.ts) that the edge agent starts from. It speaks only through @aws-sdk/client-iot, so the
- * same code provisions the local cloud and real AWS IoT.
+ * (shared/edge/device-config.ts: the device's identity and endpoints, no cloud credentials) that the edge
+ * agent starts from. It speaks only through @aws-sdk/client-iot, so the same code provisions the local
+ * cloud and real AWS IoT.
  *
  * Re-running is safe: existing things, group and policy are reused (a changed policy document becomes a
  * new default policy version), a device whose bundle holds a certificate that is still ACTIVE keeps it,
@@ -28,8 +29,9 @@ import {
 } from '@aws-sdk/client-iot';
 import { parseIotArn } from '../iot/arn';
 import { certificateIdOf } from '../iot/ca';
-import { BUNDLE_FILES, defaultAgentConfig, existingBundleCertificate, writeBundleConfig, writeBundleKeys, type DeviceConfig } from './bundle';
-import { DEFAULT_TELEMETRY_PREFIX, devicePolicyDocument, deviceTopics } from './device-policy';
+import { BUNDLE_FILES, DEFAULT_TELEMETRY_PREFIX, defaultAgentConfig, deviceTopics, type DeviceConfig } from '../../edge/device-config';
+import { existingBundleCertificate, writeBundleConfig, writeBundleKeys } from './bundle';
+import { devicePolicyDocument } from './device-policy';
 
 /** AWS IoT's MQTT over TLS port; the local cloud's port comes from its cloud.json instead. */
 export const AWS_MQTT_PORT = 8883;
@@ -58,8 +60,6 @@ export interface ProvisionOptions {
   httpEndpoint?: string;
   /** Written into device.json when given. */
   s3Bucket?: string;
-  /** Local mode: keys written to each bundle's credentials.json for S3 uploads. */
-  credentials?: { accessKeyId: string; secretAccessKey: string };
   /** First topic level of device telemetry (default "wind-turbine"). */
   telemetryPrefix?: string;
   /** Devices provisioned at the same time (default 4). */
@@ -104,7 +104,7 @@ async function ensureThingGroup(iot: IoTClient, name: string): Promise<string> {
 }
 
 /** Creates the policy, or makes document its default version when it differs; returns its ARN. */
-async function ensurePolicy(iot: IoTClient, name: string, document: string): Promise<string> {
+export async function ensurePolicy(iot: IoTClient, name: string, document: string): Promise<string> {
   try {
     return (await iot.send(new CreatePolicyCommand({ policyName: name, policyDocument: document }))).policyArn as string;
   } catch (err) {
@@ -131,7 +131,7 @@ async function ensurePolicy(iot: IoTClient, name: string, document: string): Pro
 }
 
 /** Creates a thing, or accepts the one that exists under that name. */
-async function ensureThing(iot: IoTClient, thingName: string): Promise<void> {
+export async function ensureThing(iot: IoTClient, thingName: string): Promise<void> {
   try {
     await iot.send(new CreateThingCommand({ thingName }));
   } catch (err) {
@@ -140,7 +140,7 @@ async function ensureThing(iot: IoTClient, thingName: string): Promise<void> {
 }
 
 /** The ACTIVE certificate of an existing bundle, or undefined when a new one is needed. */
-async function reusableCertificate(iot: IoTClient, bundleDir: string): Promise<{ certificateId: string; certificateArn: string } | undefined> {
+export async function reusableCertificate(iot: IoTClient, bundleDir: string): Promise<{ certificateId: string; certificateArn: string } | undefined> {
   const pem = existingBundleCertificate(bundleDir);
   if (!pem) return undefined;
   try {
@@ -215,14 +215,13 @@ export async function provisionDevices(opts: ProvisionOptions): Promise<Provisio
       mqtt,
       httpEndpoint: opts.httpEndpoint,
       s3Bucket: opts.s3Bucket,
-      credentialsFile: opts.credentials ? BUNDLE_FILES.credentials : undefined,
       certificateId: cert.certificateId,
       certificateArn: cert.certificateArn,
       files: { certificate: BUNDLE_FILES.certificate, privateKey: BUNDLE_FILES.privateKey, ca: BUNDLE_FILES.ca },
       topics: deviceTopics(thingName, telemetryPrefix),
       agent: defaultAgentConfig(thingName),
     };
-    writeBundleConfig(bundleDir, config, opts.caCertPem, opts.credentials);
+    writeBundleConfig(bundleDir, config, opts.caCertPem);
     devices[index] = { thingName, bundleDir, ...cert, newCertificate };
     opts.onProgress?.(++done, names.length, thingName);
   };

@@ -10,7 +10,7 @@ import { cloudClientConfig, readCloudJson } from '../local-cloud';
 import type { ProvisionOptions } from './provision';
 
 /** The target-specific part of ProvisionOptions. */
-export type ProvisionTarget = Pick<ProvisionOptions, 'iot' | 'caCertPem' | 'mode' | 'region' | 'mqtt' | 'httpEndpoint' | 'credentials'>;
+export type ProvisionTarget = Pick<ProvisionOptions, 'iot' | 'caCertPem' | 'mode' | 'region' | 'mqtt' | 'httpEndpoint'>;
 
 /** Reads a PEM certificate file; throws naming the file. */
 function readPem(path: string, what: string): string {
@@ -36,7 +36,6 @@ export function localTarget(stateDir: string, caFile?: string): ProvisionTarget 
     region: cloud.region,
     mqtt: { host: cloud.endpoints.mqttHost, port: cloud.endpoints.mqttPort },
     httpEndpoint: cloud.endpoints.http,
-    credentials: { accessKeyId: cloud.accessKeyId, secretAccessKey: cloud.secretAccessKey },
   };
 }
 

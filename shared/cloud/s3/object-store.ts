@@ -5,14 +5,18 @@
  *
  * A write is crash-safe: bytes go to <dir>/s3/tmp/, are fsynced and renamed into data/, then the metadata
  * record points at them; the replaced file is removed only after the store flushed. Files no record
- * points to (a crash between the two steps) are removed on the next start.
+ * points to (a crash between the two steps) are removed on the next start. Every write is checked for
+ * its full length: a full disk or a short write fails the request with InternalError and leaves no file
+ * and no record behind.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { closeSync, createReadStream, fsyncSync, mkdirSync, openSync, readdirSync, rmSync } from 'node:fs';
-import { open, rename, rm } from 'node:fs/promises';
+import { rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { Collection, StateStore } from '../contracts';
+import { AwsError } from '../http/errors';
+import { isDiskFull, nodeFiles, writeFully, type FileLayer } from '../state/file-writes';
 
 export interface BucketRecord {
   name: string;
@@ -74,9 +78,11 @@ export class S3Storage {
   private readonly dataDir: string;
   private readonly tmpDir: string;
 
+  /** `files` is the disk object bytes are written to (tests fill it up). */
   constructor(
     dir: string,
     private readonly store: StateStore,
+    private readonly files: FileLayer = nodeFiles,
   ) {
     this.buckets = store.collection<BucketRecord>('s3-buckets');
     this.objects = store.collection<ObjectRecord>('s3-objects');
@@ -100,19 +106,21 @@ export class S3Storage {
     const tmp = join(this.tmpDir, file);
     const md5 = createHash('md5');
     let size = 0;
-    const handle = await open(tmp, 'w');
+    const handle = await this.files.open(tmp, 'w').catch((err: unknown) => {
+      throw isDiskFull(err) ? diskFullAwsError() : err;
+    });
     try {
       const source: Iterable<Buffer> | AsyncIterable<Buffer> = Buffer.isBuffer(chunks) ? [chunks] : chunks;
       for await (const chunk of source) {
         md5.update(chunk);
         size += chunk.length;
-        await handle.write(chunk);
+        await writeFully(handle, chunk, tmp);
       }
       await handle.sync();
     } catch (err) {
-      await handle.close();
+      await handle.close().catch(() => undefined);
       await rm(tmp, { force: true });
-      throw err;
+      throw isDiskFull(err) ? diskFullAwsError() : err;
     }
     await handle.close();
     await rename(tmp, this.pathOf(file));
@@ -156,6 +164,11 @@ export class S3Storage {
     for (const u of this.uploads.values()) for (const p of Object.values(u.parts)) live.add(p.file);
     for (const name of readdirSync(this.dataDir)) if (!live.has(name)) rmSync(join(this.dataDir, name), { force: true });
   }
+}
+
+/** What a client sees when the object's bytes do not fit on the disk (S3 has no dedicated code for it). */
+function diskFullAwsError(): AwsError {
+  return new AwsError('InternalError', 'We encountered an internal error: the local cloud has no space left on its disk (ENOSPC); nothing was stored. Free disk space and retry.', 500);
 }
 
 function fsyncDirectory(dir: string): void {

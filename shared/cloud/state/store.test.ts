@@ -2,11 +2,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { appendFileSync, readFileSync } from 'node:fs';
+import { appendFileSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { FillingDisk } from './disk-full.testing';
 import { openStateStore } from './store';
+import { mountTinyDisk } from './tiny-disk.testing';
 
 async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'state-store-'));
@@ -134,3 +136,72 @@ test('a writer killed with SIGKILL mid-flush loses nothing it reported durable',
       assert.ok((records.get(`k${k}`)?.n ?? -1) >= lastDurableForKey, `k${k}: ${records.get(`k${k}`)?.n} < ${lastDurableForKey}`);
     }
   }));
+
+test('a full disk (short write, then ENOSPC) fails the flush, leaves no torn line, and the changes land once there is room', () =>
+  withDir(async (dir) => {
+    const disk = new FillingDisk(1 << 20);
+    const store = openStateStore(dir, { files: disk });
+    const things = store.collection<{ n: number; pad: string }>('things');
+    things.put('kept', { n: 0, pad: '' });
+    await store.flush();
+    const path = join(dir, 'state', 'things.jsonl');
+    const before = readFileSync(path, 'utf8');
+    disk.bytesLeft = 100; // the next append is cut short by the disk
+    things.put('big', { n: 1, pad: 'x'.repeat(500) });
+    await assert.rejects(store.flush(), (err: NodeJS.ErrnoException) => err.code === 'ENOSPC');
+    assert.equal(disk.shortWrites, 1, 'the disk did cut the write short');
+    assert.equal(readFileSync(path, 'utf8'), before, 'the partial append was cut off the journal');
+    assert.deepEqual(openStateStore(dir).collection('things').keys(), ['kept'], 'nothing unacknowledged was loaded');
+    disk.bytesLeft = 1 << 20;
+    things.put('after', { n: 2, pad: '' });
+    await store.close();
+    const again = openStateStore(dir).collection<{ n: number }>('things');
+    assert.deepEqual(again.keys().sort(), ['after', 'big', 'kept'], 'the failed changes were retried with the next flush');
+  }));
+
+test('a full disk during compaction keeps the old journal and fails the flush', () =>
+  withDir(async (dir) => {
+    const disk = new FillingDisk(1 << 20);
+    const store = openStateStore(dir, { files: disk });
+    const things = store.collection<number>('things');
+    for (let i = 0; i < 1500; i++) {
+      things.put('one', i);
+      await store.flush();
+    }
+    const path = join(dir, 'state', 'things.jsonl');
+    const before = readFileSync(path, 'utf8');
+    disk.bytesLeft = 0;
+    for (let i = 0; i < 600; i++) things.put(`k${i}`, i);
+    await assert.rejects(store.flush(), (err: NodeJS.ErrnoException) => err.code === 'ENOSPC');
+    assert.equal(readFileSync(path, 'utf8'), before);
+    assert.deepEqual(readdirSync(join(dir, 'state')), ['things.jsonl'], 'no snapshot left behind');
+  }));
+
+test('on a real full disk (a tiny tmpfs) every acknowledged record survives and the journal is intact', async (t) => {
+  const disk = mountTinyDisk(64);
+  if ('unavailable' in disk) return t.skip(disk.unavailable);
+  try {
+    const store = openStateStore(disk.dir);
+    const things = store.collection<{ n: number; pad: string }>('things');
+    const acknowledged: string[] = [];
+    let failure: NodeJS.ErrnoException | undefined;
+    for (let n = 0; n < 1000 && !failure; n++) {
+      things.put(`k${n}`, { n, pad: 'x'.repeat(300) });
+      try {
+        await store.flush();
+        acknowledged.push(`k${n}`);
+      } catch (err) {
+        failure = err as NodeJS.ErrnoException;
+      }
+    }
+    assert.equal(failure?.code, 'ENOSPC', 'the disk filled up');
+    assert.ok(acknowledged.length > 10);
+    const text = readFileSync(join(disk.dir, 'state', 'things.jsonl'), 'utf8');
+    assert.ok(text.endsWith('\n'), 'no torn line at the end of the journal');
+    await assert.rejects(store.close(), (err: NodeJS.ErrnoException) => err.code === 'ENOSPC', 'the unacknowledged change still does not fit');
+    const reopened = openStateStore(disk.dir).collection('things');
+    assert.deepEqual(reopened.keys(), acknowledged);
+  } finally {
+    disk.unmount();
+  }
+});

@@ -7,14 +7,17 @@
  * costs one small write, not a rewrite. When a journal holds many more lines than live records it is
  * compacted: a snapshot written to a temp file, fsynced, renamed over the journal, directory fsynced.
  * On load a torn last line (a crash mid-append) is ignored and cut off; a bad line elsewhere is an error
- * that names the file and line.
+ * that names the file and line. Every write is checked for its full length: an append that fails (a full
+ * disk, a short write) rejects the flush, is cut back off the journal so no torn line stays before later
+ * appends, and its changes stay pending for the next flush.
  *
  * Records are serialised at flush time: call put() again after changing a record in place.
  */
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, truncateSync } from 'node:fs';
-import { open, type FileHandle } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Collection, StateStore } from '../contracts';
+import { nodeFiles, writeFully, type FileLayer, type WritableFile } from './file-writes';
 
 const DELETED = Symbol('deleted');
 const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
@@ -27,7 +30,11 @@ class JournalCollection<T> implements Collection<T> {
   pending = new Map<string, T | typeof DELETED>();
   /** Lines currently in the journal file. */
   journalLines = 0;
-  handle: FileHandle | undefined;
+  /** Bytes of complete lines in the journal file: where the next append starts. */
+  journalBytes = 0;
+  /** Set when an append failed part-way: the file may hold bytes past journalBytes to cut off first. */
+  mayBeTorn = false;
+  handle: WritableFile | undefined;
 
   constructor(
     readonly name: string,
@@ -104,6 +111,7 @@ function loadJournal<T>(c: JournalCollection<T>): void {
   }
   if (goodBytes < Buffer.byteLength(text)) truncateSync(c.path, goodBytes);
   c.journalLines = lineCount;
+  c.journalBytes = goodBytes;
 }
 
 function fsyncDir(dir: string): void {
@@ -122,9 +130,11 @@ export class JournalStateStore implements StateStore {
   private chain: Promise<void> = Promise.resolve();
   private closed = false;
   readonly stateDir: string;
+  private readonly files: FileLayer;
 
-  /** Open (and load) the store under dir; creates <dir>/state/ when missing. */
-  constructor(dir: string) {
+  /** Open (and load) the store under dir; creates <dir>/state/ when missing. `files` is the disk (tests fill it up). */
+  constructor(dir: string, options: { files?: FileLayer } = {}) {
+    this.files = options.files ?? nodeFiles;
     this.stateDir = join(dir, 'state');
     mkdirSync(this.stateDir, { recursive: true });
   }
@@ -157,14 +167,17 @@ export class JournalStateStore implements StateStore {
     return next;
   }
 
-  /** Flush and release file handles; the store cannot be used afterwards. */
+  /** Flush and release file handles (also when the flush fails, e.g. on a full disk); the store cannot be used afterwards. */
   async close(): Promise<void> {
     if (this.closed) return;
-    await this.flush();
-    this.closed = true;
-    for (const c of this.collections.values()) {
-      await c.handle?.close();
-      c.handle = undefined;
+    try {
+      await this.flush();
+    } finally {
+      this.closed = true;
+      for (const c of this.collections.values()) {
+        await c.handle?.close();
+        c.handle = undefined;
+      }
     }
   }
 
@@ -194,45 +207,73 @@ export class JournalStateStore implements StateStore {
     }
     const lines: string[] = [];
     for (const [id, v] of pending) lines.push(v === DELETED ? JSON.stringify([id]) : JSON.stringify([id, v]));
+    const text = Buffer.from(lines.join('\n') + '\n');
     if (!c.handle) {
       const created = !existsSync(c.path);
-      c.handle = await open(c.path, 'a');
+      c.handle = await this.files.open(c.path, 'a');
       if (created) fsyncDir(this.stateDir);
     }
-    await c.handle.write(lines.join('\n') + '\n');
-    await c.handle.datasync();
+    const handle = c.handle;
+    if (c.mayBeTorn) {
+      await handle.truncate(c.journalBytes);
+      c.mayBeTorn = false;
+    }
+    try {
+      await writeFully(handle, text, c.path);
+      await handle.datasync();
+    } catch (err) {
+      // Cut the partial append off now (and, should that fail too, before the next append).
+      c.mayBeTorn = true;
+      await handle
+        .truncate(c.journalBytes)
+        .then(() => handle.datasync())
+        .then(() => (c.mayBeTorn = false))
+        .catch(() => undefined);
+      throw err;
+    }
     c.journalLines += lines.length;
+    c.journalBytes += text.length;
   }
 
   /** Rewrite the journal as a snapshot of the live records: temp file, fsync, rename, fsync directory. */
   private async compact(c: JournalCollection<unknown>): Promise<void> {
     const tmp = `${c.path}.compact.tmp`;
-    const out = await open(tmp, 'w');
+    const out = await this.files.open(tmp, 'w');
+    let bytes = 0;
     try {
       let buffer = '';
+      const writeBuffer = async () => {
+        const chunk = Buffer.from(buffer);
+        await writeFully(out, chunk, tmp);
+        bytes += chunk.length;
+        buffer = '';
+      };
       for (const [id, v] of c.records) {
         buffer += JSON.stringify([id, v]) + '\n';
-        if (buffer.length > 1 << 20) {
-          await out.write(buffer);
-          buffer = '';
-        }
+        if (buffer.length > 1 << 20) await writeBuffer();
       }
-      if (buffer) await out.write(buffer);
+      if (buffer) await writeBuffer();
       await out.sync();
-    } finally {
-      await out.close();
+    } catch (err) {
+      // The old journal stays as it was; the snapshot is dropped.
+      await out.close().catch(() => undefined);
+      await rm(tmp, { force: true });
+      throw err;
     }
+    await out.close();
     await c.handle?.close();
     c.handle = undefined;
     renameSync(tmp, c.path);
     fsyncDir(this.stateDir);
     c.journalLines = c.records.size;
+    c.journalBytes = bytes;
+    c.mayBeTorn = false;
   }
 }
 
 /** Open the cloud's state store under dir (journals in <dir>/state/). */
-export function openStateStore(dir: string): JournalStateStore {
-  return new JournalStateStore(dir);
+export function openStateStore(dir: string, options: { files?: FileLayer } = {}): JournalStateStore {
+  return new JournalStateStore(dir, options);
 }
 
 /** A store that keeps nothing on disk, for unit tests of a single service. */

@@ -1,4 +1,5 @@
 import { test } from 'node:test';
+import { IDLE_CONTINGENCY } from '../../edge/contingency';
 import assert from 'node:assert/strict';
 import type { Heartbeat } from '../../edge/agent';
 import { runStagedRollout, type Release, type RolloutClock, type RolloutTarget } from './staged-rollout';
@@ -25,7 +26,8 @@ function fakeTarget(hb: (thing: string, polls: number) => Partial<Heartbeat>, fa
       return things.map((thingName) => ({
         thingName, agentVersion: '1', time: new Date(Date.now() + polls).toISOString(), connected: true, models: [{ name: 'm', version: '2.0.0', role: 'active', backend: 'x', inferences: 0 }],
         inferences: polls * 100, latencyMs: { p50: 1, p90: 1, p99: 1 }, alarms: 0, frames: { received: 1, accepted: 1, rejected: 0, dropped: 0 },
-        capture: { captured: 0, uploaded: 0, dropped: 0, pending: 0 }, drift: [], ...hb(thingName, polls),
+        capture: { captured: 0, uploaded: 0, dropped: 0, pending: 0 }, drift: [],
+        contingency: { ...IDLE_CONTINGENCY }, modelStatus: { state: 'scoring' as const, waiting: [], problem: null }, ...hb(thingName, polls),
       }));
     },
   };
