@@ -44,16 +44,19 @@ export async function captureFieldBatches(o: FieldCaptureOptions): Promise<{ bat
   try {
     for (let t = 0; t < o.turbines; t++) {
       const manager = new ModelManager(testVerifier(keys.publicKey));
-      const runtime = new ScoringRuntime(manager);
+      // Test models are not trained on this data: their canary verdict is not what these captures are for.
+      const runtime = new ScoringRuntime(manager, { health: { maxMedianScore: Infinity } });
       const spool = new CaptureSpool(`${tmp.dir}/${t}`, `turbine-${t}`, { sampleRate: o.sampleRate ?? 0.5, batchSize: 20, maxAgeSeconds: 60, bufferMaxBytes: 1e9, seed: o.seed + t });
       runtime.on('window', (w: ScoredWindow) => {
         windows++;
         spool.offer(w, Date.parse(w.endEventTime));
       });
-      await runtime.deploy(await manager.load(bytes, createHash('sha256').update(bytes).digest('hex')));
+      // The model's health verdict waits for real frames (cold start), so frames go in while it deploys.
+      const deployed = runtime.deploy(await manager.load(bytes, createHash('sha256').update(bytes).digest('hex')));
       const sim = new TurbineSimulator({ turbineId: t, seed: o.seed });
       const transform = o.transform ?? ((f: RawFrame) => f);
       for (let i = 0; i < o.frames; i++) runtime.push(transform(sim.next()));
+      await deployed;
       await runtime.idle();
       spool.close();
       for (const p of spool.pending()) batches.push(JSON.parse(readFileSync(p.file, 'utf8')) as CaptureBatch);
