@@ -127,22 +127,25 @@ export function parseContingencyConfig(value: unknown, where = 'contingency'): C
   return { criticalScore, rules };
 }
 
+/** The state of a turbine no action holds and no decision was ever taken on. */
+export const IDLE_CONTINGENCY: Readonly<ContingencyState> = Object.freeze({
+  engaged: false,
+  action: null,
+  feature: null,
+  severity: null,
+  score: null,
+  since: null,
+  endEventTime: null,
+  model: null,
+  version: null,
+  release: null,
+  releasedAt: null,
+  decisions: 0,
+});
+
 /** Decides and holds contingency actions; emits 'decision' (ContingencyAlert) and 'release' (ContingencyState). */
 export class ContingencyController extends EventEmitter {
-  private current: ContingencyState = {
-    engaged: false,
-    action: null,
-    feature: null,
-    severity: null,
-    score: null,
-    since: null,
-    endEventTime: null,
-    model: null,
-    version: null,
-    release: null,
-    releasedAt: null,
-    decisions: 0,
-  };
+  private current: ContingencyState = { ...IDLE_CONTINGENCY };
   private inEpisode = false;
   /** Set by a release during an alarm episode: no new decision until the episode ends. */
   private holdEpisode = false;

@@ -5,6 +5,7 @@
 import { join } from 'node:path';
 import { packageVerifier, startEdgeAgent, type EdgeAgent } from '../edge/index';
 import { TurbineSimulator } from '../turbine/index';
+import type { RawFrame } from '../turbine/schema';
 
 /** Options of startLabFleet. */
 export interface LabFleetOptions {
@@ -19,6 +20,8 @@ export interface LabFleetOptions {
   framesPerTick?: number;
   /** Frames each agent holds before startLabFleet returns, so a model deployed next has history to warm up on (default 600, 30 s). */
   warmupFrames?: number;
+  /** Applied to every frame before its agent sees it: a field change such as a recalibrated sensor (default none). */
+  transform?: (frame: RawFrame) => RawFrame;
 }
 
 /** Running agents and the feed of their turbines. */
@@ -52,7 +55,8 @@ export async function startLabFleet(options: LabFleetOptions): Promise<LabFleet>
     throw err;
   }
   const simulators = agents.map((_, i) => new TurbineSimulator({ turbineId: i, seed: options.seed + i }));
-  const feed = (count: number) => agents.forEach((a, i) => { for (let k = 0; k < count; k++) a.push(simulators[i].next()); });
+  const transform = options.transform ?? ((f: RawFrame) => f);
+  const feed = (count: number) => agents.forEach((a, i) => { for (let k = 0; k < count; k++) a.push(transform(simulators[i].next())); });
   // Warm-up frames go in at once and are awaited through the runtime's queue, not guessed with a sleep.
   feed(options.warmupFrames ?? 600);
   await Promise.all(agents.map((a) => a.runtime.idle()));
