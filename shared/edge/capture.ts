@@ -6,10 +6,11 @@
  * cloud confirmed it, so batches survive an outage and a restart. The spool has a size cap: when a new
  * batch would exceed it the oldest batches are dropped, counted and logged (never silently). Re-sending a
  * batch after a lost confirmation writes the same S3 key again (the key is the batch id), so each batch is
- * in S3 exactly once.
+ * in S3 exactly once. A batch that cannot be written (disk full) is dropped and counted (droppedWriteFailed),
+ * and capture goes on: inference never fails because of the spool.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ScoredWindow } from './scoring-runtime';
 import { mulberry32 } from '../turbine/random';
@@ -63,6 +64,8 @@ export interface CaptureCounters {
   pendingBatches: number;
   pendingBytes: number;
   batchesUploaded: number;
+  /** Records dropped because the spool could not be written (disk full, I/O error); also in dropped. */
+  droppedWriteFailed: number;
 }
 
 const b64 = (x: Float32Array): string => Buffer.from(x.buffer, x.byteOffset, x.byteLength).toString('base64');
@@ -80,7 +83,7 @@ export function validateCaptureOptions(o: CaptureOptions): void {
 
 /** Samples scored windows into batches and keeps them on disk until confirmed; see the file comment. */
 export class CaptureSpool {
-  readonly counters: CaptureCounters = { captured: 0, uploaded: 0, dropped: 0, pendingRecords: 0, pendingBatches: 0, pendingBytes: 0, batchesUploaded: 0 };
+  readonly counters: CaptureCounters = { captured: 0, uploaded: 0, dropped: 0, pendingRecords: 0, pendingBatches: 0, pendingBytes: 0, batchesUploaded: 0, droppedWriteFailed: 0 };
   private readonly random: () => number;
   private open: { records: CaptureRecord[]; bytes: number; startedAt: number } | null = null;
   private readonly maxBatchBytes: number;
@@ -145,8 +148,17 @@ export class CaptureSpool {
     if (!this.makeRoom(text.length, batch.records.length)) return;
     const name = `${batchId}.${batch.records.length}.json`;
     const tmp = join(this.dir, `${name}.tmp`);
-    writeFileSync(tmp, text);
-    renameSync(tmp, join(this.dir, name));
+    try {
+      writeFileSync(tmp, text);
+      renameSync(tmp, join(this.dir, name));
+    } catch (err) {
+      // A full disk must not stop inference (offer runs on the scoring path): count and log the batch.
+      rmSync(tmp, { force: true });
+      this.counters.dropped += batch.records.length;
+      this.counters.droppedWriteFailed += batch.records.length;
+      this.log(`capture batch ${batchId} not written to the spool (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}): ${batch.records.length} records dropped`);
+      return;
+    }
     this.counters.pendingBatches++;
     this.counters.pendingRecords += batch.records.length;
     this.counters.pendingBytes += text.length;
