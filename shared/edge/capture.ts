@@ -66,6 +66,11 @@ export interface CaptureCounters {
   batchesUploaded: number;
   /** Records dropped because the spool could not be written (disk full, I/O error); also in dropped. */
   droppedWriteFailed: number;
+  /**
+   * Records dropped by the cap after they had been sent but before the cloud confirmed them: each may
+   * or may not be in S3 (the confirmation can be lost with the connection); also in dropped.
+   */
+  droppedUnconfirmed: number;
 }
 
 const b64 = (x: Float32Array): string => Buffer.from(x.buffer, x.byteOffset, x.byteLength).toString('base64');
@@ -83,7 +88,9 @@ export function validateCaptureOptions(o: CaptureOptions): void {
 
 /** Samples scored windows into batches and keeps them on disk until confirmed; see the file comment. */
 export class CaptureSpool {
-  readonly counters: CaptureCounters = { captured: 0, uploaded: 0, dropped: 0, pendingRecords: 0, pendingBatches: 0, pendingBytes: 0, batchesUploaded: 0, droppedWriteFailed: 0 };
+  readonly counters: CaptureCounters = { captured: 0, uploaded: 0, dropped: 0, pendingRecords: 0, pendingBatches: 0, pendingBytes: 0, batchesUploaded: 0, droppedWriteFailed: 0, droppedUnconfirmed: 0 };
+  /** Spool files read for sending and not yet confirmed (the cap drops these last). */
+  private readonly sent = new Set<string>();
   private readonly random: () => number;
   private open: { records: CaptureRecord[]; bytes: number; startedAt: number } | null = null;
   private readonly maxBatchBytes: number;
@@ -176,7 +183,9 @@ export class CaptureSpool {
 
   /** The bytes of a pending batch. */
   read(file: string): Buffer {
-    return readFileSync(file);
+    const bytes = readFileSync(file);
+    this.sent.add(file);
+    return bytes;
   }
 
   /** Marks a pending batch uploaded: removes it from the spool. */
@@ -185,6 +194,7 @@ export class CaptureSpool {
     try {
       size = statSync(entry.file).size;
       unlinkSync(entry.file);
+      this.sent.delete(entry.file);
     } catch {
       return; // already confirmed (a duplicate confirmation)
     }
@@ -196,12 +206,15 @@ export class CaptureSpool {
   }
 
   private makeRoom(bytes: number, records: number): boolean {
-    const pending = this.pending();
+    // Oldest first, but batches already sent last: they are probably in S3 and only await confirmation.
+    const all = this.pending();
+    const pending = [...all.filter((p) => !this.sent.has(p.file)), ...all.filter((p) => this.sent.has(p.file))];
     let total = this.counters.pendingBytes;
     for (const p of pending) {
       if (total + bytes <= this.options.bufferMaxBytes) break;
       const size = statSync(p.file).size;
       unlinkSync(p.file);
+      if (this.sent.delete(p.file)) this.counters.droppedUnconfirmed += p.records;
       total -= size;
       this.counters.pendingBytes -= size;
       this.counters.pendingBatches--;
