@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -63,6 +63,27 @@ test('bad arguments give a one-line error, a non-zero exit and no file', async (
     }
     assert.deepEqual(readdirSync(dir), []);
     assert.equal(existsSync(out), false);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('when the final rename fails, npm run dataset says why and leaves no temporary file', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'dataset-cli-'));
+  try {
+    // A directory where the CSV should go: the frames are written beside it, then cannot take its name.
+    mkdirSync(join(dir, 'farm.csv.gz', 'occupied'), { recursive: true });
+    const frames = dataset(['--out', join(dir, 'farm.csv.gz'), '--turbines', '1', '--minutes', '1']);
+    assert.notEqual(frames.status, 0);
+    assert.match(frames.stderr, /^dataset: .*farm\.csv\.gz/);
+    assert.deepEqual(readdirSync(dir), ['farm.csv.gz']);
+    // The same for the labels file.
+    const other = join(dir, 'other');
+    mkdirSync(join(other, 'farm.labels.csv', 'occupied'), { recursive: true });
+    const labels = dataset(['--out', join(other, 'farm.csv.gz'), '--turbines', '1', '--minutes', '1', '--faults']);
+    assert.notEqual(labels.status, 0);
+    assert.match(labels.stderr, /^dataset: .*farm\.labels\.csv/);
+    assert.deepEqual(readdirSync(other).filter((name) => name.includes('.tmp')), []);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

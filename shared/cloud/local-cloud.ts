@@ -37,6 +37,8 @@ export interface LocalCloudOptions {
   region?: string;
   /** Request body limit in bytes (default 64 MiB). */
   maxBodyBytes?: number;
+  /** Body limit of the JSON APIs, every service but S3 (default 1 MiB, never above maxBodyBytes). */
+  maxApiBodyBytes?: number;
   /** Services to install (default: all of services.ts); tests of one service may pass fewer. */
   installers?: NamedInstaller[];
   /** Where unexpected server errors are reported (default: stderr). */
@@ -146,7 +148,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
   });
   ready.catch(() => undefined);
   const log = options.log ?? ((line: string) => process.stderr.write(`[local cloud] ${line}\n`));
-  const http = new CloudHttpServer({ router, credentials, clock, store, maxBodyBytes: options.maxBodyBytes, ready, log, onRequest: options.onRequest });
+  const http = new CloudHttpServer({ router, credentials, clock, store, maxBodyBytes: options.maxBodyBytes, maxApiBodyBytes: options.maxApiBodyBytes, ready, log, onRequest: options.onRequest });
   const ctx: CloudContext = { dir, region, accountId: LOCAL_ACCOUNT_ID, clock, routes: router, store };
   const handles: { name: string; handle: ServiceHandle }[] = [];
 

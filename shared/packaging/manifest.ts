@@ -118,7 +118,7 @@ export function validateManifest(m: unknown): asserts m is PackageManifest {
     if (!isPlainName(name) || name === MANIFEST_FILE || name === SIGNATURE_FILE) bad(`files lists "${name}", which cannot be a packaged file`);
     if (!isObject(d) || typeof d.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(d.sha256) || !Number.isInteger(d.bytes)) bad(`files["${name}"] needs a hex sha256 and a byte count`);
   }
-  if (!(mm.file as string in (o.files as object))) bad(`files does not list the model file "${mm.file}"`);
+  if (!Object.hasOwn(o.files as object, mm.file as string)) bad(`files does not list the model file "${mm.file}"`);
   const sig = o.signature;
   if (!isObject(sig) || sig.algorithm !== 'Ed25519' || sig.file !== SIGNATURE_FILE || typeof sig.publicKeyFingerprint !== 'string') {
     bad(`signature must be { algorithm: "Ed25519", file: "${SIGNATURE_FILE}", publicKeyFingerprint }`);

@@ -197,6 +197,10 @@ test('missing and extra files are refused', () => {
   rejects(repack((files) => files.splice(files.findIndex((f) => f.name === 'manifest.sig'), 1)), 'missing-file', /no manifest\.sig/);
   rejects(repack((files) => files.splice(files.findIndex((f) => f.name === 'manifest.json'), 1)), 'missing-file', /no manifest\.json/);
   rejects(repack((files) => files.push({ name: 'run.sh', data: Buffer.from('rm -rf /') })), 'extra-file', /run\.sh, which the manifest does not list/);
+  // Names that are also members of every JS object are files like any other.
+  for (const name of ['__proto__', 'constructor', 'toString', 'hasOwnProperty']) {
+    rejects(repack((files) => files.push({ name, data: Buffer.from('payload') })), 'extra-file', new RegExp(`${name}, which the manifest does not list`));
+  }
 });
 
 test('another key, or something that is not an Ed25519 public key, is refused', () => {
@@ -237,6 +241,8 @@ test('signed but malformed manifests are refused: not JSON, bad version, missing
   rejects(resigned(JSON.stringify({ ...manifest, model: { ...manifest.model, inputShape: [null, 6, -1, 10] } })), 'bad-manifest', /inputShape/);
   rejects(resigned(JSON.stringify({ ...manifest, files: { ...manifest.files, '../x': manifest.files['model.onnx'] } })), 'bad-manifest', /"\.\.\/x", which cannot be a packaged file/);
   rejects(resigned(JSON.stringify({ ...manifest, format: 'zip' })), 'bad-manifest', /format must be/);
+  // A model file named after an Object member is not "listed" by the prototype.
+  rejects(resigned(JSON.stringify({ ...manifest, model: { ...manifest.model, file: 'toString' } })), 'bad-manifest', /files does not list the model file "toString"/);
 });
 
 test('path traversal, links, directories and duplicate entries are refused', () => {

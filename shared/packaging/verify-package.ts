@@ -58,7 +58,8 @@ export function verifyPackage(pkg: string | Buffer, publicKey: TrustedKeys, expe
     }
   }
   if (bytes.length > MAX_PACKAGE_BYTES) throw new PackageVerificationError('too-large', `package is ${bytes.length} bytes (limit ${MAX_PACKAGE_BYTES})`);
-  const files: Record<string, Buffer> = {};
+  // No prototype: an entry named "__proto__" (or "constructor") is a file like any other, not an Object member.
+  const files: Record<string, Buffer> = Object.create(null) as Record<string, Buffer>;
   for (const f of readTarGz(bytes)) files[f.name] = f.data;
   for (const required of [MANIFEST_FILE, SIGNATURE_FILE]) {
     if (!files[required]) throw new PackageVerificationError('missing-file', `package has no ${required}`);
@@ -93,7 +94,7 @@ export function verifyPackage(pkg: string | Buffer, publicKey: TrustedKeys, expe
     if (!files[name]) throw new PackageVerificationError('missing-file', `package lacks ${name}, which the manifest lists`);
   }
   for (const name of Object.keys(files)) {
-    if (name !== MANIFEST_FILE && name !== SIGNATURE_FILE && !(name in manifest.files)) {
+    if (name !== MANIFEST_FILE && name !== SIGNATURE_FILE && !Object.hasOwn(manifest.files, name)) {
       throw new PackageVerificationError('extra-file', `package holds ${name}, which the manifest does not list`);
     }
   }

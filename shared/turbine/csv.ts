@@ -240,7 +240,7 @@ export class FramesCsvWriter {
       rmSync(this.tmpPath, { force: true });
       throw this.failure;
     }
-    renameSync(this.tmpPath, this.path);
+    renameOrRemove(this.tmpPath, this.path);
   }
 
   /** Stops writing and removes the temporary file; the target is left as it was. */
@@ -252,6 +252,16 @@ export class FramesCsvWriter {
       this.sink.end();
     });
     rmSync(this.tmpPath, { force: true });
+  }
+}
+
+/** Move a finished temporary file to its name; when that fails, remove it and throw (nothing is left behind). */
+export function renameOrRemove(tmpPath: string, path: string): void {
+  try {
+    renameSync(tmpPath, path);
+  } catch (err) {
+    rmSync(tmpPath, { force: true });
+    throw err;
   }
 }
 

@@ -8,9 +8,9 @@
  *   mild | severe), so the file keeps the four columns the workshop's contract names.
  * Next to a data file `<name>.csv.gz` (or `<name>.csv`) the labels are `<name>.labels.csv`.
  */
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { basename } from 'node:path';
-import { CsvFormatError } from './csv';
+import { CsvFormatError, renameOrRemove } from './csv';
 import { parseEventTime } from './event-time';
 import { isFaultKind, isFaultSeverity, FAULT_KINDS, type FaultLabel } from './faults';
 import type { FrameColumns } from './schema';
@@ -39,8 +39,13 @@ export function formatLabelsCsv(labels: readonly FaultLabel[]): string {
 export function writeLabelsCsv(labels: readonly FaultLabel[], path: string): void {
   const text = formatLabelsCsv(labels);
   const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, text);
-  renameSync(tmp, path);
+  try {
+    writeFileSync(tmp, text);
+  } catch (err) {
+    rmSync(tmp, { force: true });
+    throw err;
+  }
+  renameOrRemove(tmp, path);
 }
 
 /** Parses labels CSV text; errors name the line and column (`source` names the input). */

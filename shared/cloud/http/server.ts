@@ -1,33 +1,32 @@
 /**
- * The local cloud's single HTTP endpoint: reads each request, verifies its SigV4 signature against the
- * cloud's credentials, routes it to the service named in the credential scope, waits until the state
- * store made the change durable, and answers. Every refusal carries the AWS error shape of that service.
+ * The local cloud's single HTTP endpoint: authenticates each request from its headers (request-auth.ts)
+ * before reading its body, reads the body within the service's limit checking it against what the
+ * signature covers, routes it to the service named in the credential scope, waits until the state store
+ * made the change durable, and answers. Every refusal, and every unexpected error (also logged), is
+ * answered in the AWS error shape of that service.
  */
-import { randomBytes, createHash } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import type { AwsErrorShape, Clock, ServiceResponse, SignedRequest, StateStore } from '../contracts';
 import type { CloudCredentials } from '../credentials';
-import { decodeAwsChunked } from './aws-chunked';
+import { AwsChunkedDecoder } from './aws-chunked';
 import { AwsError, isAwsErrorShape, renderAwsError } from './errors';
+import { authenticateHeaders, verifyWithBodyHash, type PayloadPlan } from './request-auth';
+import { readBody, type BodyRead } from './request-body';
 import type { Router } from './router';
-import {
-  credentialScope,
-  expectedSignature,
-  parseSigV4,
-  safeDecode,
-  scopeServiceOf,
-  signaturesEqual,
-  signingKey,
-  type RawRequest,
-  type SigV4Claim,
-} from './sigv4';
+import { parseSigV4, safeDecode, scopeServiceOf, type RawRequest, type SigV4Claim } from './sigv4';
 
-/** Largest allowed difference between a request's X-Amz-Date and the wall clock, as AWS. */
-export const MAX_CLOCK_SKEW_MS = 15 * 60 * 1000;
+export { MAX_CLOCK_SKEW_MS } from './request-auth';
 /** Default request body limit (S3 parts and objects are buffered; use multipart above this). */
 export const DEFAULT_MAX_BODY_BYTES = 64 * 1024 * 1024;
+/**
+ * Default body limit of the JSON APIs (every service but S3). Their signature covers the body's own hash,
+ * so it can only be checked once the body is read: this bounds what an unverified request can cost. The
+ * largest bodies they take (job documents, certificates) are tens of KiB.
+ */
+export const DEFAULT_MAX_API_BODY_BYTES = 1024 * 1024;
 
 export interface CloudHttpServerOptions {
   router: Router;
@@ -38,6 +37,8 @@ export interface CloudHttpServerOptions {
   store?: StateStore;
   /** Request body limit in bytes (default 64 MiB); larger bodies get 400 EntityTooLarge / 413. */
   maxBodyBytes?: number;
+  /** Body limit of the JSON APIs (default 1 MiB, never above maxBodyBytes); larger bodies get 413. */
+  maxApiBodyBytes?: number;
   /** Requests wait for this before being served (services still installing). */
   ready?: Promise<void>;
   /** Called with one line per failed request with an unexpected error. */
@@ -68,43 +69,18 @@ export function parseQuery(rawQuery: string): URLSearchParams {
   return params;
 }
 
-/** Body read up to a limit: either the bytes, or how many bytes came in total when over the limit. */
-type BodyResult = { ok: true; body: Buffer } | { ok: false; received: number };
-
-function readBody(req: IncomingMessage, limit: number): Promise<BodyResult> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let received = 0;
-    req.on('data', (chunk: Buffer) => {
-      received += chunk.length;
-      // Past the limit keep draining (so the client gets our answer, not a reset) but stop keeping.
-      if (received <= limit) chunks.push(chunk);
-      else chunks.length = 0;
-    });
-    req.on('end', () => resolve(received <= limit ? { ok: true, body: Buffer.concat(chunks) } : { ok: false, received }));
-    req.on('error', reject);
-    req.on('close', () => {
-      if (!req.complete) reject(Object.assign(new Error('client closed the connection before the body ended'), { code: 'ECONNRESET' }));
-    });
-  });
-}
-
 /** The HTTP front door of the local cloud. */
 export class CloudHttpServer {
   readonly server: Server;
   private readonly maxBodyBytes: number;
+  private readonly maxApiBodyBytes: number;
 
   constructor(private readonly options: CloudHttpServerOptions) {
     this.maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
-    this.server = createServer((req, res) => void this.handle(req, res));
-    // Refuse an announced oversized body before the client sends it (Expect: 100-continue).
-    this.server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
-      if (this.declaredLength(req) > this.maxBodyBytes) void this.handle(req, res);
-      else {
-        res.writeContinue();
-        void this.handle(req, res);
-      }
-    });
+    this.maxApiBodyBytes = Math.min(options.maxApiBodyBytes ?? DEFAULT_MAX_API_BODY_BYTES, this.maxBodyBytes);
+    this.server = createServer((req, res) => this.serve(req, res, false));
+    // Expect: 100-continue: the body is asked for only once the headers passed every check.
+    this.server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => this.serve(req, res, true));
     this.server.keepAliveTimeout = 5000;
   }
 
@@ -137,7 +113,16 @@ export class CloudHttpServer {
     return Number.isFinite(length) ? length : 0;
   }
 
-  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  /** Handle a request; a failure of the handling itself (not of the request) is logged and answered with a bare 500. */
+  private serve(req: IncomingMessage, res: ServerResponse, expectsContinue: boolean): void {
+    this.handle(req, res, expectsContinue).catch((err: unknown) => {
+      this.options.log?.(`${req.method} ${req.url} could not be answered: ${(err as Error)?.stack ?? String(err)}`);
+      if (res.headersSent) res.destroy();
+      else res.writeHead(500, { 'content-length': '0' }).end();
+    });
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse, expectsContinue: boolean): Promise<void> {
     const requestId = randomBytes(8).toString('hex').toUpperCase();
     const method = req.method ?? 'GET';
     const url = req.url ?? '/';
@@ -154,23 +139,28 @@ export class CloudHttpServer {
       if (this.options.ready) await this.options.ready;
       if (!service) service = this.options.router.guessService(method, rawPath, query, target);
       const s3 = service === 's3';
-      if (this.declaredLength(req) > this.maxBodyBytes) {
-        req.resume();
-        throw this.tooLarge(s3);
-      }
-      // aws-chunked framing adds chunk headers (and signatures) around the payload: allow for them here,
-      // the decoded payload is held to the limit below.
-      const chunked = /^STREAMING-/.test(header(req, 'x-amz-content-sha256') ?? '');
-      const read = await readBody(req, chunked ? Math.ceil(this.maxBodyBytes * 1.01) + 8192 : this.maxBodyBytes);
-      if (!read.ok) throw this.tooLarge(s3);
+      const limit = s3 ? this.maxBodyBytes : this.maxApiBodyBytes;
+      // Everything below up to readBody looks at the request line and headers only.
+      if (this.declaredLength(req) > limit) throw this.tooLarge(s3, limit);
       const claim = parseSigV4(authorization, header(req, 'x-amz-date') ?? header(req, 'date'), query);
       if (!claim) {
         throw s3
           ? new AwsError('AccessDenied', 'Anonymous access is not allowed: sign the request with the local cloud credentials (SigV4).', 403)
           : new AwsError('MissingAuthenticationTokenException', 'Missing Authentication Token: sign the request with the local cloud credentials (SigV4).', 403);
       }
-      const { body, trailers } = this.verify(claim, { method, rawPath, rawQuery, rawHeaders: req.rawHeaders }, req, read.body);
-      if (body.length > this.maxBodyBytes) throw this.tooLarge(s3);
+      const raw: RawRequest = { method, rawPath, rawQuery, rawHeaders: req.rawHeaders };
+      const plan = authenticateHeaders(claim, raw, query, { credentials: this.options.credentials, clock: this.options.clock });
+      if (expectsContinue) res.writeContinue();
+      // aws-chunked framing adds chunk headers (and signatures) around the payload: allow for them here,
+      // the decoded payload is held to the limit below.
+      const chunked = plan.kind === 'chunked' ? new AwsChunkedDecoder(plan.signing) : undefined;
+      const read = await readBody(req, chunked ? Math.ceil(limit * 1.01) + 8192 : limit, {
+        sha256: plan.kind === 'sha256' || plan.kind === 'hash-body',
+        onData: chunked && ((piece) => chunked.push(piece)),
+      });
+      if (!read.ok) throw this.tooLarge(s3, limit);
+      const { body, trailers } = chunked ? this.endChunked(chunked, req) : this.checkBody(plan, claim, raw, read);
+      if (body.length > limit) throw this.tooLarge(s3, limit);
       // aws-chunked trailers (e.g. x-amz-checksum-crc32) are headers that came after the body.
       const headers = { ...req.headers, ...trailers };
       if (typeof headers['content-encoding'] === 'string') {
@@ -191,8 +181,11 @@ export class CloudHttpServer {
       };
       response = await this.options.router.dispatch(signed, routePath);
     } catch (err) {
-      // The client went away mid-request: nobody to answer, nothing to log.
-      if (req.destroyed && !isAwsErrorShape(err)) return;
+      // The client went away mid-request: nobody to answer, nothing to log. (req.destroyed alone says
+      // nothing: Node destroys a request once its body has been read.)
+      if ((res.destroyed || req.socket.destroyed) && !isAwsErrorShape(err)) return;
+      // Refused before its body was read: discard what still comes (never kept) so the client reads the answer.
+      if (!req.complete) req.resume();
       response = this.errorResponse(err, service || 's3', requestId, method, rawPath);
     }
     try {
@@ -208,76 +201,31 @@ export class CloudHttpServer {
     }
   }
 
-  /** Check key, time and signature; returns the decoded payload. Throws AwsError on any mismatch. */
-  private verify(claim: SigV4Claim, raw: RawRequest, req: IncomingMessage, body: Buffer): { body: Buffer; trailers: Record<string, string> } {
-    const s3 = claim.service === 's3';
-    const { accessKeyId, secretAccessKey } = this.options.credentials;
-    if (claim.accessKeyId !== accessKeyId) {
-      throw s3
-        ? new AwsError('InvalidAccessKeyId', 'The AWS Access Key Id you provided does not exist in our records.', 403, { AWSAccessKeyId: claim.accessKeyId })
-        : new AwsError('UnrecognizedClientException', 'The security token included in the request is invalid.', 403);
+  /** Check a read body against what the signature covers. */
+  private checkBody(plan: PayloadPlan, claim: SigV4Claim, raw: RawRequest, read: BodyRead & { ok: true }): { body: Buffer; trailers: Record<string, string> } {
+    if (plan.kind === 'hash-body') verifyWithBodyHash(claim, raw, read.sha256 as string, this.options.credentials);
+    if (plan.kind === 'sha256' && read.sha256 !== plan.sha256) {
+      throw new AwsError('XAmzContentSHA256Mismatch', 'The provided x-amz-content-sha256 header does not match what was computed.', 400);
     }
-    if (claim.scopeDate !== claim.amzDate.slice(0, 8)) {
-      throw this.mismatch(s3, `Date in Credential scope (${claim.scopeDate}) does not match the date of X-Amz-Date (${claim.amzDate}).`);
-    }
-    if (claim.presigned) {
-      const expiresAt = claim.signedAt + (claim.expiresSeconds as number) * 1000;
-      if (this.options.clock.now() > expiresAt) {
-        throw new AwsError(s3 ? 'AccessDenied' : 'AccessDeniedException', 'Request has expired', 403, s3 ? { Expires: new Date(expiresAt).toISOString() } : {});
-      }
-    } else if (Math.abs(Date.now() - claim.signedAt) > MAX_CLOCK_SKEW_MS) {
-      // The wall clock, not the cloud clock: clients sign with Date.now() even when tests speed the cloud up.
-      throw s3
-        ? new AwsError('RequestTimeTooSkewed', 'The difference between the request time and the current time is too large.', 403)
-        : new AwsError('InvalidSignatureException', `Signature expired: ${claim.amzDate} is more than 15 minutes away from the server time.`, 403);
-    }
-    const declaredHash = claim.presigned
-      ? (new URLSearchParams(raw.rawQuery).get('X-Amz-Content-Sha256') ?? (s3 ? 'UNSIGNED-PAYLOAD' : undefined))
-      : header(req, 'x-amz-content-sha256');
-    const payloadHash = declaredHash ?? createHash('sha256').update(body).digest('hex');
-    const expected = expectedSignature(raw, claim, secretAccessKey, payloadHash);
-    if (!signaturesEqual(expected, claim.signature)) {
-      throw this.mismatch(s3, 'The request signature we calculated does not match the signature you provided. Check your key and signing method.');
-    }
-    if (declaredHash === undefined || declaredHash === 'UNSIGNED-PAYLOAD') return { body, trailers: {} };
-    if (/^[0-9a-f]{64}$/i.test(declaredHash)) {
-      if (createHash('sha256').update(body).digest('hex') !== declaredHash.toLowerCase()) {
-        throw new AwsError('XAmzContentSHA256Mismatch', 'The provided x-amz-content-sha256 header does not match what was computed.', 400);
-      }
-      return { body, trailers: {} };
-    }
-    if (declaredHash.startsWith('STREAMING-')) {
-      const signedChunks = declaredHash.startsWith('STREAMING-AWS4-HMAC-SHA256-PAYLOAD');
-      const decoded = decodeAwsChunked(
-        body,
-        signedChunks
-          ? {
-              seedSignature: claim.signature,
-              amzDate: claim.amzDate,
-              scope: credentialScope(claim),
-              signingKey: signingKey(secretAccessKey, claim.scopeDate, claim.region, claim.service),
-            }
-          : undefined,
-      );
-      const decodedLength = header(req, 'x-amz-decoded-content-length');
-      if (decodedLength !== undefined && Number(decodedLength) !== decoded.payload.length) {
-        throw new AwsError('IncompleteBody', `x-amz-decoded-content-length says ${decodedLength} bytes but the chunks hold ${decoded.payload.length}.`, 400);
-      }
-      return { body: decoded.payload, trailers: decoded.trailers };
-    }
-    throw new AwsError('InvalidArgument', `x-amz-content-sha256 must be a sha256 hex digest, UNSIGNED-PAYLOAD or STREAMING-*, got "${declaredHash}".`, 400);
+    return { body: read.body, trailers: {} };
   }
 
-  private mismatch(s3: boolean, message: string): AwsError {
-    return new AwsError(s3 ? 'SignatureDoesNotMatch' : 'InvalidSignatureException', message, 403);
+  /** The payload of an aws-chunked body whose chunks were verified as they arrived. */
+  private endChunked(decoder: AwsChunkedDecoder, req: IncomingMessage): { body: Buffer; trailers: Record<string, string> } {
+    const decoded = decoder.end();
+    const decodedLength = header(req, 'x-amz-decoded-content-length');
+    if (decodedLength !== undefined && Number(decodedLength) !== decoded.payload.length) {
+      throw new AwsError('IncompleteBody', `x-amz-decoded-content-length says ${decodedLength} bytes but the chunks hold ${decoded.payload.length}.`, 400);
+    }
+    return { body: decoded.payload, trailers: decoded.trailers };
   }
 
-  private tooLarge(s3: boolean): AwsError {
+  private tooLarge(s3: boolean, limit: number): AwsError {
     return s3
-      ? new AwsError('EntityTooLarge', `Your proposed upload exceeds the maximum allowed size of ${this.maxBodyBytes} bytes for one request; use multipart upload.`, 400, {
-          MaxSizeAllowed: this.maxBodyBytes,
+      ? new AwsError('EntityTooLarge', `Your proposed upload exceeds the maximum allowed size of ${limit} bytes for one request; use multipart upload.`, 400, {
+          MaxSizeAllowed: limit,
         })
-      : new AwsError('RequestEntityTooLargeException', `Request body exceeds the maximum allowed size of ${this.maxBodyBytes} bytes.`, 413);
+      : new AwsError('RequestEntityTooLargeException', `Request body exceeds the maximum allowed size of ${limit} bytes.`, 413);
   }
 
   private errorResponse(err: unknown, service: string, requestId: string, method: string, rawPath: string): ServiceResponse {

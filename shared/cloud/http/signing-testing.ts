@@ -33,11 +33,14 @@ export function sdkSigner(credentials: CloudCredentials, region: string, service
 export interface SignedFetchOptions {
   service: string;
   method: string;
+  /** Path with an optional query string (`/bucket?delete`). */
   path: string;
   headers?: Record<string, string>;
   body?: string;
   /** Signing time (default now). */
   date?: Date;
+  /** Headers added after signing (what a tampering client would do). */
+  unsignedHeaders?: Record<string, string>;
 }
 
 /** Sign a request with the SDK signer and send it with fetch to the cloud's HTTP endpoint. */
@@ -46,13 +49,16 @@ export async function signedFetch(cloud: { endpoints: { http: string }; credenti
   const body = o.body ?? '';
   const headers: Record<string, string> = { host: url.host, ...(o.headers ?? {}) };
   if (o.service === 's3') headers['x-amz-content-sha256'] = createHash('sha256').update(body).digest('hex');
+  const q = o.path.indexOf('?');
+  const path = q < 0 ? o.path : o.path.slice(0, q);
+  const query = q < 0 ? {} : Object.fromEntries(new URLSearchParams(o.path.slice(q + 1)));
   const signed = await sdkSigner(cloud.credentials, cloud.region, o.service).sign(
-    { method: o.method, protocol: 'http:', hostname: url.hostname, port: Number(url.port), path: o.path, query: {}, headers, body },
+    { method: o.method, protocol: 'http:', hostname: url.hostname, port: Number(url.port), path, query, headers, body },
     { signingDate: o.date ?? new Date() },
   );
   return fetch(`${cloud.endpoints.http}${o.path}`, {
     method: o.method,
-    headers: signed.headers as Record<string, string>,
+    headers: { ...(signed.headers as Record<string, string>), ...(o.unsignedHeaders ?? {}) },
     body: o.method === 'GET' || o.method === 'HEAD' ? undefined : body,
   });
 }

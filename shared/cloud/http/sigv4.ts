@@ -12,6 +12,8 @@ import { AwsError } from './errors';
 
 export const SIGV4_ALGORITHM = 'AWS4-HMAC-SHA256';
 export const EMPTY_SHA256 = createHash('sha256').update('').digest('hex');
+/** Longest lifetime of a pre-signed URL: 7 days. */
+export const MAX_PRESIGNED_EXPIRES_SECONDS = 604800;
 
 /** What a request's signature claims, parsed from the Authorization header or the query string. */
 export interface SigV4Claim {
@@ -133,13 +135,15 @@ export function parseSigV4(authorization: string | undefined, amzDateHeader: str
     );
   }
   const expiresSeconds = Number(expires);
-  if (!Number.isInteger(expiresSeconds) || expiresSeconds < 1 || expiresSeconds > 604800) {
-    throw new AwsError(
-      s3 ? 'AuthorizationQueryParametersError' : 'IncompleteSignatureException',
-      'X-Amz-Expires must be an integer between 1 and 604800 seconds.',
-      s3 ? 400 : 403,
-    );
-  }
+  // S3's messages; a pre-signed URL lives at most 7 days.
+  const expiresProblem = !/^\d+$/.test(expires)
+    ? 'X-Amz-Expires should be a number'
+    : expiresSeconds < 1
+      ? 'X-Amz-Expires must be at least 1 second'
+      : expiresSeconds > MAX_PRESIGNED_EXPIRES_SECONDS
+        ? `X-Amz-Expires must be less than a week (in seconds); that is, the given X-Amz-Expires must be less than ${MAX_PRESIGNED_EXPIRES_SECONDS} seconds`
+        : undefined;
+  if (expiresProblem) throw new AwsError(s3 ? 'AuthorizationQueryParametersError' : 'IncompleteSignatureException', expiresProblem, s3 ? 400 : 403);
   const signedAt = parseAmzDate(amzDate);
   if (Number.isNaN(signedAt)) {
     throw new AwsError(s3 ? 'AuthorizationQueryParametersError' : 'IncompleteSignatureException', 'X-Amz-Date must be YYYYMMDDTHHMMSSZ.', s3 ? 400 : 403);
