@@ -10,9 +10,9 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startEdgeAgent } from '../edge/agent';
-import { capturedBatches, provisionTestDevices, startTestCloud, tempDir, waitFor } from '../edge/agent-testing';
-import { simulatedFrames, testDescription, testKeys, testPackage, testVerifier } from '../edge/testing';
+import { capturedBatches, waitFor } from '../edge/agent-testing';
+import { startAgentTestbed } from '../edge/agent-testbed';
+import { simulatedFrames } from '../edge/testing';
 import { recordFigure, scaled } from './figures';
 
 /** Makes dir unwritable: a full tmpfs as root, else a read-only folder. Returns how, and the undo. */
@@ -37,38 +37,23 @@ function fillDisk(dir: string): { how: string; free: () => void; unmount: () => 
 
 test('capture spool disk full: inference goes on, dropped records are counted, capture resumes when space returns', { timeout: 120_000 }, async () => {
   const windowsWhileFull = scaled(400, 4000);
-  const tmp = await tempDir('faults-disk-full-');
-  const cloudDir = join(tmp.dir, 'cloud');
-  const cloud = await startTestCloud(cloudDir);
-  const keys = testKeys();
-  const pkg = join(tmp.dir, 'model.pkg');
-  writeFileSync(pkg, testPackage(keys.privateKey, testDescription(), { bias: 0.1 }));
-  const [bundle] = await provisionTestDevices(cloudDir, join(tmp.dir, 'devices'), 1);
-  const stateDir = join(tmp.dir, 'state');
-  const spool = join(stateDir, 'capture');
-  mkdirSync(spool, { recursive: true });
-  const disk = fillDisk(spool);
-  let agent: Awaited<ReturnType<typeof startEdgeAgent>> | undefined;
-  const logs: string[] = [];
+  // Set by the hook that runs before the agent starts (its spool folder must be full from the start).
+  let disk!: ReturnType<typeof fillDisk>;
+  const bed = await startAgentTestbed('faults-disk-full-', { heartbeatSeconds: 60, capture: { sampleRate: 0.5, batchSize: 4, maxAgeSeconds: 1, seed: 7 }, captureAckSeconds: 5 }, (stateDir) => {
+    const spool = join(stateDir, 'capture');
+    mkdirSync(spool, { recursive: true });
+    disk = fillDisk(spool);
+  });
+  const { agent, logs } = bed;
   try {
-    agent = await startEdgeAgent({
-      config: bundle,
-      stateDir,
-      verifier: testVerifier(keys.publicKey),
-      initialPackage: pkg,
-      heartbeatSeconds: 60,
-      capture: { sampleRate: 0.5, batchSize: 4, maxAgeSeconds: 1, seed: 7 },
-      captureAckSeconds: 5,
-      log: (l) => logs.push(l),
-    });
     await agent.connected();
     const frames = simulatedFrames(10 * (windowsWhileFull * 2 + 200));
     let next = 0;
     const feed = async (windows: number): Promise<void> => {
-      const target = agent!.counters.windowsScored + windows;
-      while (agent!.counters.windowsScored < target && next < frames.length) {
-        for (let k = 0; k < 200 && next < frames.length; k++) agent!.push(frames[next++]);
-        await agent!.runtime.idle();
+      const target = agent.counters.windowsScored + windows;
+      while (agent.counters.windowsScored < target && next < frames.length) {
+        for (let k = 0; k < 200 && next < frames.length; k++) agent.push(frames[next++]);
+        await agent.runtime.idle();
       }
     };
     const started = Date.now();
@@ -81,10 +66,10 @@ test('capture spool disk full: inference goes on, dropped records are counted, c
     const freed = Date.now();
     await feed(scaled(100, 400));
     agent.capture.close();
-    await waitFor(() => agent!.capture.counters.pendingRecords === 0, 60_000, 'the spool to drain after space returned');
+    await waitFor(() => agent.capture.counters.pendingRecords === 0, 60_000, 'the spool to drain after space returned');
     const recoveryMs = Date.now() - freed;
     const c = agent.capture.counters;
-    const stored = await capturedBatches(cloud, agent.thingName);
+    const stored = await capturedBatches(bed.cloud(), agent.thingName);
     const ids = stored.flatMap((s) => s.batch.records.map((r) => r.captureId));
     const duplicated = ids.length - new Set(ids).size;
     const lost = c.captured - c.dropped - ids.length + duplicated;
@@ -107,14 +92,13 @@ test('capture spool disk full: inference goes on, dropped records are counted, c
     assert.equal(duplicated, 0);
     assert.equal(lost, 0, 'every captured record is in S3 or counted dropped');
   } finally {
-    await agent?.stop();
-    await cloud.stop();
+    await bed.agent.stop();
     try {
       disk.free();
       disk.unmount();
     } catch {
       // already undone
     }
-    await tmp.remove();
+    await bed.remove();
   }
 });

@@ -8,11 +8,9 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { startEdgeAgent } from '../edge/agent';
-import { capturedBatches, provisionTestDevices, startTestCloud, tempDir, waitFor } from '../edge/agent-testing';
-import { simulatedFrames, testDescription, testKeys, testPackage, testVerifier } from '../edge/testing';
+import { capturedBatches, waitFor } from '../edge/agent-testing';
+import { startAgentTestbed } from '../edge/agent-testbed';
+import { simulatedFrames } from '../edge/testing';
 import { recordFigure, scaled } from './figures';
 
 const OUTAGE_SECONDS = scaled(3, 300);
@@ -20,25 +18,12 @@ const OUTAGE_SECONDS = scaled(3, 300);
 const SPOOL_CAP_BYTES = scaled(64 * 1024, 4 * 1024 * 1024);
 
 test(`cloud unreachable for ${OUTAGE_SECONDS} s while capturing: every capture reaches S3 exactly once or is counted dropped by the spool cap`, { timeout: 120_000 + OUTAGE_SECONDS * 1500 }, async () => {
-  const tmp = await tempDir('faults-outage-');
-  const cloudDir = join(tmp.dir, 'cloud');
-  let cloud = await startTestCloud(cloudDir);
-  const ports = { port: Number(new URL(cloud.endpoints.http).port), mqttPort: cloud.endpoints.mqttPort };
-  const keys = testKeys();
-  const pkg = join(tmp.dir, 'model.pkg');
-  writeFileSync(pkg, testPackage(keys.privateKey, testDescription(), { bias: 0.1 }));
-  const [bundle] = await provisionTestDevices(cloudDir, join(tmp.dir, 'devices'), 1);
-  const logs: string[] = [];
-  const agent = await startEdgeAgent({
-    config: bundle,
-    stateDir: join(tmp.dir, 'state'),
-    verifier: testVerifier(keys.publicKey),
-    initialPackage: pkg,
+  const bed = await startAgentTestbed('faults-outage-', {
     heartbeatSeconds: 5,
     capture: { sampleRate: 0.25, batchSize: 10, maxAgeSeconds: 1, seed: 9, bufferMaxBytes: SPOOL_CAP_BYTES },
     captureAckSeconds: 3,
-    log: (l) => logs.push(l),
   });
+  const { agent, logs } = bed;
   // 200 frames/s: 20 windows/s, about 5 captured records/s (about 33 KB/s of spool).
   const frames = simulatedFrames(200 * (OUTAGE_SECONDS + 120));
   let next = 0;
@@ -49,7 +34,7 @@ test(`cloud unreachable for ${OUTAGE_SECONDS} s while capturing: every capture r
     await agent.connected();
     await waitFor(() => agent.capture.counters.uploaded > 0, 30_000, 'a first capture batch in S3');
 
-    await cloud.stop();
+    await bed.stopCloud();
     const down = Date.now();
     await waitFor(() => !agent.online, 30_000, 'the agent to notice the outage');
     const scoredAtOutage = agent.counters.windowsScored;
@@ -58,7 +43,7 @@ test(`cloud unreachable for ${OUTAGE_SECONDS} s while capturing: every capture r
     const scoredOffline = agent.counters.windowsScored - scoredAtOutage;
     const pendingAtReturn = agent.capture.counters.pendingRecords;
 
-    cloud = await startTestCloud(cloudDir, ports);
+    const cloud = await bed.startCloud();
     const back = Date.now();
     await waitFor(() => agent.online, 60_000, 'the agent to reconnect');
     const reconnectMs = Date.now() - back;
@@ -98,8 +83,6 @@ test(`cloud unreachable for ${OUTAGE_SECONDS} s while capturing: every capture r
     if (c.dropped > 0) assert.ok(capDropsLogged > 0, 'cap drops are logged');
   } finally {
     clearInterval(feed);
-    await agent.stop();
-    await cloud.stop();
-    await tmp.remove();
+    await bed.remove();
   }
 });
