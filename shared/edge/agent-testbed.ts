@@ -1,8 +1,11 @@
 /**
  * Test support: one real agent against a real local cloud on free ports, with a provisioned bundle and a
- * signed initial model; the cloud can be stopped and started again on the same ports (an outage).
+ * signed initial model; the cloud can be stopped and started again on the same ports (an outage). And a
+ * local HTTP server for model packages that can hold a download open.
  */
 import { writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
 import { join } from 'node:path';
 import type { LocalCloud } from '../cloud';
 import { type EdgeAgent, type EdgeAgentOptions, startEdgeAgent } from './agent';
@@ -62,4 +65,49 @@ export async function startAgentTestbed(prefix: string, options: Partial<EdgeAge
     await tmp.remove();
     throw err;
   }
+}
+
+/** A local HTTP server handing out one package: see packageServer. */
+export interface PackageServer {
+  url: string;
+  /** Requests received so far. */
+  requests(): number;
+  /** Ends the held connections (e.g. after the process that made them was killed) and closes. */
+  close(): void;
+  /** Ends the held connections only. */
+  dropConnections(): void;
+}
+
+/**
+ * Serves bytes at <url>; with holdFirst the first request is never answered (a download in progress);
+ * onSent runs when a whole response has been sent for the first time.
+ */
+export async function packageServer(bytes: Buffer, opts: { holdFirst?: boolean; onSent?: () => void } = {}): Promise<PackageServer> {
+  const sockets = new Set<Socket>();
+  let requests = 0;
+  let sent = 0;
+  const server = createServer((_req, res) => {
+    if (requests++ === 0 && opts.holdFirst) return;
+    res.on('finish', () => {
+      if (sent++ === 0) opts.onSent?.();
+    });
+    res.end(bytes);
+  });
+  server.on('connection', (s) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const dropConnections = (): void => {
+    for (const s of sockets) s.destroy();
+  };
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/package.tar.gz`,
+    requests: () => requests,
+    dropConnections,
+    close: () => {
+      dropConnections();
+      server.close();
+    },
+  };
 }

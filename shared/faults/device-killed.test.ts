@@ -2,17 +2,16 @@
  * Fault: the device process is killed (SIGKILL) in the middle of a model update, once during the package
  * download and once just after the download, while the package is verified, loaded and health-checked.
  * Real agent processes (`npm run agent`'s entry point, simulator frames) against a real local cloud; the
- * package comes from a local HTTP server that holds the first response (download) or counts when the
- * whole package was sent (load). After a restart on the same state folder the agent must resume the job,
+ * package comes from a local HTTP server (packageServer) that holds the first response (download) or
+ * reports when the whole package was sent (load). After a restart on the same state folder the agent must resume the job,
  * serve the new model and the execution must end SUCCEEDED; the kept state must be consistent.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { type AgentProcess, createJob, jobExecution, provisionTestDevices, spawnAgentProcess, startTestCloud, tempDir, waitFor, windowsOf } from '../edge/agent-testing';
+import { packageServer } from '../edge/agent-testbed';
 import { signedTestPackage, testSigningKey } from '../edge/package-testing';
 import { recordFigure } from './figures';
 
@@ -25,23 +24,9 @@ for (const phase of ['download', 'load'] as const) {
     const cloud = await startTestCloud(cloudDir);
     const key = testSigningKey();
     const v2 = signedTestPackage(key, '2.0.0', { bias: 0.05 });
-    const sockets = new Set<Socket>();
-    let requests = 0;
-    let firstSent = 0;
     let onFirstSent: () => void = () => undefined;
-    const server = createServer((_req, res) => {
-      // download: the first response never comes (the process is killed while waiting for it).
-      if (requests++ === 0 && phase === 'download') return;
-      res.on('finish', () => {
-        if (firstSent++ === 0) onFirstSent();
-      });
-      res.end(v2);
-    });
-    server.on('connection', (s) => {
-      sockets.add(s);
-      s.on('close', () => sockets.delete(s));
-    });
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    // download: the first response never comes (the process is killed while waiting for it).
+    const server = await packageServer(v2, { holdFirst: phase === 'download', onSent: () => onFirstSent() });
     const agents: AgentProcess[] = [];
     try {
       writeFileSync(join(tmp.dir, 'pub.pem'), key.publicKeyPem);
@@ -52,7 +37,7 @@ for (const phase of ['download', 'load'] as const) {
       const spawnAgent = (): AgentProcess => spawnAgentProcess(['--import', 'tsx', join(ROOT, 'shared', 'cli', 'agent.ts')], args, { cwd: ROOT });
       agents.push(spawnAgent());
       await waitFor(() => agents[0].events.some((e) => e.type === 'online') && windowsOf(agents[0]).length > 30, 60_000, `the agent online and scoring (${agents[0].stderr.slice(-3).join(' | ')})`);
-      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v2.tar.gz`;
+      const url = server.url;
       // The kill: during the held download, or the moment the whole package was sent.
       let killedAt = 0;
       const kill = (): void => {
@@ -64,12 +49,12 @@ for (const phase of ['download', 'load'] as const) {
       const created = Date.now();
       const wait = await createJob(cloud, `deploy-v2-${phase}`, JSON.stringify({ operation: 'deploy-model', model: { name: 'wind-turbine-anomaly', version: '2.0.0', url } }), [thing]);
       if (phase === 'download') {
-        await waitFor(async () => (await jobExecution(cloud, `deploy-v2-${phase}`, thing)).statusDetails.step === 'downloading' && requests === 1, 30_000, 'the download to start');
+        await waitFor(async () => (await jobExecution(cloud, `deploy-v2-${phase}`, thing)).statusDetails.step === 'downloading' && server.requests() === 1, 30_000, 'the download to start');
         kill();
       }
       await waitFor(() => killedAt > 0, 30_000, 'the kill');
       await agents[0].exited;
-      for (const s of sockets) s.destroy();
+      server.dropConnections();
       const stateAtKill = JSON.parse(readFileSync(join(tmp.dir, 'state', 'agent-state.json'), 'utf8'));
       const v1Windows = windowsOf(agents[0]).length;
 
@@ -93,7 +78,7 @@ for (const phase of ['download', 'load'] as const) {
         duplicated: 0,
         refused: 0,
         durationsMs: { 'job to kill': killedAt - created, 'restart to job end': endedMs },
-        counts: { packageRequests: requests },
+        counts: { packageRequests: server.requests() },
       });
       assert.equal(result.status, 'SUCCEEDED', JSON.stringify(result));
       assert.equal(result.statusDetails.version, '2.0.0');
@@ -103,7 +88,6 @@ for (const phase of ['download', 'load'] as const) {
       assert.equal(await agents[1].exited, 0);
     } finally {
       for (const a of agents) if (a.proc.exitCode === null && a.proc.signalCode === null) a.proc.kill('SIGKILL');
-      for (const s of sockets) s.destroy();
       server.close();
       await cloud.stop();
       await tmp.remove();
