@@ -15,8 +15,10 @@ import { startAgentTestbed } from '../edge/agent-testbed';
 import { simulatedFrames } from '../edge/testing';
 import { recordFigure, scaled } from './figures';
 
-/** Makes dir unwritable: a full tmpfs as root, else a read-only folder. Returns how, and the undo. */
-function fillDisk(dir: string): { how: string; free: () => void; unmount: () => void } {
+type FullDisk = { how: string; free: () => void; unmount: () => void };
+
+/** Makes dir unwritable: a full tmpfs as root, else a read-only folder; or says why it cannot here. */
+function fillDisk(dir: string): FullDisk | { unavailable: string } {
   if (process.getuid?.() === 0) {
     try {
       execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', dir], { stdio: 'ignore' });
@@ -32,18 +34,32 @@ function fillDisk(dir: string): { how: string; free: () => void; unmount: () => 
     }
   }
   chmodSync(dir, 0o500);
-  return { how: 'a read-only spool folder (EACCES)', free: () => chmodSync(dir, 0o700), unmount: () => undefined };
+  try {
+    // Root without mount permission ignores the folder's mode: nothing here can make the disk fail.
+    writeFileSync(join(dir, 'probe'), 'x');
+    rmSync(join(dir, 'probe'));
+    chmodSync(dir, 0o700);
+    return { unavailable: 'running as root without permission to mount a tmpfs: no way to make the spool unwritable' };
+  } catch {
+    return { how: 'a read-only spool folder (EACCES)', free: () => chmodSync(dir, 0o700), unmount: () => undefined };
+  }
 }
 
-test('capture spool disk full: inference goes on, dropped records are counted, capture resumes when space returns', { timeout: 120_000 }, async () => {
+test('capture spool disk full: inference goes on, dropped records are counted, capture resumes when space returns', { timeout: 120_000 }, async (t) => {
   const windowsWhileFull = scaled(400, 4000);
   // Set by the hook that runs before the agent starts (its spool folder must be full from the start).
-  let disk!: ReturnType<typeof fillDisk>;
+  let filled!: ReturnType<typeof fillDisk>;
   const bed = await startAgentTestbed('faults-disk-full-', { heartbeatSeconds: 60, capture: { sampleRate: 0.5, batchSize: 4, maxAgeSeconds: 1, seed: 7 }, captureAckSeconds: 5 }, (stateDir) => {
     const spool = join(stateDir, 'capture');
     mkdirSync(spool, { recursive: true });
-    disk = fillDisk(spool);
+    filled = fillDisk(spool);
   });
+  if ('unavailable' in filled) {
+    await bed.remove();
+    t.skip(filled.unavailable);
+    return;
+  }
+  const disk = filled;
   const { agent, logs } = bed;
   try {
     await agent.connected();
