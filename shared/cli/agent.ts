@@ -37,6 +37,7 @@ interface Options {
   seed: number;
   turbineId: number;
   heartbeat?: number;
+  healthWait?: number;
   captureRate?: number;
   captureBatch?: number;
   captureMaxAge?: number;
@@ -74,6 +75,7 @@ const program = new Command('agent')
   .option('--capture-batch <n>', 'records per capture batch', number('--capture-batch', 1, 10000))
   .option('--capture-max-age <seconds>', 'longest a capture batch stays open', number('--capture-max-age', 0.1, 86400))
   .option('--capture-buffer-bytes <n>', 'size cap of the on-disk capture spool', number('--capture-buffer-bytes', 1024, 2 ** 40))
+  .option('--health-wait <seconds>', 'longest a new model waits for real frames for its health verdict before it is refused (default 120)', number('--health-wait', 1, 86400))
   .addOption(new Option('--engine <engine>', 'inference engine (auto: onnxruntime-node when it loads, else tfjs)').choices(['auto', 'onnxruntime', 'tfjs']).default('auto'))
   .option('--events', 'print one JSON line per event on stdout')
   .showHelpAfterError();
@@ -97,6 +99,7 @@ async function main(): Promise<void> {
   const opts = program.opts<Options>();
   if (!existsSync(opts.config)) fail(`--config ${opts.config}: no such bundle folder or device.json`);
   const keyPath = trustedKeyPath(opts);
+  if (opts.model && !existsSync(opts.model)) fail(`--model ${opts.model}: no such package file`);
   if (!existsSync(keyPath)) fail(`no trusted public key at ${keyPath}; pass --public-key <file> (the signing key's .pub.pem)`);
   const keyPem = readFileSync(keyPath, 'utf8');
   try {
@@ -118,6 +121,7 @@ async function main(): Promise<void> {
       initialPackage: opts.model,
       modelName: opts.modelName,
       heartbeatSeconds: opts.heartbeat,
+      ...(opts.healthWait !== undefined ? { health: { waitSeconds: opts.healthWait } } : {}),
       capture: {
         ...(opts.captureRate !== undefined ? { sampleRate: opts.captureRate } : {}),
         ...(opts.captureBatch !== undefined ? { batchSize: opts.captureBatch } : {}),
@@ -130,6 +134,9 @@ async function main(): Promise<void> {
   }
   agent.on('swap', (e) => emit({ type: 'swap', ...e }));
   agent.on('job', (e) => emit({ type: 'job', ...e }));
+  agent.on('waiting', (w) => emit({ type: 'waiting', ...w }));
+  agent.on('problem', (p) => emit({ type: 'problem', ...p }));
+  if (agent.problem) emit({ type: 'problem', ...agent.problem });
   agent.on('alarm', (w: ScoredWindow) => emit({ type: 'alarm', endIndex: w.endIndex, version: w.version, score: w.score, overThreshold: w.overThreshold }));
   agent.on('window', (w: ScoredWindow) => emit({ type: 'window', endIndex: w.endIndex, version: w.version, score: Number(w.score.toFixed(4)) }));
   agent.on('heartbeat', (h) => emit({ type: 'heartbeat', ...h }));

@@ -5,6 +5,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { DEFAULT_TRAINING_DATA } from '../detector/pipeline';
 import { formatFramesCsv, readFramesCsv } from '../turbine/csv';
 import { simulateFarm } from '../turbine/farm';
 import { readLabelsCsv } from '../turbine/labels';
@@ -38,6 +39,12 @@ test('npm run dataset --help explains the options and where the labels go', () =
   for (const text of ['--out', '--turbines', '--minutes', '--seed', '--faults', 'data/farm.labels.csv', 'turbineId,start,end,kind']) {
     assert.ok(result.stdout.includes(text), `help lacks ${text}`);
   }
+  // Without size options: the detector's training data set, from its one constant.
+  const { turbines, minutes, seed } = DEFAULT_TRAINING_DATA;
+  const help = result.stdout.replace(/\s+/g, ' ');
+  assert.ok(help.includes(`number of turbines (default: ${turbines})`), help);
+  assert.ok(help.includes(`(1200 frames each) (default: ${minutes})`), help);
+  assert.ok(help.includes(`same bytes (default: ${seed})`), help);
 });
 
 test('bad arguments give a one-line error, a non-zero exit and no file', async () => {

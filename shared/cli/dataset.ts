@@ -1,7 +1,9 @@
 /**
  * `npm run dataset -- --out <file.csv.gz> [--turbines N] [--minutes M] [--seed S] [--faults]`: simulates a
  * wind farm and writes its frames in the original 23-column CSV schema (gzip if the name ends in .gz);
- * with --faults also the labels file beside it (<name>.labels.csv).
+ * with --faults also the labels file beside it (<name>.labels.csv). Without size options it writes the
+ * training data set the detector's figures are measured on (DEFAULT_TRAINING_DATA: 16 turbines x 60 min,
+ * seed 42), so `npm run dataset` then `npm run train` reproduces them.
  */
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -11,15 +13,17 @@ import { FarmSimulator } from '../turbine/farm';
 import { FramesCsvWriter } from '../turbine/csv';
 import { FAULT_KINDS, FAULT_SEVERITIES } from '../turbine/faults';
 import { labelsPathFor, writeLabelsCsv } from '../turbine/labels';
+import { DEFAULT_TRAINING_DATA } from '../detector/pipeline';
 import { integerOption, numberOption } from './options';
 
 async function main(): Promise<void> {
   const program = new Command('dataset')
     .description('Simulate mini wind turbines (one frame per 50 ms) and write their sensor frames as CSV in the original workshop schema.')
     .requiredOption('--out <file>', 'output file, .csv.gz (gzip) or .csv')
-    .option('--turbines <n>', 'number of turbines', integerOption('turbines', 1), 4)
-    .option('--minutes <m>', 'simulated minutes per turbine (1200 frames each)', numberOption('minutes', 'a positive number', (n) => n > 0), 30)
-    .option('--seed <s>', 'integer seed: the same seed gives the same bytes', numberOption('seed', 'an integer', Number.isSafeInteger), 42)
+    // Defaults: the detector's training data set (one source of truth with npm run train's figures).
+    .option('--turbines <n>', 'number of turbines', integerOption('turbines', 1), DEFAULT_TRAINING_DATA.turbines)
+    .option('--minutes <m>', 'simulated minutes per turbine (1200 frames each)', numberOption('minutes', 'a positive number', (n) => n > 0), DEFAULT_TRAINING_DATA.minutes)
+    .option('--seed <s>', 'integer seed: the same seed gives the same bytes', numberOption('seed', 'an integer', Number.isSafeInteger), DEFAULT_TRAINING_DATA.seed)
     .option('--faults', 'inject labelled faults and write the labels file <out without .csv.gz/.csv>.labels.csv (e.g. data/farm.csv.gz -> data/farm.labels.csv)', false)
     .option('--start <time>', 'eventTime of the first frame (ISO 8601)', '2021-03-01T12:00:00Z')
     .addHelpText(

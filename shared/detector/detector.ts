@@ -9,9 +9,9 @@ import type { FeatureStatistics } from '../features/statistics';
 import type { RawFrame } from '../turbine/schema';
 import { type DetectorDescription, readModelDir } from './model-dir';
 import { modelFromFiles } from './model-io';
-import { operatingStates } from './conditioning';
-import { reconstructionErrors, reconstructionErrorsOver, windowVariation } from './scoring';
-import { AlarmDebouncer, fastScore, featureRatios, type Thresholds } from './thresholds';
+import { predictValues, reconstructionErrors, reconstructionErrorsOver } from './scoring';
+import { AlarmDebouncer, type Thresholds } from './thresholds';
+import { scoreWindow, windowEvidence } from './window-score';
 import { CHANNELS, type WindowSet, WINDOW_SIZE } from './windows';
 
 /** One scored window from the streaming scorer. */
@@ -73,17 +73,9 @@ export class Detector {
     return reconstructionErrorsOver(this.model, set, spans);
   }
 
-  /** scoreWindows for the thresholds' error span and, with the onset rule, its newest-steps span, from one prediction. */
-  private scoreForThresholds(set: WindowSet): { errors: Float32Array; recent: Float32Array | null } {
-    const recentSteps = this.thresholds.recent?.errorSteps;
-    const [errors, recent] = this.scoreWindowsOver(set, recentSteps ? [this.thresholds.errorSteps, recentSteps] : [this.thresholds.errorSteps]);
-    return { errors, recent: recent ?? null };
-  }
-
-
   /** The model's reconstruction of windows (same layout as the input), for plots. */
   reconstruct(windows: WindowSet): Float32Array {
-    return tf.tidy(() => (this.model.predict(tf.tensor4d(windows.windows, [windows.count, CHANNELS, 10, 10])) as tf.Tensor).dataSync() as Float32Array).slice();
+    return predictValues(this.model, windows.windows, [windows.count, CHANNELS, 10, 10]).slice();
   }
 
   /** A frame-by-frame scorer for one turbine, using the model's preprocessing and thresholds. */
@@ -97,16 +89,11 @@ export class Detector {
         if (windows.length === 0) return [];
         const batch = new Float32Array(windows.length * WINDOW_SIZE);
         windows.forEach((w, k) => batch.set(w.data, k * WINDOW_SIZE));
-        const set = { windows: batch, count: windows.length };
-        const { errors, recent } = this.scoreForThresholds(set);
-        const variation = this.thresholds.flatline ? windowVariation(set, this.thresholds.variationSteps) : null;
-        const states = this.thresholds.scale ? operatingStates(set, this.thresholds.scale.recentSteps) : null;
+        const output = this.reconstruct({ windows: batch, count: windows.length });
         return windows.map((w, k) => {
-          const e = Array.from(errors.subarray(k * CHANNELS, (k + 1) * CHANNELS));
-          const state = states ? states[k] : null;
-          const ratios = featureRatios(errors, k * CHANNELS, this.thresholds, variation, k * CHANNELS, recent, state);
-          const score = Math.max(...ratios);
-          const fast = this.thresholds.fast ? fastScore(errors, k * CHANNELS, this.thresholds, variation, k * CHANNELS, recent, state) : score;
+          const evidence = windowEvidence(batch, output, k * WINDOW_SIZE, this.thresholds);
+          const { ratios, score, fast } = scoreWindow(evidence, this.thresholds);
+          const e = Array.from(evidence.errors);
           return {
             endIndex: w.endIndex,
             endEventTime: w.endEventTime,

@@ -46,6 +46,7 @@ export interface GroupRecall {
   median_delay_s: number | null;
 }
 
+/** Recall of one fault kind (under the name its labels give), and of its labels marked mild and severe. */
 export interface KindRecall extends GroupRecall {
   mild: GroupRecall;
   severe: GroupRecall;
@@ -77,7 +78,7 @@ interface Interval {
 /** Checks labels against the data: known turbine, inside its time range; throws naming the label. */
 export function validateLabels(labels: readonly FaultLabel[], coverage: Coverage): void {
   labels.forEach((l, i) => {
-    const where = `label ${i + 1} (turbine ${l.turbineId}, ${l.start} to ${l.end}, ${l.kind}:${l.severity})`;
+    const where = `label ${i + 1} (turbine ${l.turbineId}, ${l.start} to ${l.end}, ${l.kind}${l.severity ? `:${l.severity}` : ''})`;
     const c = coverage.get(l.turbineId);
     if (!c) throw new Error(`${where}: turbine ${l.turbineId} is not in the data (turbines: ${[...coverage.keys()].join(', ')})`);
     const s = parseEventTime(l.start);

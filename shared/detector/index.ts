@@ -5,6 +5,7 @@ export * from './windows';
 export * from './training';
 export * from './scoring';
 export * from './thresholds';
+export * from './window-score';
 export * from './evaluation';
 export * from './report';
 export * from './model-io';

@@ -137,6 +137,8 @@ export function evaluationRows(report: EvaluationReport): Array<Record<string, s
 export function perKindRows(report: EvaluationReport): Array<Record<string, string | number | null>> {
   return Object.entries(report.per_kind).map(([kind, k]) => ({
     kind,
+    recall: `${k.detected}/${k.events}`,
+    delay_s: k.median_delay_s === null ? null : round(k.median_delay_s),
     mild_recall: `${k.mild.detected}/${k.mild.events}`,
     mild_delay_s: k.mild.median_delay_s === null ? null : round(k.mild.median_delay_s),
     severe_recall: `${k.severe.detected}/${k.severe.events}`,

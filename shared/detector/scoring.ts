@@ -1,6 +1,7 @@
 /** Reconstruction errors: the detector's score is each feature's mean absolute error over a window. */
 import * as tf from '@tensorflow/tfjs';
 import { CHANNELS, type WindowSet, WINDOW_SIZE } from './windows';
+import { VARIATION_STEPS, windowErrors, windowVariationAt, WINDOW_STEPS } from './window-score';
 
 /**
  * Per-feature mean absolute reconstruction error of every window: a Float32Array of count x 6
@@ -26,18 +27,24 @@ export function reconstructionErrorsOver(model: tf.LayersModel, set: WindowSet, 
   const outs = lastStepsList.map(() => new Float32Array(set.count * CHANNELS));
   for (let from = 0; from < set.count; from += batchSize) {
     const n = Math.min(batchSize, set.count - from);
-    const errors = tf.tidy(() => {
-      const x = tf.tensor4d(set.windows.subarray(from * WINDOW_SIZE, (from + n) * WINDOW_SIZE), [n, c, h, w]);
-      const y = model.predict(x) as tf.Tensor;
-      const diff = tf.sub(x, y).abs().reshape([n, CHANNELS, steps]);
-      return lastStepsList.map((lastSteps) => {
-        const recent = lastSteps === steps ? diff : diff.slice([0, 0, steps - lastSteps], [n, CHANNELS, lastSteps]);
-        return recent.mean(2).dataSync() as Float32Array;
-      });
-    });
-    errors.forEach((e, i) => outs[i].set(e, from * CHANNELS));
+    const input = set.windows.subarray(from * WINDOW_SIZE, (from + n) * WINDOW_SIZE);
+    const output = predictValues(model, input, [n, c, h, w]);
+    // The errors themselves come from the shared per-window kernel (window-score.ts), as on the device.
+    for (let k = 0; k < n; k++) lastStepsList.forEach((lastSteps, i) => windowErrors(input, output, k * WINDOW_SIZE, lastSteps, outs[i], (from + k) * CHANNELS));
   }
   return outs;
+}
+
+/**
+ * The model's output values for input of shape dims. Read inside tf.tidy but not returned from it: tidy
+ * walks a returned value looking for tensors, element by element, which costs ten times the prediction.
+ */
+export function predictValues(model: tf.LayersModel, input: Float32Array, dims: [number, number, number, number]): Float32Array {
+  let values = new Float32Array(0);
+  tf.tidy(() => {
+    values = (model.predict(tf.tensor4d(input, dims)) as tf.Tensor).dataSync() as Float32Array;
+  });
+  return values;
 }
 
 /**
@@ -45,17 +52,8 @@ export function reconstructionErrorsOver(model: tf.LayersModel, set: WindowSet, 
  * a model that always predicts the training mean. Same layout as reconstructionErrors.
  */
 export function zScoreErrors(set: WindowSet): Float32Array {
-  const steps = WINDOW_SIZE / CHANNELS;
-
   const out = new Float32Array(set.count * CHANNELS);
-  for (let i = 0; i < set.count; i++) {
-    for (let f = 0; f < CHANNELS; f++) {
-      let sum = 0;
-      const base = i * WINDOW_SIZE + f * steps;
-      for (let k = 0; k < steps; k++) sum += Math.abs(set.windows[base + k]);
-      out[i * CHANNELS + f] = sum / steps;
-    }
-  }
+  for (let i = 0; i < set.count; i++) windowErrors(set.windows, null, i * WINDOW_SIZE, WINDOW_STEPS, out, i * CHANNELS);
   return out;
 }
 
@@ -64,17 +62,8 @@ export function zScoreErrors(set: WindowSet): Float32Array {
  * sensor repeats its reading, so its features become exactly flat; the autoencoder reconstructs a flat
  * line well (its error goes down), so the detector checks this separately (Thresholds.flatline).
  */
-export function windowVariation(set: WindowSet, lastSteps = 20): Float32Array {
-  const steps = WINDOW_SIZE / CHANNELS;
-  if (!Number.isInteger(lastSteps) || lastSteps < 2 || lastSteps > steps) throw new Error(`variation lastSteps must be an integer from 2 to ${steps}, got ${lastSteps}`);
+export function windowVariation(set: WindowSet, lastSteps = VARIATION_STEPS): Float32Array {
   const out = new Float32Array(set.count * CHANNELS);
-  for (let i = 0; i < set.count; i++) {
-    for (let f = 0; f < CHANNELS; f++) {
-      const base = i * WINDOW_SIZE + f * steps;
-      let sum = 0;
-      for (let k = steps - lastSteps + 1; k < steps; k++) sum += Math.abs(set.windows[base + k] - set.windows[base + k - 1]);
-      out[i * CHANNELS + f] = sum / (lastSteps - 1);
-    }
-  }
+  for (let i = 0; i < set.count; i++) windowVariationAt(set.windows, i * WINDOW_SIZE, lastSteps, out, i * CHANNELS);
   return out;
 }

@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { AlarmDebouncer, debouncedAlarms, featureRatios, fitBudgetThresholds, originalThresholds, windowScores, withFast, withFlatline, withRecent } from './thresholds';
+import { AlarmDebouncer, debouncedAlarms, fitBudgetThresholds, originalThresholds, windowScores, withFast, withFlatline, withRecent } from './thresholds';
+import { featureRatios, type WindowEvidence } from './window-score';
+
+const evidence = (e: Partial<WindowEvidence> & { errors: ArrayLike<number> }): WindowEvidence => ({ recent: null, variation: null, state: null, ...e });
 
 /** count x 6 errors where feature f of window i is fn(i, f). */
 function errors(count: number, fn: (i: number, f: number) => number): Float32Array {
@@ -56,7 +59,7 @@ test('stuck-sensor rule: half the smallest normal variation; a feature that is f
   const expected = [0.1, 0.1, 0.1, 0.1, 0, 0.1];
   t.flatline!.forEach((v, f) => assert.ok(Math.abs(v - expected[f]) < 1e-7, `feature ${f}: ${v}`));
   // A window with roll flat (variation 0) scores far above 1 on roll, and rps flat is not flagged.
-  const ratios = featureRatios([0.1, 0.1, 0.1, 0.1, 0.1, 0.1], 0, t, [0, 0.3, 0.3, 0.3, 0, 0.3]);
+  const ratios = featureRatios(evidence({ errors: [0.1, 0.1, 0.1, 0.1, 0.1, 0.1], variation: [0, 0.3, 0.3, 0.3, 0, 0.3] }), t);
   assert.ok(ratios[0] > 1);
   assert.ok(ratios.slice(1).every((r) => r < 1));
 });
@@ -72,7 +75,7 @@ test('onset rule: recent-error thresholds fitted like the budget rule; a window 
   const e = errors(1, () => 1);
   const r = errors(1, (_, f) => (f === 2 ? 4 : 1));
   assert.equal(windowScores(e, t, null, r)[0], 4 / 3);
-  assert.equal(featureRatios(e, 0, t, null, 0, r)[2], 4 / 3);
+  assert.equal(featureRatios(evidence({ errors: e, recent: r }), t)[2], 4 / 3);
   // Without recent errors (or without the rule) the score is the whole-window one.
   assert.equal(windowScores(e, t)[0], 1);
   assert.equal(windowScores(e, base, null, r)[0], 1);
@@ -104,10 +107,10 @@ test('conditioned thresholds: errors are divided by the expected error of the wi
   const scale = { full: [[0, 0.5, 0, 0, 0], null, null, null, null, null], recent: [null, null, null, null, null, null], recentSteps: 20, levelRange: [-3, 3] as [number, number], changeMax: 1 };
   const t = { ...fitBudgetThresholds(errors(3, () => 1), null, { margin: 1, debounceWindows: 1 }), scale };
   const e = errors(1, () => 1);
-  const at = (level: number) => featureRatios(e, 0, t, null, 0, null, { level, recentLevel: level, change: 0 });
+  const at = (level: number) => featureRatios(evidence({ errors: e, state: { level, recentLevel: level, change: 0 } }), t);
   assert.ok(Math.abs(at(0)[0] - 1) < 1e-12);
   assert.ok(Math.abs(at(2)[0] - Math.exp(-1)) < 1e-12); // the same error is less surprising at high rotor speed
   assert.equal(at(2)[1], 1); // feature 1 is not conditioned
   assert.ok(Math.abs(at(10)[0] - Math.exp(-1.5)) < 1e-12); // levels are clamped to the fitted range (3)
-  assert.throws(() => featureRatios(e, 0, t), /conditioned on the operating state/);
+  assert.throws(() => featureRatios(evidence({ errors: e }), t), /conditioned on the operating state/);
 });

@@ -7,7 +7,8 @@
  *   `debounceWindows` consecutive windows over threshold) the held-out data raises no alarm at all, and
  *   the margin covers normal variation the held-out part did not see.
  */
-import { type ErrorScale, expectedError, type OperatingState } from './conditioning';
+import type { ErrorScale, OperatingState } from './conditioning';
+import { fastScore, VARIATION_STEPS, type WindowEvidence, windowScore } from './window-score';
 import { CHANNELS } from './windows';
 
 export type ThresholdRule = 'budget' | 'original';
@@ -80,7 +81,7 @@ export const DEFAULT_BUDGET: Readonly<BudgetOptions> = Object.freeze({
 
 /** Stuck-sensor rule: flatline = factor x the smallest variation seen in normal windows. */
 export const FLATLINE_FACTOR = 0.5;
-export const VARIATION_STEPS = 20;
+export { VARIATION_STEPS };
 
 function checkErrors(errors: Float32Array, what: string): number {
   if (errors.length === 0 || errors.length % CHANNELS !== 0) throw new Error(`${what}: need count x ${CHANNELS} errors, got ${errors.length} values`);
@@ -166,8 +167,9 @@ export function withFast(thresholds: Thresholds, heldOutScores: ArrayLike<number
 }
 
 /**
- * Window score: the largest ratio over features of error / threshold and, with the stuck-sensor rule,
- * flatline / variation, and with the onset rule recent error / recent threshold (> 1: anomalous).
+ * Window score of every window of count x 6 errors (window-score.ts windowScore): the largest ratio over
+ * features of error / threshold and, with the stuck-sensor rule, flatline / variation, and with the onset
+ * rule recent error / recent threshold (> 1: anomalous).
  */
 export function windowScores(
   errors: Float32Array,
@@ -176,70 +178,10 @@ export function windowScores(
   recentErrors: Float32Array | null = null,
   states: readonly OperatingState[] | null = null,
 ): Float64Array {
-  if (recentErrors && recentErrors.length !== errors.length) throw new Error(`recent errors: ${recentErrors.length} values for ${errors.length} errors`);
-  return perWindow(errors, states, (offset, state) => featureRatios(errors, offset, thresholds, variation, offset, recentErrors, state).reduce((a, b) => Math.max(a, b), 0));
+  return perWindow(errors, variation, recentErrors, states, (e) => windowScore(e, thresholds));
 }
 
-/** score(offset, state) of every window of count x 6 errors (states checked against the count). */
-function perWindow(errors: Float32Array, states: readonly OperatingState[] | null, score: (offset: number, state: OperatingState | null) => number): Float64Array {
-  const count = errors.length / CHANNELS;
-  if (states && states.length !== count) throw new Error(`operating states: ${states.length} for ${count} windows`);
-  return Float64Array.from({ length: count }, (_, i) => score(i * CHANNELS, states ? states[i] : null));
-}
-
-/** Stuck-sensor ratio of feature f (floor / variation; 0 where the rule is off for the feature). */
-function flatRatio(thresholds: Thresholds, variation: ArrayLike<number>, variationOffset: number, f: number): number {
-  const floor = thresholds.flatline?.[f] ?? 0;
-  return floor > 0 ? floor / Math.max(variation[variationOffset + f], 1e-12) : 0;
-}
-
-/**
- * Per-feature anomaly ratio of one window (errors and recentErrors at `offset`, variation at
- * `variationOffset`): > 1 is anomalous. Without recentErrors the onset rule is not applied; thresholds with
- * a scale need the window's operating state.
- */
-export function featureRatios(
-  errors: ArrayLike<number>,
-  offset: number,
-  thresholds: Thresholds,
-  variation: ArrayLike<number> | null = null,
-  variationOffset = offset,
-  recentErrors: ArrayLike<number> | null = null,
-  state: OperatingState | null = null,
-): number[] {
-  const scale = thresholds.scale;
-  if (scale && !state) throw new Error("featureRatios: these thresholds are conditioned on the operating state; pass the window's state");
-  const out: number[] = [];
-  for (let f = 0; f < CHANNELS; f++) {
-    let r = errors[offset + f] / (thresholds.values[f] * (scale ? expectedError(scale, 'full', f, state!) : 1));
-    if (thresholds.recent && recentErrors) r = Math.max(r, recentErrors[offset + f] / (thresholds.recent.values[f] * (scale ? expectedError(scale, 'recent', f, state!) : 1)));
-    if (variation) r = Math.max(r, flatRatio(thresholds, variation, variationOffset, f));
-    out.push(r);
-  }
-  return out;
-}
-
-/**
- * The fast rule's score of one window (arguments as featureRatios): the largest error ratio, or the
- * second-largest stuck-sensor ratio. A frozen IMU or board flattens several features at once; one flat
- * feature alone (a quantised voltage reading at standstill) is left to the debounce.
- */
-export function fastScore(
-  errors: ArrayLike<number>,
-  offset: number,
-  thresholds: Thresholds,
-  variation: ArrayLike<number> | null = null,
-  variationOffset = offset,
-  recentErrors: ArrayLike<number> | null = null,
-  state: OperatingState | null = null,
-): number {
-  const errorScore = Math.max(...featureRatios(errors, offset, thresholds, null, 0, recentErrors, state));
-  if (!variation || !thresholds.flatline) return errorScore;
-  const flat = thresholds.flatline.map((_, f) => flatRatio(thresholds, variation, variationOffset, f)).sort((a, b) => b - a);
-  return Math.max(errorScore, flat[1] ?? 0);
-}
-
-/** fastScore of every window (arguments as windowScores). */
+/** fastScore (window-score.ts) of every window (arguments as windowScores). */
 export function fastScores(
   errors: Float32Array,
   thresholds: Thresholds,
@@ -247,7 +189,25 @@ export function fastScores(
   recentErrors: Float32Array | null = null,
   states: readonly OperatingState[] | null = null,
 ): Float64Array {
-  return perWindow(errors, states, (offset, state) => fastScore(errors, offset, thresholds, variation, offset, recentErrors, state));
+  return perWindow(errors, variation, recentErrors, states, (e) => fastScore(e, thresholds));
+}
+
+/** score(evidence) of every window of count x 6 arrays (lengths checked against the count). */
+function perWindow(
+  errors: Float32Array,
+  variation: Float32Array | null,
+  recentErrors: Float32Array | null,
+  states: readonly OperatingState[] | null,
+  score: (evidence: WindowEvidence) => number,
+): Float64Array {
+  const count = errors.length / CHANNELS;
+  if (recentErrors && recentErrors.length !== errors.length) throw new Error(`recent errors: ${recentErrors.length} values for ${errors.length} errors`);
+  if (variation && variation.length !== errors.length) throw new Error(`variation: ${variation.length} values for ${errors.length} errors`);
+  if (states && states.length !== count) throw new Error(`operating states: ${states.length} for ${count} windows`);
+  const at = (a: Float32Array, i: number): Float32Array => a.subarray(i * CHANNELS, (i + 1) * CHANNELS);
+  return Float64Array.from({ length: count }, (_, i) =>
+    score({ errors: at(errors, i), recent: recentErrors ? at(recentErrors, i) : null, variation: variation ? at(variation, i) : null, state: states ? states[i] : null }),
+  );
 }
 
 /**

@@ -8,16 +8,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { type AgentProcess, createJob, deployJobDocument, jobExecution, provisionTestDevices, putObjects, spawnAgentProcess, startTestCloud, tempDir, waitFor, windowsOf } from './agent-testing';
+import { join } from 'node:path';
+import { type AgentProcess, createJob, deployJobDocument, jobExecution, provisionTestDevices, putObjects, spawnAgent, startTestCloud, tempDir, waitFor, windowsOf } from './agent-testing';
 import { packageServer } from './agent-testbed';
 import { signedTestPackage, tamperedPackage, testSigningKey } from './package-testing';
-import { RAW_COLUMNS } from '../turbine/schema';
-import { simulatedFrames } from './testing';
-
-const ROOT = resolve(__dirname, '..', '..');
-
-const spawnAgent = (args: string[], stdin = false): AgentProcess => spawnAgentProcess(['--import', 'tsx', join(ROOT, 'shared', 'cli', 'agent.ts')], args, { cwd: ROOT, stdin });
+import { frameCsvLine, simulatedFrames } from './testing';
 
 test('two agent processes take a new model by job; a tampered one fails with the reason and the old model serves on; no frame unscored; SIGTERM stops them', { timeout: 85_000 }, async () => {
   const tmp = await tempDir('agent-process-');
@@ -81,7 +76,7 @@ test('an agent fed garbage on stdin counts and logs it, scores the good frames a
     const cloud = await startTestCloud(join(tmp.dir, 'cloud'));
     const [bundle] = await provisionTestDevices(join(tmp.dir, 'cloud'), join(tmp.dir, 'devices'), 1);
     await cloud.stop();
-    const rows = simulatedFrames(400).map((f) => RAW_COLUMNS.map((c) => (f as Record<string, unknown>)[c]).join(','));
+    const rows = simulatedFrames(400).map(frameCsvLine);
     rows.splice(100, 0, 'garbage', '1,2,3', rows[5].replace(/,[^,]*$/, ',NaN'), '{"broken": ', rows[6].replace(/^[^,]*,/, 'x,').replace(/,([^,]*),([^,]*)$/, ',abc,$2'));
     const scores: number[][] = [];
     for (const [engine, backend] of [['onnxruntime', /^onnxruntime-node$/], ['tfjs', /^tfjs-/]] as const) {

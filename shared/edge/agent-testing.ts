@@ -6,7 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { createInterface } from 'node:readline';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { cloudClientConfig, startLocalCloud, type LocalCloud } from '../cloud';
 import { captureBucketName } from '../cloud/capture/service';
@@ -141,5 +141,11 @@ export function spawnAgentProcess(entry: string[], args: string[], opts: { cwd: 
   return { proc, events, stderr, exited };
 }
 
-/** The window events of an agent process. */
-export const windowsOf = (a: AgentProcess): { endIndex: number; version: string }[] => a.events.filter((e) => e.type === 'window') as never;
+/** The window events of an agent process so far. */
+export const windowsOf = (a: AgentProcess): { endIndex: number; version: string; score: number }[] => a.events.filter((e) => e.type === 'window') as never;
+
+/** `npm run agent`'s entry point (shared/cli/agent.ts run with tsx) as a process: spawnAgentProcess for the checkout. */
+export function spawnAgent(args: string[], stdin = false): AgentProcess {
+  const root = resolve(__dirname, '..', '..');
+  return spawnAgentProcess(['--import', 'tsx', join(root, 'shared', 'cli', 'agent.ts')], args, { cwd: root, stdin });
+}

@@ -15,11 +15,11 @@ import { type CaptureOptions, CaptureSpool } from './capture';
 import { readDeviceConfig } from './device-config';
 import { DeviceConnection } from './device-connection';
 import type { EngineFactory } from './inference-engine';
-import { ModelManager } from './model-manager';
+import { type LoadedModel, ModelManager } from './model-manager';
 import { ModelRejected, type PackageVerifier } from './model-package';
 import { JobRunner } from './ota';
 import { monitorActivatedModels, type PostActivationHealthOptions } from './post-activation-health';
-import { type FeatureDrift, type HealthOptions, type RuntimeCounters, ScoringRuntime, type ScoredWindow } from './scoring-runtime';
+import { type FeatureDrift, type HealthOptions, type RuntimeCounters, ScoringRuntime, type ScoredWindow, type WaitingModel } from './scoring-runtime';
 
 /** Reported in heartbeats. */
 export const AGENT_VERSION = '1.0.0';
@@ -63,6 +63,19 @@ export interface Heartbeat {
   frames: { received: number; accepted: number; rejected: number; dropped: number };
   capture: { captured: number; uploaded: number; dropped: number; pending: number };
   drift: FeatureDrift[];
+  /** Whether a model scores frames, which models wait for real frames for their verdict, and why the last one failed. */
+  modelStatus: { state: 'scoring' | 'waiting-for-frames' | 'no-model'; waiting: WaitingModel[]; problem: ModelProblem | null };
+}
+
+/** Why a model the agent started with (initial package or kept model) was refused; cleared by the next swap. */
+export interface ModelProblem {
+  source: 'initial package' | 'kept model';
+  /** The package file, or the kept model's name and version. */
+  model: string;
+  /** A job failure reason (ModelRejected), e.g. bad-signature or failed-health-check. */
+  reason: string;
+  message: string;
+  at: string;
 }
 
 /** A running agent. */
@@ -76,6 +89,8 @@ export interface EdgeAgent extends EventEmitter {
   readonly online: boolean;
   push(frame: unknown): boolean;
   pushLine(line: string): boolean;
+  /** Why the model the agent started with was refused, until a model becomes active. */
+  readonly problem: ModelProblem | null;
   /** The heartbeat as it would be sent now (drift since the last one sent). */
   heartbeat(): Heartbeat;
   /** Resolves once connected (the agent works offline meanwhile). */
@@ -107,34 +122,77 @@ export async function startEdgeAgent(opts: EdgeAgentOptions): Promise<EdgeAgent>
   const topics = { heartbeat: config.topics?.heartbeat ?? `${prefix}/heartbeat`, alarms: config.topics?.alarms ?? `${prefix}/alarms`, capture: `${prefix}/capture` };
   const agent = new EventEmitter() as EdgeAgent;
   let stopped = false;
+  // Assigned once the connection exists; problems found before that are sent with the first heartbeat.
+  let sendHeartbeat = async (): Promise<void> => undefined;
 
-  // Models kept from the last run, else the initial package.
-  const loadStored = async (m: StoredModel): Promise<void> => {
-    const bytes = state.readPackage(m);
-    const model = await manager.load(bytes, m.sha256);
-    await runtime.deploy(model);
+  // Models kept from the last run, else the initial package. Each is verified, loaded and checked at once;
+  // its health verdict waits for real frames (ScoringRuntime), so none of this blocks the start. A model
+  // that fails leaves the agent running without it: it reports why and takes a model by IoT Job.
+  let problem: ModelProblem | null = null;
+  const reportProblem = (source: ModelProblem['source'], what: string, err: unknown): void => {
+    const reason = err instanceof ModelRejected ? err.reason : 'load-error';
+    problem = { source, model: what, reason, message: (err as Error).message, at: new Date().toISOString() };
+    log(`${source} ${what} refused (${reason}): ${problem.message}; the agent runs on ${runtime.activeModel ? `with ${runtime.activeModel.description.name} ${runtime.activeModel.description.version}` : 'without a model'} and takes a model by IoT Job`);
+    agent.emit('problem', problem);
+    void sendHeartbeat();
   };
-  try {
-    if (state.data.previous) await loadStored(state.data.previous);
-    if (state.data.active) await loadStored(state.data.active);
-  } catch (err) {
-    log(`kept models could not be restored: ${(err as Error).message}`);
+  const adopt = async (source: ModelProblem['source'], what: string, bytes: () => Buffer, sha256: string, onActive: (model: LoadedModel) => void): Promise<void> => {
+    let model: LoadedModel;
+    try {
+      model = await manager.load(bytes(), sha256);
+    } catch (err) {
+      reportProblem(source, what, err);
+      return;
+    }
+    void runtime.deploy(model).then(
+      () => onActive(model),
+      (err: Error) => {
+        if (!stopped) reportProblem(source, what, err);
+      },
+    );
+  };
+  const kept = state.data.active;
+  if (kept && state.data.previous) {
+    // The previous model only comes back for rollback; it is not judged or scoring now.
+    const m = state.data.previous;
+    try {
+      manager.restorePrevious(await manager.load(state.readPackage(m), m.sha256));
+    } catch (err) {
+      log(`kept previous model ${m.name} ${m.version} not restored (no rollback to it): ${(err as Error).message}`);
+    }
   }
-  if (!runtime.activeModel && opts.initialPackage) {
-    const bytes = readFileSync(opts.initialPackage);
-    const sha256 = createHash('sha256').update(bytes).digest('hex');
-    const model = await manager.load(bytes, sha256);
-    await runtime.deploy(model);
-    const d = model.description;
-    state.data.active = { name: d.name, version: d.version, sha256, file: state.storePackage(sha256, bytes) };
-    state.save();
+  if (kept) await adopt('kept model', `${kept.name} ${kept.version}`, () => state.readPackage(kept), kept.sha256, () => undefined);
+  else if (opts.initialPackage) {
+    const file = opts.initialPackage;
+    let bytes: Buffer | null = null;
+    try {
+      bytes = readFileSync(file);
+    } catch (err) {
+      reportProblem('initial package', file, new ModelRejected('invalid-package', `cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`));
+    }
+    if (bytes) {
+      const b = bytes;
+      const sha256 = createHash('sha256').update(b).digest('hex');
+      await adopt('initial package', file, () => b, sha256, (model) => {
+        // Kept only once healthy (and only if no job replaced it meanwhile).
+        if (state.data.active) return;
+        const d = model.description;
+        state.data.active = { name: d.name, version: d.version, sha256, file: state.storePackage(sha256, b) };
+        state.save();
+      });
+    }
   }
 
   runtime.on('window', (w: ScoredWindow) => {
     capture.offer(w);
     agent.emit('window', w);
   });
-  runtime.on('swap', (e) => agent.emit('swap', e));
+  runtime.on('swap', (e) => {
+    problem = null;
+    agent.emit('swap', e);
+    void sendHeartbeat();
+  });
+  runtime.on('waiting', (w: WaitingModel) => agent.emit('waiting', w));
   const healthMonitor = monitorActivatedModels(runtime, opts.postActivationHealth, {
     log,
     onRollback: (r) => {
@@ -189,7 +247,11 @@ export async function startEdgeAgent(opts: EdgeAgentOptions): Promise<EdgeAgent>
     connection,
     state,
     modelName: opts.modelName,
-    activeModel: () => (runtime.activeModel ? { name: runtime.activeModel.description.name, version: runtime.activeModel.description.version } : null),
+    // A model waiting for its verdict counts as the one serving: a job for an older version is not newer.
+    activeModel: () => {
+      const d = runtime.activeModel?.description ?? runtime.waitingModels[0];
+      return d ? { name: d.name, version: d.version } : null;
+    },
     install,
     log,
     onJob: (e) => agent.emit('job', e),
@@ -276,9 +338,15 @@ export async function startEdgeAgent(opts: EdgeAgentOptions): Promise<EdgeAgent>
       frames: { received: c.framesReceived, accepted: c.framesAccepted, rejected: c.framesRejected, dropped: c.framesDropped },
       capture: { captured: cc.captured, uploaded: cc.uploaded, dropped: cc.dropped, pending: cc.pendingRecords },
       drift: runtime.takeDrift(resetDrift),
+      modelStatus: {
+        state: runtime.activeModel ? 'scoring' : runtime.waitingModels.length > 0 ? 'waiting-for-frames' : 'no-model',
+        waiting: runtime.waitingModels,
+        problem,
+      },
     };
   };
-  const sendHeartbeat = async (): Promise<void> => {
+  sendHeartbeat = async (): Promise<void> => {
+    if (stopped) return;
     const hb = heartbeat(true);
     agent.emit('heartbeat', hb);
     if (!connection.isOnline) return;
@@ -322,6 +390,7 @@ export async function startEdgeAgent(opts: EdgeAgentOptions): Promise<EdgeAgent>
         stopped = true;
         jobs.stop();
         healthMonitor.stop();
+        runtime.close();
         clearInterval(heartbeatTimer);
         clearInterval(ageTimer);
         clearInterval(retryTimer);
@@ -333,6 +402,9 @@ export async function startEdgeAgent(opts: EdgeAgentOptions): Promise<EdgeAgent>
       })()),
   });
   Object.defineProperty(agent, 'online', { get: () => connection.isOnline });
-  log(`started (state ${basename(stateDir)}, model ${runtime.activeModel ? `${runtime.activeModel.description.name} ${runtime.activeModel.description.version}` : 'none'})`);
+  Object.defineProperty(agent, 'problem', { get: () => problem });
+  await runtime.idle(); // the models above have had their immediate checks
+  const judged = runtime.waitingModels.map((w) => `${w.name} ${w.version}`);
+  log(`started (state ${basename(stateDir)}, model ${judged.length ? `${judged.join(', ')} waiting for real frames for its health verdict` : 'none'})`);
   return agent;
 }

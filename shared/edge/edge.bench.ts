@@ -11,7 +11,7 @@ import type { BenchLine } from '../bench/types';
 import { StreamingFeaturePipeline } from '../features/streaming';
 import { ModelManager } from './model-manager';
 import { ScoringRuntime } from './scoring-runtime';
-import { simulatedFrames, testDescription, testKeys, testPackage, testStatistics, testVerifier } from './testing';
+import { deployWithFrames, simulatedFrames, testDescription, testKeys, testPackage, testStatistics, testVerifier } from './testing';
 
 export const name = 'edge agent';
 
@@ -33,8 +33,8 @@ export async function run(): Promise<BenchLine[]> {
   const runtime = new ScoringRuntime(manager, { keepTensors: false });
   const bytes = testPackage(keys.privateKey, testDescription(), { bias: 0.01 });
   const sha = createHash('sha256').update(bytes).digest('hex');
-  await runtime.deploy(await manager.load(bytes, sha));
   const frames = simulatedFrames(20_000, 9);
+  await deployWithFrames(runtime, await manager.load(bytes, sha), frames.slice(0, 200));
   const pipelineMs: number[] = [];
   const runtimeMs: number[] = [];
   for (let round = 0; round < 5; round++) {
@@ -56,7 +56,7 @@ export async function run(): Promise<BenchLine[]> {
   };
   const rulesRuntime = new ScoringRuntime(manager, { keepTensors: false });
   const rulesBytes = testPackage(keys.privateKey, testDescription({ version: '1.1.0', thresholds }), { bias: 0.01 });
-  await rulesRuntime.deploy(await manager.load(rulesBytes, createHash('sha256').update(rulesBytes).digest('hex')));
+  await deployWithFrames(rulesRuntime, await manager.load(rulesBytes, createHash('sha256').update(rulesBytes).digest('hex')), frames.slice(0, 200));
   const plainMs: number[] = [];
   const rulesMs: number[] = [];
   for (let round = 0; round < 5; round++) {

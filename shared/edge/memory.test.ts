@@ -12,7 +12,7 @@ import { DEFAULT_PREPROCESSING } from '../features/params';
 import { TurbineSimulator } from '../turbine/simulator';
 import { ModelManager } from './model-manager';
 import { ScoringRuntime } from './scoring-runtime';
-import { testDescription, testKeys, testPackage, testVerifier } from './testing';
+import { deployWithFrames, testDescription, testKeys, testPackage, testVerifier } from './testing';
 
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
@@ -28,8 +28,9 @@ test('heap and native memory stay flat over 100k inferences', { timeout: 85_000 
   const manager = new ModelManager(testVerifier(keys.publicKey));
   const runtime = new ScoringRuntime(manager, { keepTensors: false });
   const bytes = testPackage(keys.privateKey, testDescription({ params: { ...DEFAULT_PREPROCESSING, stride: 1 } }), { bias: 0.01 });
-  await runtime.deploy(await manager.load(bytes, createHash('sha256').update(bytes).digest('hex')));
   const sim = new TurbineSimulator({ seed: 3 });
+  // The health verdict waits for real frames: the first 200 frames follow the deploy.
+  await deployWithFrames(runtime, await manager.load(bytes, createHash('sha256').update(bytes).digest('hex')), Array.from({ length: 200 }, () => sim.next()));
   const feed = async (inferences: number): Promise<void> => {
     const target = runtime.counters.windowsScored + inferences;
     while (runtime.counters.windowsScored < target) {

@@ -4,6 +4,7 @@
  * and hashes are verified, and a model whose declared input differs from the windows the agent makes is
  * refused. Switching the active model is one assignment, done by the scoring runtime between frames.
  */
+import { WINDOW_STEPS } from '../detector/window-score';
 import { windowSide } from '../features/params';
 import { type EngineFactory, engineFactory, type InferenceEngine } from './inference-engine';
 import { type ModelDescription, ModelRejected, type PackageVerifier, rejectionFromVerifyError } from './model-package';
@@ -65,6 +66,10 @@ export class ModelManager {
     }
     const d = verified.description;
     const expected = windowShape(d);
+    // The detector's scoring kernel (shared/detector/window-score.ts) scores windows of WINDOW_STEPS steps.
+    if (d.params.windowLength !== WINDOW_STEPS) {
+      throw new ModelRejected('wrong-input-shape', `model ${d.name} ${d.version}: windows of ${d.params.windowLength} steps; the detector scores windows of ${WINDOW_STEPS}`);
+    }
     if (d.featureNames.length !== 6 || !sameTail(d.inputShape, expected)) {
       throw new ModelRejected('wrong-input-shape', `model ${d.name} ${d.version}: manifest input shape (${d.inputShape.join(', ')}) is not (N, ${expected.join(', ')}) for ${d.featureNames.length} features and windows of ${d.params.windowLength}`);
     }
@@ -84,12 +89,28 @@ export class ModelManager {
     return { description: d, engine, packageSha256, loadedAt: Date.now(), inferences: 0 };
   }
 
-  /** Makes a loaded model active; the active one becomes previous, the older previous is released. */
+  /**
+   * Makes a loaded model active; the active one becomes previous, the older previous is released. With no
+   * active model yet (a restart), a restored previous model stays previous.
+   */
   async activate(model: LoadedModel): Promise<void> {
+    if (!this.activeModel) {
+      this.activeModel = model;
+      return;
+    }
     const dropped = this.previousModel;
     this.previousModel = this.activeModel;
     this.activeModel = model;
     if (dropped && dropped !== model) await dropped.engine.release();
+  }
+
+  /**
+   * Restores the previous model kept from the last run (for rollback) before any model is active; it is
+   * judged on real frames again only if a rollback makes it active.
+   */
+  restorePrevious(model: LoadedModel): void {
+    if (this.activeModel || this.previousModel) throw new Error('restorePrevious: only before any model is active or previous');
+    this.previousModel = model;
   }
 
   /** Makes the previous model active again (the active one becomes previous); throws when there is none. */

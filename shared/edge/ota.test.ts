@@ -45,7 +45,7 @@ test('OTA over IoT Jobs: SUCCEEDED with a hot swap; FAILED with the reason other
   const [bundle] = await provisionTestDevices(cloudDir, join(tmp.dir, 'devices'), 1);
   const stateDir = join(tmp.dir, 'state');
   const start = (): Promise<EdgeAgent> =>
-    startEdgeAgent({ config: bundle, stateDir, verifier: testVerifier(keys.publicKey), initialPackage: join(tmp.dir, 'v1.pkg'), heartbeatSeconds: 60, capture: { sampleRate: 0 }, log: () => undefined });
+    startEdgeAgent({ config: bundle, stateDir, verifier: testVerifier(keys.publicKey), initialPackage: join(tmp.dir, 'v1.pkg'), heartbeatSeconds: 60, capture: { sampleRate: 0 }, log: process.env.OTA_LOG ? (l) => process.stderr.write(l + '\n') : () => undefined });
   let agent = await start();
   const thing = agent.thingName;
   const windows: ScoredWindow[] = [];
@@ -104,9 +104,13 @@ test('OTA over IoT Jobs: SUCCEEDED with a hot swap; FAILED with the reason other
     for (const s of sockets) s.destroy();
     agent = await start();
     listen(agent);
-    assert.equal(agent.runtime.activeModel?.description.version, '2.0.0', 'the kept model is back after the restart');
-    assert.deepEqual(agent.manager.list().map((m) => m.version), ['2.0.0', '1.0.0']);
+    const swaps: string[] = [];
+    agent.on('swap', (e: { to: { version: string } }) => swaps.push(e.to.version));
+    // Kept models come back at once, the previous one for rollback only.
+    assert.deepEqual(agent.manager.list().map((m) => [m.version, m.role]), [['1.0.0', 'previous']]);
+    assert.deepEqual(agent.runtime.waitingModels.map((m) => m.version), ['2.0.0']);
     const resumed = (await wait())[thing];
+    assert.deepEqual(swaps, ['2.0.0', '4.0.0'], 'the kept model passed its health check on real frames, then the resumed job\'s');
     assert.equal(resumed.status, 'SUCCEEDED');
     assert.equal(agent.runtime.activeModel?.description.version, '4.0.0');
     assert.equal(requests, 2);
@@ -150,7 +154,10 @@ test('a job id the agent already finished is reported again, never run again', {
     const result = (await (await createJob(cloud, 'deploy-5', JSON.stringify({ operation: 'deploy-model', model: { name: 'wind-turbine-anomaly', version: '5.0.0', url } }), [agent.thingName]))())[agent.thingName];
     assert.deepEqual(result, { status: 'FAILED', statusDetails: finished.statusDetails });
     assert.equal(requests, 0, 'the package was not downloaded');
-    assert.equal(agent.runtime.activeModel?.description.version, '1.0.0');
+    // No frames came: the initial model waits for real frames for its health verdict, and says so.
+    assert.equal(agent.runtime.activeModel, null);
+    assert.deepEqual(agent.heartbeat().modelStatus.waiting.map((w) => [w.version, w.windowsAvailable]), [['1.0.0', 0]]);
+    assert.equal(agent.heartbeat().modelStatus.state, 'waiting-for-frames');
   } finally {
     server.close();
     await agent?.stop();

@@ -8,7 +8,7 @@ import { ModelManager } from './model-manager';
 import { ModelRejected } from './model-package';
 import { RAW_COLUMNS } from '../turbine/schema';
 import { ScoringRuntime, type ScoredWindow } from './scoring-runtime';
-import { simulatedFrames, testDescription, testKeys, testPackage, testStatistics, testVerifier } from './testing';
+import { deployWithFrames, simulatedFrames, testDescription, testKeys, testPackage, testStatistics, testVerifier } from './testing';
 
 const keys = testKeys();
 const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
@@ -29,7 +29,7 @@ async function load(manager: ModelManager, version: string, model: Parameters<ty
 
 test('a hot swap in mid-stream: every window scored by exactly one model, none missing, same frames as without a swap', async () => {
   const { manager, runtime, windows } = await setup();
-  await runtime.deploy(await load(manager, '1.0.0'));
+  const v1 = runtime.deploy(await load(manager, '1.0.0'));
   const frames = simulatedFrames(1500);
   const v2 = await load(manager, '2.0.0', { bias: 0.25 });
   let swapped: Promise<unknown> | null = null;
@@ -37,6 +37,7 @@ test('a hot swap in mid-stream: every window scored by exactly one model, none m
     runtime.push(f);
     if (i === 777) swapped = runtime.deploy(v2);
   });
+  await v1;
   await swapped;
   await runtime.idle();
   // Reference: one pipeline over the same frames, no swap.
@@ -60,9 +61,8 @@ test('a hot swap in mid-stream: every window scored by exactly one model, none m
 
 test('a model failing its canary (huge error, wrong output shape) is refused and the old one keeps scoring', async () => {
   const { manager, runtime, windows } = await setup();
-  await runtime.deploy(await load(manager, '1.0.0'));
-  for (const f of simulatedFrames(400)) runtime.push(f);
-  for (const [model, why] of [[{ bias: 100 }, /median error\/threshold ratio 100\.000 on 8 canary windows exceeds 10/], [{ output: 'flat' as const }, /output shape \(8, 600\) is not its input shape \(8, 6, 10, 10\)/]] as const) {
+  await deployWithFrames(runtime, await load(manager, '1.0.0'), simulatedFrames(400));
+  for (const [model, why] of [[{ bias: 100 }, /median error\/threshold ratio 100\.000 on 3 canary windows exceeds 10/], [{ output: 'flat' as const }, /output shape \(1, 600\) is not its input shape \(1, 6, 10, 10\)/]] as const) {
     const bad = await load(manager, '2.0.0', model);
     await assert.rejects(runtime.deploy(bad), (err: ModelRejected) => err.reason === 'failed-health-check' && why.test(err.message));
   }
@@ -87,12 +87,14 @@ test('packages are verified before loading: tampered bytes, wrong key, wrong inp
   const wrongManifest = testPackage(keys.privateKey, testDescription({ inputShape: ['N', 6, 100] }));
   await assert.rejects(manager.load(wrongManifest, sha(wrongManifest)), (e: ModelRejected) => e.reason === 'wrong-input-shape');
   await assert.rejects(manager.load(Buffer.from('garbage'), 'x'), (e: ModelRejected) => e.reason === 'invalid-package');
+  const shortWindows = testPackage(keys.privateKey, testDescription({ params: { ...testDescription().params, windowLength: 64 }, inputShape: ['N', 6, 8, 8] }), { inputShape: [6, 8, 8] });
+  await assert.rejects(manager.load(shortWindows, sha(shortWindows)), (e: ModelRejected) => e.reason === 'wrong-input-shape' && /windows of 64 steps; the detector scores windows of 100/.test(e.message));
   assert.deepEqual(manager.list(), []);
 });
 
 test('bad input is counted and logged, never thrown; scoring goes on', async () => {
   const { manager, runtime, windows, logs } = await setup();
-  await runtime.deploy(await load(manager, '1.0.0'));
+  const deployed = runtime.deploy(await load(manager, '1.0.0'));
   const frames = simulatedFrames(300);
   const csv = (f: Record<string, unknown>): string => RAW_COLUMNS.map((c) => f[c]).join(',');
   runtime.pushLine('garbled \u0000 line');
@@ -104,6 +106,7 @@ test('bad input is counted and logged, never thrown; scoring goes on', async () 
   runtime.push(null);
   runtime.push('a string');
   for (const f of frames) runtime.pushLine(csv(f));
+  await deployed;
   await runtime.idle();
   assert.equal(runtime.counters.framesRejected, 8);
   assert.equal(runtime.counters.framesAccepted, 300);
@@ -115,9 +118,11 @@ test('bad input is counted and logged, never thrown; scoring goes on', async () 
 
 test('rollback returns to the previous model between frames', async () => {
   const { manager, runtime, windows } = await setup();
-  await runtime.deploy(await load(manager, '1.0.0'));
-  await runtime.deploy(await load(manager, '1.1.0', { bias: 0.5 }));
+  const v1 = runtime.deploy(await load(manager, '1.0.0'));
+  const v11 = runtime.deploy(await load(manager, '1.1.0', { bias: 0.5 }));
   for (const f of simulatedFrames(300)) runtime.push(f);
+  await v1;
+  await v11;
   await runtime.rollback();
   for (const f of simulatedFrames(300, 13)) runtime.push(f);
   await runtime.idle();
@@ -129,8 +134,7 @@ test('rollback returns to the previous model between frames', async () => {
 
 test('drift per feature: live input statistics in training-std units; a sensor shifted by 5 std moves only its own feature', async () => {
   const { manager, runtime } = await setup();
-  await runtime.deploy(await load(manager, '1.0.0'));
-  for (const f of simulatedFrames(3000, 21)) runtime.push(f);
+  await deployWithFrames(runtime, await load(manager, '1.0.0'), simulatedFrames(3000, 21));
   await runtime.idle();
   const normal = runtime.takeDrift();
   assert.deepEqual(normal.map((d) => d.feature), ['roll', 'pitch', 'yaw', 'wind_speed_rps', 'rps', 'voltage']);
@@ -148,13 +152,17 @@ test('alarms are debounced per the manifest (3 windows over threshold), and mode
   const { manager, runtime, windows } = await setup();
   const alarms: ScoredWindow[] = [];
   runtime.on('alarm', (w: ScoredWindow) => alarms.push(w));
-  await runtime.deploy(await load(manager, '1.0.0'));
-  await runtime.deploy(await load(manager, '1.1.0', { bias: 2 }));
+  const v1 = runtime.deploy(await load(manager, '1.0.0'));
+  const v11 = runtime.deploy(await load(manager, '1.1.0', { bias: 2 }));
   for (const f of simulatedFrames(400)) runtime.push(f);
+  await v1;
+  await v11;
   await runtime.idle();
-  assert.ok(windows.length >= 20);
-  assert.ok(windows.every((w) => Math.abs(w.score - 2) < 1e-5 && w.overThreshold.length === 6));
-  assert.deepEqual(windows.map((w) => w.alarm), windows.map((_, i) => i >= 2), 'alarm from the third window over threshold on');
+  // 1.0.0 scored the first windows (its canary), then 1.1.0 took over with a fresh debouncer.
+  const scored = windows.filter((w) => w.version === '1.1.0');
+  assert.ok(scored.length >= 20 && windows.slice(0, windows.length - scored.length).every((w) => w.version === '1.0.0' && !w.alarm));
+  assert.ok(scored.every((w) => Math.abs(w.score - 2) < 1e-5 && w.overThreshold.length === 6));
+  assert.deepEqual(scored.map((w) => w.alarm), scored.map((_, i) => i >= 2), 'alarm from the third window over threshold on');
   assert.equal(runtime.counters.alarms, alarms.length);
   await assert.rejects(manager.unload('1.1.0'), /model 1.1.0 is active; roll back or load another before unloading it/);
   await assert.rejects(manager.unload('7.0.0'), /no loaded model has version 7.0.0 \(loaded: 1.1.0, 1.0.0\)/);
@@ -168,8 +176,7 @@ test('the detector\'s onset rule (thresholds.recent) scores windows on the devic
   const scores = async (recent: boolean): Promise<number[]> => {
     const { manager, runtime, windows } = await setup();
     const thresholds = { rule: 'budget' as const, values: [1, 1, 1, 1, 1, 1], errorSteps: 100, debounceWindows: 3, ...(recent ? { recent: { values: [0.1, 0.1, 0.1, 0.1, 0.1, 0.1], errorSteps: 20, margin: 1.3 } } : {}) };
-    await runtime.deploy(await load(manager, '1.0.0', { bias: 0.25 }, { thresholds }));
-    for (const f of simulatedFrames(400)) runtime.push(f);
+    await deployWithFrames(runtime, await load(manager, '1.0.0', { bias: 0.25 }, { thresholds }), simulatedFrames(400));
     await runtime.idle();
     await manager.close();
     return windows.map((w) => w.score);
@@ -200,8 +207,7 @@ test('conditioned thresholds and the fast rule score and alarm on the device as 
   assert.ok(sorted[0] < 1 && sorted[sorted.length - 1] > 1.5, `scores should straddle the thresholds: ${sorted[0]}..${sorted[sorted.length - 1]}`);
   // Just over 1: the first two windows of every run over threshold alarm at once instead of after the debounce.
   const fast = 1.0001;
-  await runtime.deploy(await load(manager, '1.0.0', { bias: 0.25 }, { thresholds: { ...base, fast } }));
-  for (const f of frames) runtime.push(f);
+  await deployWithFrames(runtime, await load(manager, '1.0.0', { bias: 0.25 }, { thresholds: { ...base, fast } }), frames);
   await runtime.idle();
   await manager.close();
   assert.equal(windows.length, expected.length);
@@ -209,4 +215,45 @@ test('conditioned thresholds and the fast rule score and alarm on the device as 
   const alarms = debouncedAlarms(expected, 3, null, fast);
   assert.notDeepEqual(Array.from(alarms), Array.from(debouncedAlarms(expected, 3)), 'the fast rule changes some alarms');
   assert.deepEqual(windows.map((w) => (w.alarm ? 1 : 0)), Array.from(alarms));
+});
+
+test('cold start: a model is checked at once, judged only once real frames make its canary windows, and refused when they do not come in time', async () => {
+  const { manager, runtime, windows } = await setup();
+  // A broken output is refused at once, before any frame.
+  await assert.rejects(runtime.deploy(await load(manager, '0.9.0', { output: 'flat' })), (e: ModelRejected) => e.reason === 'failed-health-check' && /output shape \(1, 600\) is not its input shape \(1, 6, 10, 10\)/.test(e.message));
+  const verdict = runtime.deploy(await load(manager, '1.0.0'));
+  await runtime.idle();
+  assert.deepEqual(runtime.waitingModels.map((w) => [w.version, w.canaryWindows, w.windowsAvailable]), [['1.0.0', 3, 0]]);
+  const frames = simulatedFrames(200);
+  // 127 frames finish three 32-frame blocks: no window yet, no verdict.
+  for (const f of frames.slice(0, 127)) runtime.push(f);
+  await runtime.idle();
+  assert.equal(runtime.activeModel, null);
+  assert.equal(windows.length, 0);
+  assert.equal(runtime.counters.framesWithoutModel, 127);
+  // The 128th finishes the fourth block: windows ending at frames 99, 109, 119 are the canary, then scored.
+  runtime.push(frames[127]);
+  const report = await verdict;
+  await runtime.idle();
+  assert.equal(report.canaryWindows, 3);
+  assert.deepEqual(manager.list().map((m) => [m.version, m.role]), [['1.0.0', 'active']]);
+  assert.deepEqual(windows.map((w) => w.endIndex), [99, 109, 119]);
+  assert.deepEqual(runtime.waitingModels, []);
+  await manager.close();
+
+  // Too few frames within the time limit: refused with what arrived; the runtime goes on without a model.
+  const late = await setup();
+  const quick = new ScoringRuntime(late.manager, { health: { waitSeconds: 0.3 } });
+  const pending = quick.deploy(await load(late.manager, '1.0.0'));
+  for (const f of frames.slice(0, 50)) quick.push(f);
+  await assert.rejects(pending, (e: ModelRejected) => e.reason === 'failed-health-check' && /no verdict: valid frames for 0 of its 3 canary windows arrived within 0.3 s \(50 valid of 50 frames/.test(e.message));
+  assert.equal(quick.activeModel, null);
+  assert.equal(quick.counters.modelsRefused, 1);
+  // Closing gives up on a waiting model with a plain error (not a verdict).
+  const closing = quick.deploy(await load(late.manager, '1.0.1'));
+  await quick.idle();
+  quick.close();
+  await assert.rejects(closing, (e: Error) => !(e instanceof ModelRejected) && /closed before its health verdict/.test(e.message));
+  assert.throws(() => new ScoringRuntime(late.manager, { health: { canaryWindows: 0 } }), /canaryWindows must be a positive integer/);
+  await late.manager.close();
 });

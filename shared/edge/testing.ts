@@ -8,9 +8,11 @@ import { DEFAULT_PREPROCESSING } from '../features/params';
 import { fitFeatureStatistics } from '../features/statistics';
 import { createFrameColumns } from '../turbine/frames';
 import { TurbineSimulator } from '../turbine/simulator';
-import { NUMERIC_COLUMNS, type RawFrame } from '../turbine/schema';
+import { NUMERIC_COLUMNS, RAW_COLUMNS, type RawFrame } from '../turbine/schema';
 import type { ModelDescription, PackageVerifier } from './model-package';
+import type { LoadedModel } from './model-manager';
 import { testOnnxModel, type TestModelOptions } from './onnx-testing';
+import type { HealthReport, ScoringRuntime } from './scoring-runtime';
 
 let cachedStats: ModelDescription['stats'] | undefined;
 
@@ -78,4 +80,19 @@ export function testVerifier(publicKey: KeyObject): PackageVerifier {
 export function simulatedFrames(count: number, seed = 11, turbineId = 0): RawFrame[] {
   const sim = new TurbineSimulator({ turbineId, seed });
   return Array.from({ length: count }, () => sim.next());
+}
+
+/**
+ * Deploys a model and pushes frames behind it: a model's health verdict waits for real frames (cold start),
+ * so the frames must follow the deploy. Resolves with the verdict.
+ */
+export function deployWithFrames(runtime: ScoringRuntime, model: LoadedModel, frames: readonly RawFrame[]): Promise<HealthReport> {
+  const verdict = runtime.deploy(model);
+  for (const f of frames) runtime.push(f);
+  return verdict;
+}
+
+/** A frame as one CSV line of the original 23 columns (what `npm run agent -- --frames stdin` reads). */
+export function frameCsvLine(frame: RawFrame): string {
+  return RAW_COLUMNS.map((c) => (frame as unknown as Record<string, unknown>)[c]).join(',');
 }

@@ -12,7 +12,7 @@ import type { FeatureStatistics } from '../features/statistics';
 import { StreamingFeaturePipeline } from '../features/streaming';
 import { frameAt } from '../turbine/frames';
 import { simulateFarm, type FarmData } from '../turbine/farm';
-import type { FaultKind, FaultLabel } from '../turbine/faults';
+import type { FaultKind, SimulatedFaultLabel } from '../turbine/faults';
 import type { Figure } from './figure';
 import {
   correlationFigure,
@@ -82,7 +82,7 @@ export function lab01Data(options: Lab01Options): Lab01Data {
 }
 
 /** The first label of the given kind (or the first label at all), with its turbine's frame indexes. */
-export function pickFault(data: Lab01Data, kind?: FaultKind): { label: FaultLabel; startIndex: number; endIndex: number } {
+export function pickFault(data: Lab01Data, kind?: FaultKind): { label: SimulatedFaultLabel; startIndex: number; endIndex: number } {
   const label = data.farm.labels.find((l) => kind === undefined || l.kind === kind);
   if (!label) throw new Error(kind ? `the simulated farm has no ${kind} fault; simulate more minutes or turbines` : 'the simulated farm has no faults');
   const frames = turbineFrames(data.faultyTurbines, label.turbineId);

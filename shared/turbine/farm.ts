@@ -4,7 +4,7 @@
  * write them); the turbineId column tells them apart.
  */
 import { DEFAULT_START_TIME, EventClock, toEpochMs } from './event-time';
-import { FAULT_KINDS, FAULT_SEVERITIES, type FaultKind, type FaultLabel, type FaultSeverity } from './faults';
+import { FAULT_KINDS, FAULT_SEVERITIES, type FaultKind, type FaultSeverity, type SimulatedFaultLabel } from './faults';
 import { columnList, createFrameColumns } from './frames';
 import { Random } from './random';
 import { FRAME_PERIOD_MS, type FrameColumns } from './schema';
@@ -50,7 +50,7 @@ export interface FarmOptions {
 /** A simulated farm: its frames and the labels of every injected fault. */
 export interface FarmData {
   frames: FrameColumns;
-  labels: FaultLabel[];
+  labels: SimulatedFaultLabel[];
 }
 
 interface ResolvedFarmOptions {
@@ -133,7 +133,7 @@ export class FarmSimulator {
   /** Planned injections (empty without faults). */
   readonly schedule: ScheduledFault[];
   /** Labels of every planned injection, start/end as eventTime strings of the first and last frame. */
-  readonly labels: FaultLabel[];
+  readonly labels: SimulatedFaultLabel[];
   private readonly sims: TurbineSimulator[];
   private readonly pending: ScheduledFault[][];
   private readonly clock: EventClock;

@@ -20,16 +20,26 @@ export const FAULT_SEVERITIES = ['mild', 'severe'] as const;
 export type FaultSeverity = (typeof FAULT_SEVERITIES)[number];
 
 /**
- * One injected fault episode on one turbine. `start` and `end` are the eventTime strings of the first and
- * the last affected frame (both inclusive).
+ * One labelled fault episode on one turbine, as a labels file holds it. `start` and `end` are the eventTime
+ * strings of the first and the last affected frame (both inclusive). `kind` is any name (the simulator's
+ * kinds, or a user's own incident names such as blade_icing); `severity` is given or not.
  */
 export interface FaultLabel {
   turbineId: number;
   start: string;
   end: string;
+  kind: string;
+  severity?: FaultSeverity;
+}
+
+/** A fault the simulator injected: one of its kinds at one of its severities. */
+export interface SimulatedFaultLabel extends FaultLabel {
   kind: FaultKind;
   severity: FaultSeverity;
 }
+
+/** What a fault kind name in a labels file may be: letters, digits, _ . - (no comma or colon), at most 64. */
+export const FAULT_KIND_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 
 /**
  * Calibrated normal statistics of the original recording (mean and raw standard deviation of the six model

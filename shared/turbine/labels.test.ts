@@ -24,7 +24,7 @@ test('labels file: exact header, kind as <kind>:<severity>, round trip', async (
     writeLabelsCsv(labels, path);
     assert.equal(readFileSync(path, 'utf8'), text);
     assert.deepEqual(readLabelsCsv(path), labels);
-    assert.throws(() => writeLabelsCsv([{ ...l, kind: 'wobble' as never }], join(dir, 'bad.labels.csv')), /unknown fault wobble/);
+    assert.throws(() => writeLabelsCsv([{ ...l, kind: 'wob,ble' }], join(dir, 'bad.labels.csv')), /fault kind "wob,ble" is not a name/);
     assert.equal(existsSync(join(dir, 'bad.labels.csv')), false);
   } finally {
     await rm(dir, { recursive: true, force: true });
@@ -47,8 +47,10 @@ test('bad labels input names the line and column', () => {
     [`${LABELS_HEADER}\n${row}\nx,2021-03-01T12:00:00Z,2021-03-01T12:00:01Z,vib:mild\n`, /line 3, column turbineId: "x" is not a non-negative integer/, 3, 'turbineId'],
     [`${LABELS_HEADER}\n1,soon,2021-03-01T12:00:01Z,vib:mild\n`, /line 2, column start: "soon" is not a date-time/, 2, 'start'],
     [`${LABELS_HEADER}\n1,2021-03-01T12:00:05Z,2021-03-01T12:00:01Z,vib:mild\n`, /line 2, column end: .* is before start/, 2, 'end'],
-    [`${LABELS_HEADER}\n1,2021-03-01T12:00:00Z,2021-03-01T12:00:01Z,vib\n`, /line 2, column kind: "vib" is not <kind>:<severity>/, 2, 'kind'],
-    [`${LABELS_HEADER}\n1,2021-03-01T12:00:00Z,2021-03-01T12:00:01Z,wobble:mild\n`, /column kind: "wobble:mild"/, 2, 'kind'],
+    [`${LABELS_HEADER}\n1,2021-03-01T12:00:00Z,2021-03-01T12:00:01Z,vib:extreme\n`, /line 2, column kind: "vib:extreme" is not <kind> or <kind>:<severity>/, 2, 'kind'],
+    [`${LABELS_HEADER}\n1,2021-03-01T12:00:00Z,2021-03-01T12:00:01Z,vib:mild:x\n`, /column kind: "vib:mild:x"/, 2, 'kind'],
+    [`${LABELS_HEADER}\n1,2021-03-01T12:00:00Z,2021-03-01T12:00:01Z,blade icing\n`, /column kind: "blade icing"/, 2, 'kind'],
+    [`${LABELS_HEADER}\n1,2021-03-01T12:00:00Z,2021-03-01T12:00:01Z,\n`, /column kind: ""/, 2, 'kind'],
   ];
   for (const [text, message, line, column] of cases) {
     let result: FaultLabel[] | undefined;
@@ -73,4 +75,15 @@ test('labelIndexByRow marks exactly the scheduled frames of the labelled turbine
   }
   assert.deepEqual(rows, expected);
   assert.ok(rows.some((x) => x >= 0));
+});
+
+test("a user's own fault kinds: any name, severity optional, written back as read", () => {
+  const text = `${LABELS_HEADER}\n3,2021-03-01T12:00:00Z,2021-03-01T12:00:09Z,blade_icing\n4,2021-03-01T12:01:00Z,2021-03-01T12:01:30Z,pitch_bearing:severe\n0,2021-03-01T12:02:00Z,2021-03-01T12:02:01Z,vib:mild\n`;
+  const labels = parseLabelsCsv(text);
+  assert.deepEqual(labels, [
+    { turbineId: 3, start: '2021-03-01T12:00:00Z', end: '2021-03-01T12:00:09Z', kind: 'blade_icing' },
+    { turbineId: 4, start: '2021-03-01T12:01:00Z', end: '2021-03-01T12:01:30Z', kind: 'pitch_bearing', severity: 'severe' },
+    { turbineId: 0, start: '2021-03-01T12:02:00Z', end: '2021-03-01T12:02:01Z', kind: 'vib', severity: 'mild' },
+  ]);
+  assert.equal(formatLabelsCsv(labels), text);
 });

@@ -4,15 +4,17 @@
  * File format (CSV, UTF-8, one label per line), header exactly `turbineId,start,end,kind`:
  * - turbineId: the turbine's integer id (the turbineId column of the data file);
  * - start, end: eventTime strings of the first and the last affected frame, both inclusive;
- * - kind: `<kind>:<severity>`, e.g. `bearing_wear:mild` or `vib:severe` (kinds in FAULT_KINDS, severities
- *   mild | severe), so the file keeps the four columns the workshop's contract names.
+ * - kind: `<kind>` or `<kind>:<severity>`, e.g. `bearing_wear:mild`, `vib:severe` or `blade_icing`: the
+ *   simulator's kinds (FAULT_KINDS) or any name of letters, digits, _ . - (a user's own incident labels);
+ *   severity, when given, mild | severe. The file keeps the four columns the workshop's contract names.
+ *   Evaluation reports per-kind results under the names given.
  * Next to a data file `<name>.csv.gz` (or `<name>.csv`) the labels are `<name>.labels.csv`.
  */
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { CsvFormatError, renameOrRemove } from './csv';
 import { parseEventTime } from './event-time';
-import { isFaultKind, isFaultSeverity, FAULT_KINDS, type FaultLabel } from './faults';
+import { FAULT_KIND_NAME, type FaultLabel, isFaultSeverity } from './faults';
 import type { FrameColumns } from './schema';
 
 /** The labels file's header line. */
@@ -28,9 +30,10 @@ export function formatLabelsCsv(labels: readonly FaultLabel[]): string {
   const lines = [LABELS_HEADER];
   for (const [i, l] of labels.entries()) {
     if (!Number.isInteger(l.turbineId) || l.turbineId < 0) throw new Error(`label ${i}: turbineId must be a non-negative integer, got ${l.turbineId}`);
-    if (!isFaultKind(l.kind) || !isFaultSeverity(l.severity)) throw new Error(`label ${i}: unknown fault ${l.kind}:${l.severity}`);
+    if (!FAULT_KIND_NAME.test(l.kind)) throw new Error(`label ${i}: fault kind ${JSON.stringify(l.kind)} is not a name of letters, digits, _ . - (at most 64)`);
+    if (l.severity !== undefined && !isFaultSeverity(l.severity)) throw new Error(`label ${i}: fault severity ${JSON.stringify(l.severity)} is not mild or severe`);
     for (const t of [l.start, l.end]) if (!Number.isFinite(parseEventTime(t)) || t.includes(',')) throw new Error(`label ${i}: ${JSON.stringify(t)} is not an eventTime`);
-    lines.push(`${l.turbineId},${l.start},${l.end},${l.kind}:${l.severity}`);
+    lines.push(`${l.turbineId},${l.start},${l.end},${l.kind}${l.severity ? `:${l.severity}` : ''}`);
   }
   return `${lines.join('\n')}\n`;
 }
@@ -71,10 +74,10 @@ export function parseLabelsCsv(text: string, source = 'labels'): FaultLabel[] {
     if (!Number.isFinite(endMs)) throw new CsvFormatError(source, n, 'end', `${JSON.stringify(end)} is not a date-time`);
     if (endMs < startMs) throw new CsvFormatError(source, n, 'end', `${end} is before start ${start}`);
     const [kind, severity, extra] = kindText.split(':');
-    if (extra !== undefined || !isFaultKind(kind) || severity === undefined || !isFaultSeverity(severity)) {
-      throw new CsvFormatError(source, n, 'kind', `${JSON.stringify(kindText)} is not <kind>:<severity> with kind one of ${FAULT_KINDS.join(', ')} and severity mild or severe`);
+    if (extra !== undefined || !FAULT_KIND_NAME.test(kind) || (severity !== undefined && !isFaultSeverity(severity))) {
+      throw new CsvFormatError(source, n, 'kind', `${JSON.stringify(kindText)} is not <kind> or <kind>:<severity> with kind a name of letters, digits, _ . - (at most 64) and severity mild or severe`);
     }
-    labels.push({ turbineId, start, end, kind, severity });
+    labels.push(severity === undefined ? { turbineId, start, end, kind } : { turbineId, start, end, kind, severity });
   }
   return labels;
 }

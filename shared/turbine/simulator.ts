@@ -10,7 +10,7 @@
  * the injected episodes, which is what makes the labels provably exact.
  */
 import { EventClock, DEFAULT_START_TIME, toEpochMs } from './event-time';
-import { FAULT_MAGNITUDES, assertFault, type FaultKind, type FaultLabel, type FaultSeverity } from './faults';
+import { FAULT_MAGNITUDES, assertFault, type FaultKind, type FaultSeverity, type SimulatedFaultLabel } from './faults';
 import { Random } from './random';
 import { FRAME_PERIOD_MS, NUMERIC_COLUMNS, type NumericColumn, type RawFrame } from './schema';
 
@@ -237,7 +237,7 @@ export class TurbineSimulator {
   private prevPerturbRoll = 0;
   private prevPerturbPitch = 0;
   private prevPerturbYaw = 0;
-  private readonly history: FaultLabel[] = [];
+  private readonly history: SimulatedFaultLabel[] = [];
 
   constructor(options: TurbineSimulatorOptions = {}) {
     const turbineId = options.turbineId ?? 0;
@@ -290,7 +290,7 @@ export class TurbineSimulator {
   }
 
   /** Every injection that affected at least one frame, oldest first (the last may still be running). */
-  get labels(): FaultLabel[] {
+  get labels(): SimulatedFaultLabel[] {
     return this.history.map((l) => ({ ...l }));
   }
 
