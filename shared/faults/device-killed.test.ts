@@ -9,13 +9,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { type AgentProcess, createJob, jobExecution, provisionTestDevices, spawnAgentProcess, startTestCloud, tempDir, waitFor, windowsOf } from '../edge/agent-testing';
+import { join } from 'node:path';
+import { type AgentProcess, createJob, jobExecution, provisionTestDevices, spawnAgent, startTestCloud, tempDir, waitFor, windowsOf } from '../edge/agent-testing';
 import { packageServer } from '../edge/agent-testbed';
 import { signedTestPackage, testSigningKey } from '../edge/package-testing';
 import { recordFigure } from './figures';
-
-const ROOT = resolve(__dirname, '..', '..');
 
 for (const phase of ['download', 'load'] as const) {
   test(`a device process killed during model ${phase} restarts into a good model and the job ends SUCCEEDED`, { timeout: 150_000 }, async () => {
@@ -34,8 +32,7 @@ for (const phase of ['download', 'load'] as const) {
       const [bundle] = await provisionTestDevices(cloudDir, join(tmp.dir, 'devices'), 1);
       const thing = bundle.split(/[\\/]/).pop() as string;
       const args = ['--config', bundle, '--state', join(tmp.dir, 'state'), '--public-key', join(tmp.dir, 'pub.pem'), '--model', join(tmp.dir, 'v1.tar.gz'), '--frame-rate', '200', '--capture-rate', '0', '--heartbeat', '600', '--events'];
-      const spawnAgent = (): AgentProcess => spawnAgentProcess(['--import', 'tsx', join(ROOT, 'shared', 'cli', 'agent.ts')], args, { cwd: ROOT });
-      agents.push(spawnAgent());
+      agents.push(spawnAgent(args));
       await waitFor(() => agents[0].events.some((e) => e.type === 'online') && windowsOf(agents[0]).length > 30, 60_000, `the agent online and scoring (${agents[0].stderr.slice(-3).join(' | ')})`);
       const url = server.url;
       // The kill: during the held download, or the moment the whole package was sent.
@@ -59,7 +56,7 @@ for (const phase of ['download', 'load'] as const) {
       const v1Windows = windowsOf(agents[0]).length;
 
       const restarted = Date.now();
-      agents.push(spawnAgent());
+      agents.push(spawnAgent(args));
       const result = (await wait(90_000).catch((err: Error) => {
         throw new Error(`${err.message}\n${agents[1].stderr.join('\n')}`);
       }))[thing];
