@@ -6,36 +6,24 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync, writeFileSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { GetThingShadowCommand, IoTDataPlaneClient } from '@aws-sdk/client-iot-data-plane';
 import { cloudClientConfig } from '../cloud';
-import { startEdgeAgent } from './agent';
-import { capturedBatches, provisionTestDevices, startTestCloud, tempDir, waitFor } from './agent-testing';
-import { simulatedFrames, testDescription, testKeys, testPackage, testVerifier } from './testing';
+import { capturedBatches, waitFor } from './agent-testing';
+import { startAgentTestbed } from './agent-testbed';
+import { simulatedFrames } from './testing';
 
 const OUTAGE_SECONDS = Number(process.env.EDGE_OUTAGE_SECONDS ?? 60);
 
 test(`the agent scores through a ${OUTAGE_SECONDS} s cloud outage, buffers captures on disk and delivers each to S3 exactly once`, { timeout: 80_000 + OUTAGE_SECONDS * 1500 }, async () => {
-  const tmp = await tempDir('agent-outage-');
-  const cloudDir = join(tmp.dir, 'cloud');
-  let cloud = await startTestCloud(cloudDir);
-  const ports = { port: Number(new URL(cloud.endpoints.http).port), mqttPort: cloud.endpoints.mqttPort };
-  const keys = testKeys();
-  const pkg = join(tmp.dir, 'model.pkg');
-  writeFileSync(pkg, testPackage(keys.privateKey, testDescription(), { bias: 0.1 }));
-  const [bundle] = await provisionTestDevices(cloudDir, join(tmp.dir, 'devices'), 1);
-  const logs: string[] = [];
-  const agent = await startEdgeAgent({
-    config: bundle,
-    stateDir: join(tmp.dir, 'state'),
-    verifier: testVerifier(keys.publicKey),
-    initialPackage: pkg,
+  const bed = await startAgentTestbed('agent-outage-', {
     heartbeatSeconds: 1,
     capture: { sampleRate: 0.5, batchSize: 4, maxAgeSeconds: 1, seed: 5 },
     captureAckSeconds: 3,
-    log: (l) => logs.push(l),
   });
+  const { agent } = bed;
+  let cloud = bed.cloud();
   const frames = simulatedFrames(40_000);
   let next = 0;
   // 800 frames/s: 80 windows/s, about 40 captured records/s.
@@ -46,17 +34,17 @@ test(`the agent scores through a ${OUTAGE_SECONDS} s cloud outage, buffers captu
     await agent.connected();
     await waitFor(() => agent.capture.counters.uploaded > 0, 20_000, 'a first capture batch in S3');
 
-    await cloud.stop();
+    await bed.stopCloud();
     await waitFor(() => !agent.online, 15_000, 'the agent to notice the outage');
     const scoredAtOutage = agent.counters.windowsScored;
     const uploadedAtOutage = agent.capture.counters.uploaded;
     await new Promise((r) => setTimeout(r, OUTAGE_SECONDS * 1000));
     assert.ok(agent.counters.windowsScored > scoredAtOutage + 40 * OUTAGE_SECONDS, 'inference went on offline');
     assert.ok(agent.capture.counters.pendingBatches >= 2, 'captures waited on disk');
-    assert.equal(readdirSync(join(tmp.dir, 'state', 'capture')).length, agent.capture.counters.pendingBatches);
+    assert.equal(readdirSync(join(bed.stateDir, 'capture')).length, agent.capture.counters.pendingBatches);
     assert.equal(agent.capture.counters.uploaded, uploadedAtOutage);
 
-    cloud = await startTestCloud(cloudDir, ports);
+    cloud = await bed.startCloud();
     await waitFor(() => agent.online, 30_000, 'the agent to reconnect');
     clearInterval(feed);
     await agent.runtime.idle();
@@ -92,8 +80,6 @@ test(`the agent scores through a ${OUTAGE_SECONDS} s cloud outage, buffers captu
     console.log(`outage ${OUTAGE_SECONDS} s: scored ${agent.counters.windowsScored}, captured ${c.captured} in ${stored.length} batches, latency p50 ${hb.latencyMs.p50} ms p99 ${hb.latencyMs.p99} ms`);
   } finally {
     clearInterval(feed);
-    await agent.stop();
-    await cloud.stop();
-    await tmp.remove();
+    await bed.remove();
   }
 });

@@ -6,12 +6,11 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type AgentProcess, createJob, deployJobDocument, jobExecution, provisionTestDevices, putObjects, spawnAgent, startTestCloud, tempDir, waitFor, windowsOf } from './agent-testing';
+import { packageServer } from './agent-testbed';
 import { signedTestPackage, tamperedPackage, testSigningKey } from './package-testing';
 import { frameCsvLine, simulatedFrames } from './testing';
 
@@ -105,16 +104,7 @@ test('an agent process killed (SIGKILL) in the middle of a job resumes it after 
   const key = testSigningKey();
   const v2 = signedTestPackage(key, '2.0.0', { bias: 0.05 });
   // The first download hangs (the agent is killed during it); later ones get the package.
-  const sockets = new Set<Socket>();
-  let requests = 0;
-  const server = createServer((_req, res) => {
-    if (requests++ > 0) res.end(v2);
-  });
-  server.on('connection', (s) => {
-    sockets.add(s);
-    s.on('close', () => sockets.delete(s));
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const server = await packageServer(v2, { holdFirst: true });
   const agents: AgentProcess[] = [];
   try {
     writeFileSync(join(tmp.dir, 'pub.pem'), key.publicKeyPem);
@@ -124,14 +114,14 @@ test('an agent process killed (SIGKILL) in the middle of a job resumes it after 
     const args = ['--config', bundle, '--state', join(tmp.dir, 'state'), '--public-key', join(tmp.dir, 'pub.pem'), '--model', join(tmp.dir, 'v1.tar.gz'), '--frame-rate', '200', '--capture-rate', '0', '--events'];
     agents.push(spawnAgent(args));
     await waitFor(() => agents[0].events.some((e) => e.type === 'online'), 30_000, 'the agent online');
-    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v2.tar.gz`;
+    const url = server.url;
     const wait = await createJob(cloud, 'deploy-v2', JSON.stringify({ operation: 'deploy-model', model: { name: 'wind-turbine-anomaly', version: '2.0.0', url } }), [thing]);
     await waitFor(async () => (await jobExecution(cloud, 'deploy-v2', thing)).statusDetails.step === 'downloading', 20_000, 'the download to start');
-    await waitFor(() => requests === 1, 10_000, 'the package request');
+    await waitFor(() => server.requests() === 1, 10_000, 'the package request');
     assert.equal(JSON.parse(readFileSync(join(tmp.dir, 'state', 'agent-state.json'), 'utf8')).inflight.jobId, 'deploy-v2');
     agents[0].proc.kill('SIGKILL');
     await agents[0].exited;
-    for (const s of sockets) s.destroy();
+    server.dropConnections();
 
     agents.push(spawnAgent(args));
     const result = (await wait(40_000).catch((err: Error) => {
@@ -145,12 +135,11 @@ test('an agent process killed (SIGKILL) in the middle of a job resumes it after 
     assert.equal(state.inflight, undefined);
     assert.equal(state.finished['deploy-v2'].status, 'SUCCEEDED');
     assert.deepEqual([state.active.version, state.previous.version], ['2.0.0', '1.0.0']);
-    assert.equal(requests, 2);
+    assert.equal(server.requests(), 2);
     agents[1].proc.kill('SIGTERM');
     assert.equal(await agents[1].exited, 0);
   } finally {
     for (const a of agents) if (a.proc.exitCode === null && a.proc.signalCode === null) a.proc.kill('SIGKILL');
-    for (const s of sockets) s.destroy();
     server.close();
     await cloud.stop();
     await tmp.remove();

@@ -19,6 +19,7 @@ import type { EngineFactory } from './inference-engine';
 import { type LoadedModel, ModelManager } from './model-manager';
 import { ModelRejected, type PackageVerifier } from './model-package';
 import { JobRunner } from './ota';
+import { monitorActivatedModels, type PostActivationHealthOptions } from './post-activation-health';
 import { type FeatureDrift, type HealthOptions, type RuntimeCounters, ScoringRuntime, type ScoredWindow, type WaitingModel } from './scoring-runtime';
 
 /** Reported in heartbeats. */
@@ -41,6 +42,8 @@ export interface EdgeAgentOptions {
   heartbeatSeconds?: number;
   capture?: Partial<CaptureOptions>;
   health?: Partial<HealthOptions>;
+  /** Rollback of a model that fails after activation (see post-activation-health.ts). */
+  postActivationHealth?: Partial<PostActivationHealthOptions>;
   /** How captured batches leave the spool: after the capture ingest's accepted message (default), or at PUBACK. */
   captureConfirm?: 'accepted' | 'puback';
   /** Seconds to wait for a batch's confirmation before re-sending (default 10). */
@@ -201,6 +204,15 @@ export async function startEdgeAgent(opts: EdgeAgentOptions): Promise<EdgeAgent>
     void sendHeartbeat();
   });
   runtime.on('waiting', (w: WaitingModel) => agent.emit('waiting', w));
+  const healthMonitor = monitorActivatedModels(runtime, opts.postActivationHealth, {
+    log,
+    onRollback: (r) => {
+      // The kept state follows the runtime, so a restart does not bring the bad model back.
+      if (!r.error) [state.data.active, state.data.previous] = [state.data.previous, state.data.active];
+      state.save();
+      agent.emit('rollback', r);
+    },
+  });
 
   const pem = (name: string): string => readFileSync(resolve(dir, name), 'utf8');
   let connection: DeviceConnection;
@@ -392,6 +404,7 @@ export async function startEdgeAgent(opts: EdgeAgentOptions): Promise<EdgeAgent>
       (stopping ??= (async () => {
         stopped = true;
         jobs.stop();
+        healthMonitor.stop();
         runtime.close();
         clearInterval(heartbeatTimer);
         clearInterval(ageTimer);

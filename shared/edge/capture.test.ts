@@ -65,3 +65,46 @@ test('a full spool drops its oldest batches, counted and logged, and keeps the n
     await tmp.remove();
   }
 });
+
+test('a full spool drops batches already sent last, and counts them as unconfirmed (they may be in S3)', async () => {
+  const tmp = await tempDir('capture-sent-');
+  try {
+    const spool = new CaptureSpool(tmp.dir, 'thing', { sampleRate: 1, batchSize: 5, maxAgeSeconds: 60, bufferMaxBytes: 60_000, includeOutput: false });
+    for (let i = 0; i < 20; i++) spool.offer(window(i));
+    const [oldest] = spool.pending();
+    spool.read(oldest.file); // sent, its confirmation not yet back
+    for (let i = 20; i < 30; i++) spool.offer(window(i));
+    const c = spool.counters;
+    assert.ok(c.dropped > 0);
+    assert.ok(spool.pending().some((p) => p.batchId === oldest.batchId), 'the sent batch outlives newer unsent ones');
+    assert.equal(c.droppedUnconfirmed, 0);
+    for (let i = 30; i < 200; i++) spool.offer(window(i));
+    assert.ok(spool.pending().some((p) => p.batchId === oldest.batchId), 'kept while unsent batches can make room');
+    for (const p of spool.pending()) spool.read(p.file);
+    const before = c.dropped;
+    for (let i = 200; i < 205; i++) spool.offer(window(i));
+    assert.equal(c.dropped - before, 5, 'one sent batch made room');
+    assert.equal(c.droppedUnconfirmed, 5, 'and is counted as sent but unconfirmed');
+    assert.ok(!spool.pending().some((p) => p.batchId === oldest.batchId), 'the oldest sent batch went first');
+    assert.equal(c.dropped + c.pendingRecords, 205);
+  } finally {
+    await tmp.remove();
+  }
+});
+
+test('a spool that cannot be written (read-only or full disk) drops and counts the batch, and offer() never throws', { skip: process.getuid?.() === 0 ? 'root ignores folder permissions (shared/faults/capture-disk-full.test.ts fills a real tmpfs instead)' : false }, async () => {
+  const tmp = await tempDir('capture-ro-');
+  const { chmodSync } = await import('node:fs');
+  try {
+    const logs: string[] = [];
+    const spool = new CaptureSpool(tmp.dir, 'thing', { sampleRate: 1, batchSize: 5, maxAgeSeconds: 60, bufferMaxBytes: 1_000_000 }, (m) => logs.push(m));
+    chmodSync(tmp.dir, 0o500);
+    for (let i = 0; i < 12; i++) spool.offer(window(i));
+    assert.equal(spool.counters.droppedWriteFailed, 10);
+    assert.equal(spool.counters.dropped, 10);
+    assert.match(logs[0], /not written to the spool \(EACCES\): 5 records dropped/);
+  } finally {
+    chmodSync(tmp.dir, 0o700);
+    await tmp.remove();
+  }
+});

@@ -6,7 +6,8 @@
  * cloud confirmed it, so batches survive an outage and a restart. The spool has a size cap: when a new
  * batch would exceed it the oldest batches are dropped, counted and logged (never silently). Re-sending a
  * batch after a lost confirmation writes the same S3 key again (the key is the batch id), so each batch is
- * in S3 exactly once.
+ * in S3 exactly once. A batch that cannot be written (disk full) is dropped and counted (droppedWriteFailed),
+ * and capture goes on: inference never fails because of the spool.
  */
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, statSync, unlinkSync } from 'node:fs';
@@ -64,6 +65,13 @@ export interface CaptureCounters {
   pendingBatches: number;
   pendingBytes: number;
   batchesUploaded: number;
+  /** Records dropped because the spool could not be written (disk full, I/O error); also in dropped. */
+  droppedWriteFailed: number;
+  /**
+   * Records dropped by the cap after they had been sent but before the cloud confirmed them: each may
+   * or may not be in S3 (the confirmation can be lost with the connection); also in dropped.
+   */
+  droppedUnconfirmed: number;
 }
 
 const b64 = (x: Float32Array): string => Buffer.from(x.buffer, x.byteOffset, x.byteLength).toString('base64');
@@ -81,7 +89,9 @@ export function validateCaptureOptions(o: CaptureOptions): void {
 
 /** Samples scored windows into batches and keeps them on disk until confirmed; see the file comment. */
 export class CaptureSpool {
-  readonly counters: CaptureCounters = { captured: 0, uploaded: 0, dropped: 0, pendingRecords: 0, pendingBatches: 0, pendingBytes: 0, batchesUploaded: 0 };
+  readonly counters: CaptureCounters = { captured: 0, uploaded: 0, dropped: 0, pendingRecords: 0, pendingBatches: 0, pendingBytes: 0, batchesUploaded: 0, droppedWriteFailed: 0, droppedUnconfirmed: 0 };
+  /** Spool files read for sending and not yet confirmed (the cap drops these last). */
+  private readonly sent = new Set<string>();
   private readonly random: () => number;
   private open: { records: CaptureRecord[]; bytes: number; startedAt: number } | null = null;
   private readonly maxBatchBytes: number;
@@ -145,7 +155,15 @@ export class CaptureSpool {
     const text = JSON.stringify(body);
     if (!this.makeRoom(text.length, batch.records.length)) return;
     const name = `${batchId}.${batch.records.length}.json`;
-    writeFileDurably(join(this.dir, name), text);
+    try {
+      writeFileDurably(join(this.dir, name), text);
+    } catch (err) {
+      // A full disk must not stop inference (offer runs on the scoring path): count and log the batch.
+      this.counters.dropped += batch.records.length;
+      this.counters.droppedWriteFailed += batch.records.length;
+      this.log(`capture batch ${batchId} not written to the spool (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}): ${batch.records.length} records dropped`);
+      return;
+    }
     this.counters.pendingBatches++;
     this.counters.pendingRecords += batch.records.length;
     this.counters.pendingBytes += text.length;
@@ -163,7 +181,9 @@ export class CaptureSpool {
 
   /** The bytes of a pending batch. */
   read(file: string): Buffer {
-    return readFileSync(file);
+    const bytes = readFileSync(file);
+    this.sent.add(file);
+    return bytes;
   }
 
   /** Marks a pending batch uploaded: removes it from the spool. */
@@ -172,6 +192,7 @@ export class CaptureSpool {
     try {
       size = statSync(entry.file).size;
       unlinkSync(entry.file);
+      this.sent.delete(entry.file);
     } catch {
       return; // already confirmed (a duplicate confirmation)
     }
@@ -183,12 +204,15 @@ export class CaptureSpool {
   }
 
   private makeRoom(bytes: number, records: number): boolean {
-    const pending = this.pending();
+    // Oldest first, but batches already sent last: they are probably in S3 and only await confirmation.
+    const all = this.pending();
+    const pending = [...all.filter((p) => !this.sent.has(p.file)), ...all.filter((p) => this.sent.has(p.file))];
     let total = this.counters.pendingBytes;
     for (const p of pending) {
       if (total + bytes <= this.options.bufferMaxBytes) break;
       const size = statSync(p.file).size;
       unlinkSync(p.file);
+      if (this.sent.delete(p.file)) this.counters.droppedUnconfirmed += p.records;
       total -= size;
       this.counters.pendingBytes -= size;
       this.counters.pendingBatches--;
