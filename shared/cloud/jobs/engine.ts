@@ -8,6 +8,7 @@
 import type { Clock, Collection, PrincipalDirectory, StateStore } from '../contracts';
 import { alreadyExists, invalidRequest, invalidTransition, notFound, terminalState, versionConflict } from './errors';
 import { checkDocument, parseS3Url } from './document';
+import { iotArn, parseIotArn } from '../iot/arn';
 import {
   deviceMayMove,
   executionKey,
@@ -118,12 +119,12 @@ export class JobsEngine {
 
   /** ARN of a job of this cloud. */
   jobArn(jobId: string): string {
-    return `arn:aws:iot:${this.opts.region}:${this.opts.accountId}:job/${jobId}`;
+    return iotArn(this.opts.region, this.opts.accountId, 'job', jobId);
   }
 
   /** ARN of a thing of this cloud. */
   thingArn(thingName: string): string {
-    return `arn:aws:iot:${this.opts.region}:${this.opts.accountId}:thing/${thingName}`;
+    return iotArn(this.opts.region, this.opts.accountId, 'thing', thingName);
   }
 
   /** CreateJob: resolves the document and the targets, then queues executions as the rollout allows. */
@@ -408,12 +409,15 @@ export class JobsEngine {
 
   private resolveTargets(targets: string[]): string[] {
     const things = new Set<string>();
-    const prefix = `arn:aws:iot:${this.opts.region}:${this.opts.accountId}:`;
+    const { region, accountId } = this.opts;
     const directory = this.opts.directory?.();
     targets.forEach((arn, i) => {
-      const m = /^(thing|thinggroup)\/([a-zA-Z0-9:_-]{1,128})$/.exec(arn.startsWith(prefix) ? arn.slice(prefix.length) : '');
+      const parsed = parseIotArn(arn);
+      const ours = parsed && parsed.partition === 'aws' && parsed.region === region && parsed.accountId === accountId;
+      const m = ours ? /^(thing|thinggroup)\/([a-zA-Z0-9:_-]{1,128})$/.exec(`${parsed.resourceType}/${parsed.resourceId}`) : null;
       if (!m) {
-        throw invalidRequest(`targets[${i}] "${arn}" is not a thing or thing group ARN of this cloud (${prefix}thing/<name> or ${prefix}thinggroup/<name>)`);
+        const expected = `${iotArn(region, accountId, 'thing', '<name>')} or ${iotArn(region, accountId, 'thinggroup', '<name>')}`;
+        throw invalidRequest(`targets[${i}] "${arn}" is not a thing or thing group ARN of this cloud (${expected})`);
       }
       const [, type, name] = m;
       if (type === 'thing') {
