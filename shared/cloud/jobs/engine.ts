@@ -22,7 +22,7 @@ import {
   type JobStatus,
   type RetryFailureType,
   type TargetSelection,
-} from './model';
+} from './records';
 
 const MINUTE = 60_000;
 

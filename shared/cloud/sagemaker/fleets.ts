@@ -16,7 +16,7 @@ import {
   type DeviceFleetRecord,
   type DeviceRecord,
   type EdgeOutputConfig,
-} from './model';
+} from './records';
 import { iotArn } from '../iot/arn';
 import type { Operation } from './respond';
 import { DESCRIPTION, NAME, ROLE_ARN, S3_URI, THING_NAME, type Fields } from './validate';

@@ -13,7 +13,7 @@ import { iotArn } from '../iot/arn';
 export type DeviceOutcome = 'SUCCEEDED' | 'FAILED' | 'REJECTED' | 'hang' | 'ignore';
 
 /** Where the fleet connects and how it provisions itself. */
-export interface DeviceFleetOptions {
+export interface SimulatedJobDevicesOptions {
   iot: IoTClient;
   region: string;
   accountId: string;
@@ -60,20 +60,20 @@ async function inBatches<T>(items: T[], size: number, fn: (item: T) => Promise<v
 }
 
 /** A provisioned, connected fleet of IotJobsClient devices. */
-export class JobsDeviceFleet {
+export class SimulatedJobDevices {
   readonly thingNames: string[];
   readonly reports: DeviceReport[] = [];
   private readonly connections: mqtt.MqttClientConnection[] = [];
   private readonly waiters: { count: number; resolve: () => void }[] = [];
 
-  private constructor(private readonly opts: DeviceFleetOptions) {
+  private constructor(private readonly opts: SimulatedJobDevicesOptions) {
     const prefix = opts.prefix ?? 'device-';
     this.thingNames = Array.from({ length: opts.count }, (_, i) => `${prefix}${i}`);
   }
 
   /** Provisions things (in a new group, with one shared certificate and policy) and connects every device. */
-  static async start(opts: DeviceFleetOptions): Promise<JobsDeviceFleet> {
-    const fleet = new JobsDeviceFleet(opts);
+  static async start(opts: SimulatedJobDevicesOptions): Promise<SimulatedJobDevices> {
+    const fleet = new SimulatedJobDevices(opts);
     await fleet.provisionAndConnect();
     return fleet;
   }
