@@ -8,10 +8,10 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AttachPolicyCommand, AttachThingPrincipalCommand, CreateKeysAndCertificateCommand, type IoTClient } from '@aws-sdk/client-iot';
-import { writeBundleKeys } from '../cloud/provisioning/bundle';
+import { writeBundleKeys } from '../workflows/provisioning/bundle';
 import { BUNDLE_FILES, DEFAULT_TELEMETRY_PREFIX } from '../edge/device-config';
 import { iotArn, type IotResourceType } from '../cloud/iot/arn';
-import { ensurePolicy, ensureThing, reusableCertificate } from '../cloud/provisioning/provision';
+import { ensurePolicy, ensureThing, reusableCertificate } from '../workflows/provisioning/provision';
 
 /** The console's connection files and names. */
 export interface ConsoleIdentity {

@@ -14,7 +14,7 @@ import { CreateJobCommand } from '@aws-sdk/client-iot';
 import type { BenchLine } from '../bench/types';
 import { startGreengrassCloud } from '../cloud/greengrass/greengrass-testing';
 import { SimulatedJobDevices } from '../cloud/jobs/simulated-devices-testing';
-import { provisionDevices } from '../cloud/provisioning/provision';
+import { provisionDevices } from '../workflows/provisioning/provision';
 import { publishComponent } from '../workflows/greengrass/components';
 import { createDeployment, thingGroupArn, waitForDeployment } from '../workflows/greengrass/deployments';
 import { startCoreDeviceFromBundle, type CoreDevice } from './core-device';

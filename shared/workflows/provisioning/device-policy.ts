@@ -7,7 +7,7 @@
  */
 
 import { DEFAULT_TELEMETRY_PREFIX } from '../../edge/device-config';
-import { iotArn, type IotResourceType } from '../iot/arn';
+import { iotArn, type IotResourceType } from '../../cloud/iot/arn';
 
 const THING = '${iot:Connection.Thing.ThingName}';
 
