@@ -9,7 +9,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startGreengrassCloud } from '../cloud/greengrass/greengrass-testing';
-import { provisionDevices } from '../cloud/provisioning/provision';
+import { provisionDevices } from '../workflows/provisioning/provision';
 import { publishComponent } from '../workflows/greengrass/components';
 import { createDeployment, thingGroupArn, waitForDeployment } from '../workflows/greengrass/deployments';
 

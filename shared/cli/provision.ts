@@ -10,9 +10,9 @@ import { CreateTopicRuleCommand, IoTClient } from '@aws-sdk/client-iot';
 import { Command, InvalidArgumentError } from 'commander';
 import { resolve } from 'node:path';
 import { awsClientConfig, cloudSettings, type CloudMode } from '../cloud/config';
-import { deprovisionDevices } from '../cloud/provisioning/deprovision';
-import { provisionDevices } from '../cloud/provisioning/provision';
-import { awsTarget, localTarget } from '../cloud/provisioning/targets';
+import { deprovisionDevices } from '../workflows/provisioning/deprovision';
+import { provisionDevices } from '../workflows/provisioning/provision';
+import { awsTarget, localTarget } from '../workflows/provisioning/targets';
 import { alertsRuleInput } from '../fleet/alerts-rule';
 
 function positiveInt(value: string): number {

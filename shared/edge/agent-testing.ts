@@ -10,8 +10,8 @@ import { join, resolve } from 'node:path';
 import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { cloudClientConfig, startLocalCloud, type LocalCloud } from '../cloud';
 import { captureBucketName } from '../cloud/capture/service';
-import { provisionDevices } from '../cloud/provisioning/provision';
-import { localTarget } from '../cloud/provisioning/targets';
+import { provisionDevices } from '../workflows/provisioning/provision';
+import { localTarget } from '../workflows/provisioning/targets';
 import type { CaptureBatch } from './capture';
 
 /** A temp folder removed by the returned cleanup. */

@@ -8,9 +8,10 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AttachPolicyCommand, AttachThingPrincipalCommand, CreateKeysAndCertificateCommand, type IoTClient } from '@aws-sdk/client-iot';
-import { writeBundleKeys } from '../cloud/provisioning/bundle';
+import { writeBundleKeys } from '../workflows/provisioning/bundle';
 import { BUNDLE_FILES, DEFAULT_TELEMETRY_PREFIX } from '../edge/device-config';
-import { ensurePolicy, ensureThing, reusableCertificate } from '../cloud/provisioning/provision';
+import { iotArn, type IotResourceType } from '../cloud/iot/arn';
+import { ensurePolicy, ensureThing, reusableCertificate } from '../workflows/provisioning/provision';
 
 /** The console's connection files and names. */
 export interface ConsoleIdentity {
@@ -34,7 +35,7 @@ export function consoleTopicFilters(telemetryPrefix = DEFAULT_TELEMETRY_PREFIX):
 
 /** The console's policy document: read the fleet's topics and shadows, nothing else. */
 export function consolePolicyDocument(region: string, accountId: string, thingName: string, telemetryPrefix = DEFAULT_TELEMETRY_PREFIX): string {
-  const arn = (type: string, rest: string): string => `arn:aws:iot:${region}:${accountId}:${type}/${rest}`;
+  const arn = (type: IotResourceType, rest: string): string => iotArn(region, accountId, type, rest);
   const filters = Object.values(consoleTopicFilters(telemetryPrefix));
   // Policies treat + literally in topic filters; received topics are matched with * instead.
   const topics = filters.map((f) => f.replace('/+/', '/*/'));

@@ -14,7 +14,7 @@ import { IoTClient } from '@aws-sdk/client-iot';
 import { IoTDataPlaneClient, UpdateThingShadowCommand } from '@aws-sdk/client-iot-data-plane';
 import { S3Client } from '@aws-sdk/client-s3';
 import { type CloudEndpoints, cloudClientConfig, type LocalCloud, readCloudJson, startLocalCloud } from '../cloud/local-cloud';
-import { provisionDevices } from '../cloud/provisioning/provision';
+import { provisionDevices } from '../workflows/provisioning/provision';
 import { cloudSettings, resourceName } from '../cloud/config';
 import type { ContingencyAlert } from '../edge/contingency';
 import { assertFault, FAULT_KINDS, type FaultKind, type FaultSeverity } from '../turbine/faults';

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CancelDeploymentCommand, GetCoreDeviceCommand, GetDeploymentCommand, ListCoreDevicesCommand, type GreengrassV2Client } from '@aws-sdk/client-greengrassv2';
 import { CreateJobCommand, DescribeJobExecutionCommand } from '@aws-sdk/client-iot';
-import { provisionDevices } from '../cloud/provisioning/provision';
+import { provisionDevices } from '../workflows/provisioning/provision';
 import { startGreengrassCloud, type GreengrassCloud } from '../cloud/greengrass/greengrass-testing';
 import { publishComponent } from '../workflows/greengrass/components';
 import { createDeployment, deploymentExecutions, installedComponents, thingGroupArn, waitForDeployment } from '../workflows/greengrass/deployments';

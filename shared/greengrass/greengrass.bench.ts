@@ -13,8 +13,8 @@ import { join } from 'node:path';
 import { CreateJobCommand } from '@aws-sdk/client-iot';
 import type { BenchLine } from '../bench/types';
 import { startGreengrassCloud } from '../cloud/greengrass/greengrass-testing';
-import { JobsDeviceFleet } from '../cloud/jobs/device-fleet';
-import { provisionDevices } from '../cloud/provisioning/provision';
+import { SimulatedJobDevices } from '../cloud/jobs/simulated-devices-testing';
+import { provisionDevices } from '../workflows/provisioning/provision';
 import { publishComponent } from '../workflows/greengrass/components';
 import { createDeployment, thingGroupArn, waitForDeployment } from '../workflows/greengrass/deployments';
 import { startCoreDeviceFromBundle, type CoreDevice } from './core-device';
@@ -29,7 +29,7 @@ export async function run(): Promise<BenchLine[]> {
   const work = await mkdtemp(join(tmpdir(), 'gg-bench-'));
   const gc = await startGreengrassCloud();
   const cores: CoreDevice[] = [];
-  let fleet: JobsDeviceFleet | undefined;
+  let fleet: SimulatedJobDevices | undefined;
   try {
     const setupStart = performance.now();
     const provisioned = await provisionDevices({
@@ -66,7 +66,7 @@ export async function run(): Promise<BenchLine[]> {
     if (failed.length > 0) throw new Error(`greengrass bench: ${failed.length} devices did not succeed: ${failed.map((f) => `${f.thingName} ${f.status} ${f.reason}`).join('; ')}`);
     for (const c of cores.splice(0)) await c.stop();
 
-    fleet = await JobsDeviceFleet.start({ iot: gc.iot, region: gc.cloud.region, accountId: gc.cloud.accountId, mqttHost: gc.cloud.endpoints.mqttHost, mqttPort: gc.cloud.endpoints.mqttPort, caCertPem: gc.cloud.context.tls?.caCertPem as string, groupName: 'jobs-bench', prefix: 'jobs-bench-', count: DEVICES });
+    fleet = await SimulatedJobDevices.start({ iot: gc.iot, region: gc.cloud.region, accountId: gc.cloud.accountId, mqttHost: gc.cloud.endpoints.mqttHost, mqttPort: gc.cloud.endpoints.mqttPort, caCertPem: gc.cloud.context.tls?.caCertPem as string, groupName: 'jobs-bench', prefix: 'jobs-bench-', count: DEVICES });
     const jobsStart = performance.now();
     await gc.iot.send(new CreateJobCommand({ jobId: 'bench-jobs', targets: [thingGroupArn(gc.cloud.region, gc.cloud.accountId, 'jobs-bench')], document: '{"operation":"deploy"}' }));
     await fleet.waitForReports(DEVICES, 300_000);

@@ -13,7 +13,7 @@ import { awsClientConfig, cloudSettings, resourceName, type AwsClientConfig, typ
 import { cloudClientConfig, startLocalCloud, type LocalCloud } from '../cloud/local-cloud';
 import { installers } from '../cloud/services';
 import { withSageMakerOptions } from '../cloud/sagemaker/service';
-import { awsTarget, localTarget, type ProvisionTarget } from '../cloud/provisioning/targets';
+import { awsTarget, localTarget, type ProvisionTarget } from '../workflows/provisioning/targets';
 
 // The SDK's documented switch for its Node version notice: labs pin Node 20 on purpose, and the notice
 // would otherwise appear in every notebook's output. A user's own setting wins.

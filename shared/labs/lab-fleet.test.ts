@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { provisionDevices } from '../cloud/provisioning/provision';
+import { provisionDevices } from '../workflows/provisioning/provision';
 import { loadOrCreateSigningKey } from '../packaging/index';
 import { openLabCloud } from './lab-cloud';
 import { startLabFleet } from './lab-fleet';

@@ -20,7 +20,7 @@ import { resolveComponents, ResolutionError } from '../../greengrass/resolve';
 import type { JobsEngine } from '../jobs/engine';
 import { checkDocument } from '../jobs/document';
 import { parseCreateJob } from '../jobs/validate';
-import type { ExecutionRecord } from '../jobs/model';
+import type { ExecutionRecord } from '../jobs/records';
 import type { ComponentCatalog } from './components';
 import { conflict, notFound, validation } from './errors';
 import { parseTargetArn, type DeploymentComponent, type DeploymentRecord } from './model';

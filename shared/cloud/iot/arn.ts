@@ -4,7 +4,7 @@
  */
 
 /** Resource types of AWS IoT ARNs that the local registry uses. */
-export type IotResourceType = 'thing' | 'thingtype' | 'thinggroup' | 'cert' | 'cacert' | 'policy' | 'job' | 'client' | 'topic' | 'topicfilter';
+export type IotResourceType = 'thing' | 'thingtype' | 'thinggroup' | 'cert' | 'cacert' | 'policy' | 'job' | 'client' | 'topic' | 'topicfilter' | 'rolealias';
 
 /** A parsed AWS IoT ARN. */
 export interface IotArn {
@@ -48,6 +48,10 @@ export class ArnFactory {
   /** ARN of a certificate, by its id. */
   certificate(certificateId: string): string {
     return iotArn(this.region, this.accountId, 'cert', certificateId);
+  }
+  /** ARN of a job. */
+  job(jobId: string): string {
+    return iotArn(this.region, this.accountId, 'job', jobId);
   }
   /** ARN of a policy. */
   policy(name: string): string {

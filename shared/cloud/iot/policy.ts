@@ -466,10 +466,8 @@ export function connectionVariables(facts: ConnectionFacts): Record<string, stri
   return vars;
 }
 
-/** Resource ARN of an IoT data-plane object: iotArn('us-east-1', '123', 'topic', 'a/b'). */
-export function iotArn(region: string, accountId: string, type: 'client' | 'topic' | 'topicfilter' | 'thing', name: string): string {
-  return `arn:aws:iot:${region}:${accountId}:${type}/${name}`;
-}
+// The one ARN builder lives in arn.ts; re-exported because policy callers build resource ARNs to check.
+export { iotArn } from './arn';
 
 // Parsed documents are cached by text: the registry hands the broker the same texts over and over.
 const parsedByText = new Map<string, PolicyDocument>();

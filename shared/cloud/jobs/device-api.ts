@@ -7,7 +7,7 @@ import type { JobsEngine } from './engine';
 import { invalidRequest } from './errors';
 import { DEFAULT_PRESIGN_SECONDS, resolvePlaceholders } from './document';
 import { deviceExecution, deviceSummary } from './shapes';
-import { DEVICE_STATUSES, type ExecutionRecord, type ExecutionStatus } from './model';
+import { DEVICE_STATUSES, type ExecutionRecord, type ExecutionStatus } from './records';
 import { optBoolean, optNumber, optStatusDetails } from './validate';
 
 type Json = Record<string, unknown>;

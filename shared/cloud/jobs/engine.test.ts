@@ -8,7 +8,7 @@ import type { StateStore } from '../contracts';
 import { MemoryStateStore, openStateStore } from '../state/store';
 import { JobsEngine, type JobsDirectory } from './engine';
 import { parseCreateJob } from './validate';
-import type { JobSpec } from './model';
+import type { JobSpec } from './records';
 
 const REGION = 'us-east-1';
 const ACCOUNT = '123456789012';

@@ -5,9 +5,12 @@
  * Every timer runs on the Clock it is given, and every record lives in the StateStore, so a restart
  * picks up where it stopped (deadlines and rollout windows are stored as times, not as running timers).
  */
-import type { Clock, Collection, PrincipalDirectory, StateStore } from '../contracts';
+import type { Clock, Collection, StateStore } from '../contracts';
 import { alreadyExists, invalidRequest, invalidTransition, notFound, terminalState, versionConflict } from './errors';
 import { checkDocument, parseS3Url } from './document';
+import { iotArn } from '../iot/arn';
+import { MINUTE, rolloutRate } from './rollout-rate';
+import { resolveJobTargets, type JobsDirectory } from './target-resolution';
 import {
   deviceMayMove,
   executionKey,
@@ -21,12 +24,9 @@ import {
   type JobStatus,
   type RetryFailureType,
   type TargetSelection,
-} from './model';
+} from './records';
 
-const MINUTE = 60_000;
-
-/** What the engine asks of the registry: group members and whether a thing exists. */
-export type JobsDirectory = Pick<PrincipalDirectory, 'thingsInGroup' | 'thing'>;
+export type { JobsDirectory } from './target-resolution';
 
 /** How the engine is wired into a cloud (or a unit test). */
 export interface JobsEngineOptions {
@@ -118,12 +118,12 @@ export class JobsEngine {
 
   /** ARN of a job of this cloud. */
   jobArn(jobId: string): string {
-    return `arn:aws:iot:${this.opts.region}:${this.opts.accountId}:job/${jobId}`;
+    return iotArn(this.opts.region, this.opts.accountId, 'job', jobId);
   }
 
   /** ARN of a thing of this cloud. */
   thingArn(thingName: string): string {
-    return `arn:aws:iot:${this.opts.region}:${this.opts.accountId}:thing/${thingName}`;
+    return iotArn(this.opts.region, this.opts.accountId, 'thing', thingName);
   }
 
   /** CreateJob: resolves the document and the targets, then queues executions as the rollout allows. */
@@ -407,30 +407,7 @@ export class JobsEngine {
   // ---------------------------------------------------------------- internals
 
   private resolveTargets(targets: string[]): string[] {
-    const things = new Set<string>();
-    const prefix = `arn:aws:iot:${this.opts.region}:${this.opts.accountId}:`;
-    const directory = this.opts.directory?.();
-    targets.forEach((arn, i) => {
-      const m = /^(thing|thinggroup)\/([a-zA-Z0-9:_-]{1,128})$/.exec(arn.startsWith(prefix) ? arn.slice(prefix.length) : '');
-      if (!m) {
-        throw invalidRequest(`targets[${i}] "${arn}" is not a thing or thing group ARN of this cloud (${prefix}thing/<name> or ${prefix}thinggroup/<name>)`);
-      }
-      const [, type, name] = m;
-      if (type === 'thing') {
-        if (directory && !directory.thing(name)) throw notFound(`targets[${i}]: thing ${name} does not exist`);
-        things.add(name);
-        return;
-      }
-      if (!directory) throw invalidRequest(`targets[${i}]: thing groups need the IoT registry, which is not installed`);
-      let members: string[];
-      try {
-        members = directory.thingsInGroup(name, true);
-      } catch (err) {
-        throw notFound(`targets[${i}]: thing group ${name} does not exist (${(err as Error).message})`);
-      }
-      for (const t of members) things.add(t);
-    });
-    return [...things];
+    return resolveJobTargets(targets, this.opts.region, this.opts.accountId, this.opts.directory?.());
   }
 
   private async readDocumentSource(source: string): Promise<string> {
@@ -649,18 +626,7 @@ export class JobsEngine {
 
   /** Things notified per minute for this job now (AWS caps every rate at 1000 a minute). */
   rolloutRate(job: JobRecord): number {
-    const cfg = job.jobExecutionsRolloutConfig;
-    if (!cfg || (cfg.maximumPerMinute === undefined && !cfg.exponentialRate)) return Infinity;
-    let rate = cfg.maximumPerMinute ?? 1000;
-    const exp = cfg.exponentialRate;
-    if (exp) {
-      const crit = exp.rateIncreaseCriteria;
-      const count = crit.numberOfNotifiedThings !== undefined ? job.rollout.notified : this.counts(job.jobId).SUCCEEDED;
-      const threshold = crit.numberOfNotifiedThings ?? crit.numberOfSucceededThings ?? 1;
-      const steps = Math.floor(count / threshold);
-      rate = Math.min(rate, Math.floor(exp.baseRatePerMinute * Math.pow(exp.incrementFactor, steps)));
-    }
-    return Math.max(1, Math.min(rate, 1000));
+    return rolloutRate(job, () => this.counts(job.jobId).SUCCEEDED);
   }
 
   /** Queues as many waiting things as the rollout allows in the current minute; schedules the next minute. */

@@ -3,7 +3,7 @@
  * reads code, status and message); the MQTT API maps them to its own rejected codes.
  */
 import type { AwsErrorShape } from '../contracts';
-import type { ExecutionRecord } from './model';
+import type { ExecutionRecord } from './records';
 
 /** An IoT Jobs error: AWS code, HTTP status, message, and for MQTT the execution it concerns. */
 export class JobsError extends Error implements AwsErrorShape {

@@ -11,13 +11,13 @@ import { ManualClock } from '../clock';
 import { cloudClientConfig } from '../local-cloud';
 import { startRegistryCloud, type RegistryCloud } from '../iot/registry-testing';
 import { installers } from '../services';
-import { JobsDeviceFleet, type DeviceOutcome } from './device-fleet';
+import { SimulatedJobDevices, type DeviceOutcome } from './simulated-devices-testing';
 
 const DEVICES = 1000;
 const MIN = 60_000;
 const clock = new ManualClock();
 let rc: RegistryCloud;
-let fleet: JobsDeviceFleet;
+let fleet: SimulatedJobDevices;
 /** What each device does with each job; tests set it before creating their job. */
 let outcome: (thingName: string, jobId: string) => DeviceOutcome = () => 'SUCCEEDED';
 const index = (thingName: string): number => Number(thingName.slice(thingName.lastIndexOf('-') + 1));
@@ -45,7 +45,7 @@ async function until(what: () => Promise<boolean>, label: string, ms = 20_000): 
 
 before(async () => {
   rc = await startRegistryCloud({ clock, installers });
-  fleet = await JobsDeviceFleet.start({
+  fleet = await SimulatedJobDevices.start({
     iot: rc.iot,
     region: rc.cloud.region,
     accountId: rc.cloud.accountId,

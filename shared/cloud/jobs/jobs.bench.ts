@@ -17,7 +17,7 @@ import { startRegistryCloud } from '../iot/registry-testing';
 import { cloudClientConfig } from '../local-cloud';
 import { installers } from '../services';
 import { openStateStore } from '../state/store';
-import { JobsDeviceFleet } from './device-fleet';
+import { SimulatedJobDevices } from './simulated-devices-testing';
 import { JobsEngine } from './engine';
 import { parseCreateJob } from './validate';
 
@@ -56,10 +56,10 @@ async function engineOnly(things: string[]): Promise<number> {
 /** Every figure of this suite. */
 export async function run(): Promise<BenchLine[]> {
   const rc = await startRegistryCloud({ installers, log: () => undefined });
-  let fleet: JobsDeviceFleet | undefined;
+  let fleet: SimulatedJobDevices | undefined;
   try {
     const setupStart = performance.now();
-    fleet = await JobsDeviceFleet.start({
+    fleet = await SimulatedJobDevices.start({
       iot: rc.iot,
       region: rc.cloud.region,
       accountId: rc.cloud.accountId,

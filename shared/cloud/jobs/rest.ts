@@ -6,7 +6,7 @@ import type { RestRoute, ServiceResponse, SignedRequest } from '../contracts';
 import type { JobsEngine, JobUpdate } from './engine';
 import type { JobsDeviceApi } from './device-api';
 import { invalidRequest } from './errors';
-import { EXECUTION_STATUSES, type ExecutionStatus, type JobStatus, type TargetSelection } from './model';
+import { EXECUTION_STATUSES, type ExecutionStatus, type JobStatus, type TargetSelection } from './records';
 import { restExecution, restExecutionSummary, restJob, restJobSummary } from './shapes';
 import { checkJobId, checkThingName, optBoolean, optStatusDetails, optString, parseCreateJob, parseJsonBody } from './validate';
 

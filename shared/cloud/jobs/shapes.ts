@@ -3,7 +3,7 @@
  * fractions), the jobs data plane's and the MQTT API's (whole epoch seconds, as AWS IoT publishes them).
  */
 import type { ExecutionCounts } from './engine';
-import type { ExecutionAttempt, ExecutionRecord, JobRecord } from './model';
+import type { ExecutionAttempt, ExecutionRecord, JobRecord } from './records';
 
 type Wire = Record<string, unknown>;
 

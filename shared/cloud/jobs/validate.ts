@@ -4,7 +4,7 @@
  */
 import { invalidRequest } from './errors';
 import { checkDocument } from './document';
-import type { AbortCriteria, JobSpec, RetryCriteria, RolloutConfig } from './model';
+import type { AbortCriteria, JobSpec, RetryCriteria, RolloutConfig } from './records';
 
 const JOB_ID = /^[a-zA-Z0-9_-]{1,64}$/;
 const THING_NAME = /^[a-zA-Z0-9:_-]{1,128}$/;

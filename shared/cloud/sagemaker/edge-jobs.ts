@@ -34,7 +34,7 @@ import {
   type CompilationJobRecord,
   type EdgePackagingJobRecord,
   type JobStatus,
-} from './model';
+} from './records';
 import type { Operation } from './respond';
 import type { CompileOptions, EdgeToolchain } from './toolchain';
 import { MODEL_VERSION, NAME, ROLE_ARN, S3_URI, type Fields } from './validate';

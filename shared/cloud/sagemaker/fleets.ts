@@ -16,7 +16,8 @@ import {
   type DeviceFleetRecord,
   type DeviceRecord,
   type EdgeOutputConfig,
-} from './model';
+} from './records';
+import { iotArn } from '../iot/arn';
 import type { Operation } from './respond';
 import { DESCRIPTION, NAME, ROLE_ARN, S3_URI, THING_NAME, type Fields } from './validate';
 
@@ -117,7 +118,7 @@ export function fleetOperations(deps: FleetDeps): Record<string, Operation> {
         RoleArn: roleArn,
         Description: description,
         OutputConfig: output,
-        IotRoleAlias: alias ? `arn:aws:iot:${region}:${accountId}:rolealias/SageMakerEdge-${name}` : undefined,
+        IotRoleAlias: alias ? iotArn(region, accountId, 'rolealias', `SageMakerEdge-${name}`) : undefined,
         Tags: tags,
         creationTime: now,
         lastModifiedTime: now,

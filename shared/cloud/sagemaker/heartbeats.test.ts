@@ -8,8 +8,8 @@ import { CreateDeviceFleetCommand, DescribeDeviceCommand, ListDevicesCommand, Re
 import { ManualClock } from '../clock';
 import { cloudClientConfig, startLocalCloud } from '../local-cloud';
 import { closeDevice, connectDevice } from '../mqtt/testing';
-import { provisionDevices } from '../provisioning/provision';
-import { localTarget } from '../provisioning/targets';
+import { provisionDevices } from '../../workflows/provisioning/provision';
+import { localTarget } from '../../workflows/provisioning/targets';
 import { installers } from '../services';
 import { parseHeartbeat } from './heartbeats';
 import { sageMakerInstaller, type SageMakerServiceHandle } from './service';

@@ -11,7 +11,7 @@
  */
 import type { Clock, Collection, MqttBus, StateStore } from '../contracts';
 import { isObject } from './validate';
-import type { DeviceModel, DeviceRecord } from './model';
+import type { DeviceModel, DeviceRecord } from './records';
 
 /** Topic filter of agent heartbeats. */
 export const HEARTBEAT_FILTER = '+/+/heartbeat';

@@ -17,7 +17,7 @@ import {
   wireTime,
   type ModelPackageGroupRecord,
   type ModelPackageRecord,
-} from './model';
+} from './records';
 import type { Operation } from './respond';
 import { constraintError, Fields, isObject, NAME, S3_URI } from './validate';
 

@@ -11,7 +11,7 @@ import { ArtifactStore } from './artifact-store';
 import { DEFAULT_EDGE_JOB_LIMITS, edgeJobOperations, EdgeJobRunner, type EdgeJobLimits } from './edge-jobs';
 import { DEFAULT_FLEET_LIMITS, fleetOperations, type FleetLimits } from './fleets';
 import { attachHeartbeats } from './heartbeats';
-import { COLLECTIONS, type CompilationJobRecord, type DeviceFleetRecord, type DeviceRecord, type EdgePackagingJobRecord, type ModelPackageGroupRecord, type ModelPackageRecord } from './model';
+import { COLLECTIONS, type CompilationJobRecord, type DeviceFleetRecord, type DeviceRecord, type EdgePackagingJobRecord, type ModelPackageGroupRecord, type ModelPackageRecord } from './records';
 import { DEFAULT_REGISTRY_LIMITS, registryOperations, type RegistryLimits } from './model-registry';
 import { operationRoutes } from './respond';
 import { packagingToolchain } from './packaging-toolchain';

@@ -5,6 +5,7 @@
  */
 import { CreateDeploymentCommand, GetDeploymentCommand, ListEffectiveDeploymentsCommand, ListInstalledComponentsCommand, type GreengrassV2Client, type CreateDeploymentCommandInput } from '@aws-sdk/client-greengrassv2';
 import { ListJobExecutionsForJobCommand, type IoTClient } from '@aws-sdk/client-iot';
+import { iotArn } from '../../cloud/iot/arn';
 
 /** One device's view of a deployment. */
 export interface DeviceDeploymentStatus {
@@ -15,7 +16,7 @@ export interface DeviceDeploymentStatus {
 
 /** The ARN of a thing group. */
 export function thingGroupArn(region: string, accountId: string, group: string): string {
-  return `arn:aws:iot:${region}:${accountId}:thinggroup/${group}`;
+  return iotArn(region, accountId, 'thinggroup', group);
 }
 
 /** CreateDeployment; returns the deployment id and its IoT job id. */

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { connectionVariables, iotArn, isAllowed, parsePolicyDocument } from '../iot/policy';
+import { connectionVariables, iotArn, isAllowed, parsePolicyDocument } from '../../cloud/iot/policy';
 import { deviceTopics } from '../../edge/device-config';
 import { devicePolicyDocument } from './device-policy';
 

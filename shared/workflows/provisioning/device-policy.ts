@@ -7,6 +7,7 @@
  */
 
 import { DEFAULT_TELEMETRY_PREFIX } from '../../edge/device-config';
+import { iotArn, type IotResourceType } from '../../cloud/iot/arn';
 
 const THING = '${iot:Connection.Thing.ThingName}';
 
@@ -15,7 +16,7 @@ export function devicePolicyDocument(region: string, accountId: string, telemetr
   if (!/^[A-Za-z0-9_-]+$/.test(telemetryPrefix)) {
     throw new Error(`telemetry prefix "${telemetryPrefix}" must be one topic level of letters, digits, '_' or '-'`);
   }
-  const arn = (type: string, rest: string): string => `arn:aws:iot:${region}:${accountId}:${type}/${rest}`;
+  const arn = (type: IotResourceType, rest: string): string => iotArn(region, accountId, type, rest);
   const own = [`$aws/things/${THING}/*`, `${telemetryPrefix}/${THING}/*`];
   return JSON.stringify(
     {

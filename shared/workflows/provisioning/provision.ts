@@ -27,8 +27,8 @@ import {
   ListPolicyVersionsCommand,
   type IoTClient,
 } from '@aws-sdk/client-iot';
-import { parseIotArn } from '../iot/arn';
-import { certificateIdOf } from '../iot/ca';
+import { parseIotArn } from '../../cloud/iot/arn';
+import { certificateIdOf } from '../../cloud/iot/ca';
 import { BUNDLE_FILES, DEFAULT_TELEMETRY_PREFIX, defaultAgentConfig, deviceTopics, type DeviceConfig } from '../../edge/device-config';
 import { existingBundleCertificate, writeBundleConfig, writeBundleKeys } from './bundle';
 import { devicePolicyDocument } from './device-policy';

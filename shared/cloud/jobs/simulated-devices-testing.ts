@@ -7,12 +7,13 @@
  */
 import { AddThingToThingGroupCommand, AttachPolicyCommand, AttachThingPrincipalCommand, CreateKeysAndCertificateCommand, CreateThingCommand, CreateThingGroupCommand, CreatePolicyCommand, type IoTClient } from '@aws-sdk/client-iot';
 import { iot, iotjobs, mqtt } from 'aws-iot-device-sdk-v2';
+import { iotArn } from '../iot/arn';
 
 /** What a device reports for an execution; 'hang' leaves it IN_PROGRESS; 'ignore' never starts it (QUEUED). */
 export type DeviceOutcome = 'SUCCEEDED' | 'FAILED' | 'REJECTED' | 'hang' | 'ignore';
 
 /** Where the fleet connects and how it provisions itself. */
-export interface DeviceFleetOptions {
+export interface SimulatedJobDevicesOptions {
   iot: IoTClient;
   region: string;
   accountId: string;
@@ -39,13 +40,13 @@ export interface DeviceReport {
 
 /** The policy devices get: their own jobs topics only. */
 export function jobsDevicePolicy(region: string, accountId: string): object {
-  const arn = (rest: string): string => `arn:aws:iot:${region}:${accountId}:${rest}`;
+  const own = '${iot:Connection.Thing.ThingName}';
   return {
     Version: '2012-10-17',
     Statement: [
-      { Effect: 'Allow', Action: 'iot:Connect', Resource: arn('client/${iot:Connection.Thing.ThingName}') },
-      { Effect: 'Allow', Action: ['iot:Publish', 'iot:Receive'], Resource: arn('topic/$aws/things/${iot:Connection.Thing.ThingName}/jobs/*') },
-      { Effect: 'Allow', Action: 'iot:Subscribe', Resource: arn('topicfilter/$aws/things/${iot:Connection.Thing.ThingName}/jobs/*') },
+      { Effect: 'Allow', Action: 'iot:Connect', Resource: iotArn(region, accountId, 'client', own) },
+      { Effect: 'Allow', Action: ['iot:Publish', 'iot:Receive'], Resource: iotArn(region, accountId, 'topic', `$aws/things/${own}/jobs/*`) },
+      { Effect: 'Allow', Action: 'iot:Subscribe', Resource: iotArn(region, accountId, 'topicfilter', `$aws/things/${own}/jobs/*`) },
     ],
   };
 }
@@ -59,20 +60,20 @@ async function inBatches<T>(items: T[], size: number, fn: (item: T) => Promise<v
 }
 
 /** A provisioned, connected fleet of IotJobsClient devices. */
-export class JobsDeviceFleet {
+export class SimulatedJobDevices {
   readonly thingNames: string[];
   readonly reports: DeviceReport[] = [];
   private readonly connections: mqtt.MqttClientConnection[] = [];
   private readonly waiters: { count: number; resolve: () => void }[] = [];
 
-  private constructor(private readonly opts: DeviceFleetOptions) {
+  private constructor(private readonly opts: SimulatedJobDevicesOptions) {
     const prefix = opts.prefix ?? 'device-';
     this.thingNames = Array.from({ length: opts.count }, (_, i) => `${prefix}${i}`);
   }
 
   /** Provisions things (in a new group, with one shared certificate and policy) and connects every device. */
-  static async start(opts: DeviceFleetOptions): Promise<JobsDeviceFleet> {
-    const fleet = new JobsDeviceFleet(opts);
+  static async start(opts: SimulatedJobDevicesOptions): Promise<SimulatedJobDevices> {
+    const fleet = new SimulatedJobDevices(opts);
     await fleet.provisionAndConnect();
     return fleet;
   }

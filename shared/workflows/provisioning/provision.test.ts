@@ -21,10 +21,10 @@ import {
   ListThingsInThingGroupCommand,
   UpdateCertificateCommand,
 } from '@aws-sdk/client-iot';
-import type { CloudContext } from '../contracts';
-import { cloudClientConfig } from '../local-cloud';
-import { installIotRegistry } from '../iot/registry-service';
-import { startRegistryCloud } from '../iot/registry-testing';
+import type { CloudContext } from '../../cloud/contracts';
+import { cloudClientConfig } from '../../cloud/local-cloud';
+import { installIotRegistry } from '../../cloud/iot/registry-service';
+import { startRegistryCloud } from '../../cloud/iot/registry-testing';
 import { readDeviceConfig } from '../../edge/device-config';
 import { deprovisionDevices } from './deprovision';
 import { provisionDevices } from './provision';

@@ -5,8 +5,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { IoTClient } from '@aws-sdk/client-iot';
-import { awsClientConfig, type CloudSettings } from '../config';
-import { cloudClientConfig, readCloudJson } from '../local-cloud';
+import { awsClientConfig, type CloudSettings } from '../../cloud/config';
+import { cloudClientConfig, readCloudJson } from '../../cloud/local-cloud';
 import type { ProvisionOptions } from './provision';
 
 /** The target-specific part of ProvisionOptions. */

@@ -4,9 +4,9 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CreateCompilationJobCommand, CreateEdgePackagingJobCommand, CreateModelPackageCommand, CreateModelPackageGroupCommand, UpdateModelPackageCommand } from '@aws-sdk/client-sagemaker';
-import { ROLE, startSageMakerCloud } from './sagemaker-testing';
-import type { EdgeToolchain } from './toolchain';
-import { ensureBucket, latestApprovedModelPackage, splitS3Uri, uploadModelDirectory, waitForCompilationJob, waitForEdgePackagingJob } from './workflow';
+import { ROLE, startSageMakerCloud } from '../../cloud/sagemaker/sagemaker-testing';
+import type { EdgeToolchain } from '../../cloud/sagemaker/toolchain';
+import { ensureBucket, latestApprovedModelPackage, splitS3Uri, uploadModelDirectory, waitForCompilationJob, waitForEdgePackagingJob } from './edge-packaging';
 
 const toolchain: EdgeToolchain = {
   async compile(_dir, out) {
