@@ -1,6 +1,6 @@
 /**
  * The device bundle contract: what a device's folder holds and what its device.json says. Provisioning
- * (shared/cloud/provisioning) writes bundles through this module and the edge agent reads them through
+ * (shared/workflows/provisioning) writes bundles through this module and the edge agent reads them through
  * it, so the two cannot drift apart.
  *
  *   certificate.pem   the device certificate

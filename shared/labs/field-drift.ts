@@ -6,7 +6,7 @@
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { evaluateOnFrames, loadDetector, readModelDir, writeModelDir } from '../detector/index';
 import { packageModel, type SigningKey } from '../packaging/index';
-import { ensureBucket } from '../cloud/sagemaker/workflow';
+import { ensureBucket } from '../workflows/sagemaker/edge-packaging';
 import { simulateFarm } from '../turbine/farm';
 import type { RawFrame } from '../turbine/schema';
 import type { Release } from '../workflows/rollout/staged-rollout';

@@ -12,7 +12,7 @@ import { type Detector, evaluateOnFrames, windowScores, windowVariation, type Wi
 import type { FeatureStatistics } from '../features/statistics';
 import { readFramesCsv } from '../turbine/csv';
 import { readLabelsCsv } from '../turbine/labels';
-import { ensureBucket, uploadModelDirectory } from '../cloud/sagemaker/workflow';
+import { ensureBucket, uploadModelDirectory } from '../workflows/sagemaker/edge-packaging';
 import { type FieldTrainingSet, renormaliseWindows } from './field-training-set';
 
 /** One model's results. */
