@@ -12,6 +12,7 @@ import { PROJECT_ROOT } from '../config/lab-config';
 import { startFleet, type Fleet } from '../fleet/fleet';
 import { FLEET_MODEL_CACHE, trainedFleetPackages } from '../fleet/trained-packages';
 import { pollUntil } from '../labs/poll-until';
+import { farmStopper } from './stop-farm';
 import { integerOption } from './options';
 
 interface Options {
@@ -102,19 +103,7 @@ async function main(): Promise<void> {
   console.table(fleet.status().map((s) => ({ turbine: fleet.thingNames[s.index], model: s.version, rps: Number(s.rps.toFixed(2)), framesScored: s.processed, online: s.online })));
   console.log(`\ndashboard: ${fleet.url}`);
   console.log('Press Vib / Rot / Volt on a turbine to inject a fault; Lab 04 (lab/04-Run-Fleet/iot-jobs) does the same from code.');
-  let stopping = false;
-  const stop = (): void => {
-    if (stopping) return;
-    stopping = true;
-    console.log('stopping the farm…');
-    fleet.stop().then(
-      () => process.exit(0),
-      (err: Error) => {
-        console.error(err.message);
-        process.exit(1);
-      },
-    );
-  };
+  const stop = farmStopper(fleet);
   if (o.untilReady) return stop();
   console.log('Ctrl-C stops the farm.');
   process.on('SIGINT', stop);
