@@ -9,6 +9,7 @@ import { SingleBar } from 'cli-progress';
 import { Command } from 'commander';
 import { startFleet } from '../fleet/fleet';
 import { DEFAULT_SIGNING_KEY_DIR, PUBLIC_KEY_FILE } from '../packaging/signing-key';
+import { farmStopper } from './stop-farm';
 import { integerOption, numberOption } from './options';
 
 interface Options {
@@ -81,19 +82,7 @@ async function main(): Promise<void> {
   console.log(`${fleet.size} turbines running on ${fleet.cloud.endpoints.http} (MQTT ${fleet.cloud.endpoints.mqttHost}:${fleet.cloud.endpoints.mqttPort})`);
   console.log(`dashboard: ${fleet.url}`);
   console.log('Ctrl-C stops the farm.');
-  let stopping = false;
-  const stop = (): void => {
-    if (stopping) return;
-    stopping = true;
-    console.log('stopping the farm…');
-    fleet.stop().then(
-      () => process.exit(0),
-      (err: Error) => {
-        console.error(err.message);
-        process.exit(1);
-      },
-    );
-  };
+  const stop = farmStopper(fleet);
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
 }

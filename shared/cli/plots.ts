@@ -8,6 +8,7 @@ import { SingleBar, Presets } from 'cli-progress';
 import { join, relative } from 'node:path';
 import { PROJECT_ROOT } from '../config/lab-config';
 import { exportPngs, type PngJob } from '../plots/export-png';
+import { screenshotDashboard } from '../plots/dashboard-screenshot';
 import { lab01Data, lab01Figure, LAB01_FIGURE_NAMES, type Lab01FigureName } from '../plots/lab01';
 
 /** The simulation behind the committed images: fixed, so images only change when the code does. */
@@ -28,11 +29,12 @@ const program = new Command()
   .option('--turbines <n>', 'turbines to simulate', positiveInt('--turbines'), IMAGE_DATA.turbines)
   .option('--minutes <n>', 'minutes to simulate', positiveInt('--minutes'), IMAGE_DATA.minutes)
   .option('--seed <n>', 'simulation seed', positiveInt('--seed'), IMAGE_DATA.seed)
+  .option('--dashboard', 'also photograph the fleet dashboard (a 5-turbine farm with a detected fault) into <out>/dashboard.png')
   .option('--npm-chromium', 'render with the npm-shipped Chromium even where a browser is installed')
   .parse(process.argv);
 
 async function main(): Promise<void> {
-  const opts = program.opts<{ out: string; only?: string; turbines: number; minutes: number; seed: number; npmChromium?: boolean }>();
+  const opts = program.opts<{ out: string; only?: string; turbines: number; minutes: number; seed: number; npmChromium?: boolean; dashboard?: boolean }>();
   const names = opts.only ? opts.only.split(',').map((s) => s.trim()) : [...LAB01_FIGURE_NAMES];
   const unknown = names.filter((n) => !(LAB01_FIGURE_NAMES as readonly string[]).includes(n));
   if (unknown.length) throw new Error(`unknown figure ${unknown.join(', ')}; expected some of ${LAB01_FIGURE_NAMES.join(', ')}`);
@@ -46,6 +48,11 @@ async function main(): Promise<void> {
   await exportPngs(jobs, (job) => bar.increment({ file: relative(process.cwd(), job.path) }), { npmOnly: opts.npmChromium });
   bar.stop();
   for (const job of jobs) console.log(relative(process.cwd(), job.path));
+  if (opts.dashboard) {
+    const path = join(opts.out, 'dashboard.png');
+    await screenshotDashboard(path, { npmOnly: opts.npmChromium }, (line) => process.stderr.write(`${line}\n`));
+    console.log(relative(process.cwd(), path));
+  }
 }
 
 main().catch((err: Error) => {

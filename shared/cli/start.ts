@@ -1,189 +1,116 @@
 /**
- * Runs the workshop as far as this version goes: simulate the wind farm's data set (with labelled faults),
- * compute the model-input features, regenerate the Lab 01 figures, then say plainly what is not built yet.
- * Usage: npm start [-- --profile ci|full]
+ * `npm start`: the workshop end to end on the embedded local cloud: simulate the training data, train the
+ * detector, package and sign it, provision the turbines, deploy the model to their edge agents and run
+ * the farm with its dashboard until Ctrl-C. What it makes is kept (the model in .state/fleet-model, the
+ * cloud, certificates and agent states in --dir), so a second run reuses it and starts in seconds.
+ * Usage: npm start [-- --turbines 5 --port 8080 --dir .state/start --until-ready]
  */
+import { SingleBar } from 'cli-progress';
 import { Command } from 'commander';
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
-import { isAbsolute, join, relative } from 'node:path';
-import { describeLabConfig, loadLabConfig, PROJECT_ROOT, type LabConfig } from '../config/lab-config';
+import { join, relative, resolve } from 'node:path';
+import { PROJECT_ROOT } from '../config/lab-config';
+import { startFleet, type Fleet } from '../fleet/fleet';
+import { FLEET_MODEL_CACHE, trainedFleetPackages } from '../fleet/trained-packages';
+import { pollUntil } from '../labs/poll-until';
+import { farmStopper } from './stop-farm';
+import { integerOption } from './options';
 
-interface Step {
-  /** The step's name for --steps (unique). */
-  name: string;
-  /** The npm script, backed by shared/cli/<script>.ts. */
-  script: string;
-  what: string;
-  args: string[];
-  /** What the step leaves behind, for the summary. */
-  outputs: string[];
-  /** Skip (and say why) unless this holds; e.g. an earlier step's output exists. */
-  needs?: () => string | undefined;
-  /** A failure is reported but does not stop the run (e.g. images need a browser not every machine has). */
-  optional?: string;
+interface Options {
+  turbines: number;
+  port: number;
+  dir: string;
+  modelCache: string;
+  untilReady?: boolean;
 }
-
-/** Later parts of the workshop: named here so the summary can say honestly whether they exist yet. */
-const LATER: { what: string; how: string; available: () => boolean }[] = [
-  {
-    what: 'compile, sign and deploy the model over IoT Jobs to edge agents on the local cloud (Lab 03)',
-    how: 'npm run notebooks -- lab/03-Package-Deploy/iot-jobs, or open it in JupyterLab',
-    available: () => existsSync(join(PROJECT_ROOT, 'lab', '03-Package-Deploy', 'iot-jobs')),
-  },
-  {
-    what: 'deploy as Greengrass v2 components (Lab 03, Greengrass variant)',
-    how: 'lab/03-Package-Deploy/greengrass-v2',
-    available: () => existsSync(join(PROJECT_ROOT, 'lab', '03-Package-Deploy', 'greengrass-v2')),
-  },
-  {
-    what: 'run the simulated wind farm with a live dashboard (Lab 04)',
-    how: 'lab/04-Run-Fleet',
-    available: () => existsSync(join(PROJECT_ROOT, 'lab', '04-Run-Fleet')),
-  },
-];
 
 const program = new Command()
   .name('npm start --')
   .description(
-    'Run the workshop end to end as far as it is built: data set, features, Lab 01 figures. ' +
-      'Everything goes to the data folder (LAB_DATA_DIR, default data/ in the project); committed files are not touched.',
+    'Run the workshop on the embedded local cloud: data, training, packaging and signing, provisioning, deployment ' +
+      'to one edge agent per turbine, and the wind farm with its web dashboard, until Ctrl-C. ' +
+      'A second run reuses the model and the provisioned devices.',
   )
-  .option('--profile <ci|full>', 'lab profile (sets LAB_PROFILE; default: $LAB_PROFILE, else full)')
-  .option('--steps <names>', 'comma-separated subset of the steps to run: dataset,features,plots (default: all)')
-  .parse(process.argv);
+  .option('--turbines <n>', 'number of turbines', integerOption('--turbines', 1), 5)
+  .option('--port <port>', 'dashboard port on 127.0.0.1 (0: any free port)', integerOption('--port', 0), 8080)
+  .option('--dir <dir>', 'state folder of the farm (cloud, device bundles, agent states; relative to the project)', join('.state', 'start'))
+  .option('--model-cache <dir>', 'where the trained and packaged model is kept (relative to the project)', relative(PROJECT_ROOT, FLEET_MODEL_CACHE))
+  .option('--until-ready', 'stop the farm and exit once it runs (for tests and scripts)')
+  .showHelpAfterError();
 
-function cliExists(script: string): boolean {
-  return existsSync(join(PROJECT_ROOT, 'shared', 'cli', `${script}.ts`));
+const MODEL_STAGES = ['simulating', 'training', 'packaging'];
+const show = (path: string): string => relative(process.cwd(), path) || '.';
+
+/** The model step: one bar over its stages (data, training, packaging); nothing to do when cached. */
+async function modelStep(cacheDir: string): Promise<Awaited<ReturnType<typeof trainedFleetPackages>>> {
+  console.log('1. data, training, packaging');
+  const bar = new SingleBar({ format: '   [{bar}] {value}/{total} {stage}', stream: process.stdout, hideCursor: false, noTTYOutput: true, notTTYSchedule: 10_000 });
+  bar.start(MODEL_STAGES.length + 1, 0, { stage: 'checking the cache' });
+  const model = await trainedFleetPackages(cacheDir, (line) => {
+    const stage = MODEL_STAGES.findIndex((s) => line.startsWith(s));
+    bar.update(Math.max(bar.getProgress() * bar.getTotal(), stage + 1), { stage: line });
+  });
+  bar.update(bar.getTotal(), { stage: 'done' });
+  bar.stop();
+  console.log(`   model ${model.trained ? `trained and packaged in ${model.seconds.toFixed(0)} s` : `reused from ${show(cacheDir)}`}`);
+  console.table(Object.entries(model.packages).map(([version, path]) => ({ version, package: show(path) })));
+  return model;
 }
 
-/** A path as short as it can be said: relative when inside the working directory, else absolute. */
-function show(path: string): string {
-  const rel = relative(process.cwd(), path);
-  return rel === '' ? '.' : rel.startsWith('..') || isAbsolute(rel) ? path : rel;
+/** The farm step: provisioning, agents and the initial deployment, each with a bar. */
+async function farmStep(o: Options, model: Awaited<ReturnType<typeof trainedFleetPackages>>): Promise<Fleet> {
+  console.log('2. cloud, provisioning, deployment, farm');
+  const labels = { provision: 'provisioning turbines', agents: 'starting edge agents', models: 'model 1.0.0 installed' } as const;
+  const bar = new SingleBar({ format: '   [{bar}] {value}/{total} {step}', stream: process.stdout, hideCursor: false, noTTYOutput: true, notTTYSchedule: 10_000 });
+  const order = ['provision', 'agents', 'models'] as const;
+  let current = -1;
+  const progress = (step: (typeof order)[number], done: number, total: number): void => {
+    const k = order.indexOf(step);
+    if (k < current) return; // status events keep coming; a bar never goes back
+    if (k > current) {
+      if (current >= 0) bar.stop();
+      current = k;
+      bar.start(total, 0, { step: labels[step] });
+    }
+    bar.update(done, { step: labels[step] });
+  };
+  const fleet = await startFleet({
+    dir: resolve(PROJECT_ROOT, o.dir),
+    packagePath: model.packages['1.0.0'],
+    publicKeyPem: model.publicKeyPem,
+    turbines: o.turbines,
+    dashboardPort: o.port,
+    onProgress: (step, done, total) => {
+      if (step !== 'online') progress(step, done, total);
+    },
+  });
+  // The farm runs once the agents are connected; each installs the model after its first 13 s of frames.
+  await pollUntil('every agent to install model 1.0.0', async () => {
+    const installed = fleet.status().filter((s) => s.version !== null).length;
+    progress('models', installed, fleet.size);
+    return installed === fleet.size ? true : undefined;
+  }, { timeoutMs: 300_000, maxIntervalMs: 500 });
+  bar.stop();
+  return fleet;
 }
 
-function steps(config: LabConfig): Step[] {
-  const dataset = join(config.dataDir, 'turbines.csv.gz');
-  const labels = dataset.replace(/\.csv\.gz$/, '.labels.csv');
-  const features = join(config.dataDir, 'features');
-  const model = join(config.dataDir, 'model');
-  const testset = join(config.dataDir, 'test.csv.gz');
-  const needsFile = (path: string) => () => (existsSync(path) ? undefined : `no file at ${show(path)}`);
-  return [
-    {
-      name: 'dataset',
-      script: 'dataset',
-      what: `simulate ${config.turbines} turbines for ${config.minutes} min with labelled faults`,
-      args: ['--out', dataset, '--turbines', String(config.turbines), '--minutes', String(config.minutes), '--seed', String(config.seed), '--faults'],
-      outputs: [dataset, labels],
-    },
-    {
-      name: 'features',
-      script: 'features',
-      what: 'euler angles, db6 denoising, normalisation, windows (N, 6, 10, 10)',
-      args: ['--data', dataset, '--out', features],
-      outputs: [join(features, 'statistics.json'), join(features, 'windows.npy'), join(features, 'windows-index.csv')],
-      needs: needsFile(dataset),
-    },
-    {
-      name: 'plots',
-      script: 'plots',
-      what: 'render the Lab 01 figures',
-      args: ['--out', join(config.dataDir, 'imgs')],
-      outputs: [join(config.dataDir, 'imgs')],
-      optional: 'The images need Chromium (installed, CHROMIUM_PATH, or the npm-shipped one on Linux x64); the notebooks show the same figures interactively.',
-    },
-    {
-      name: 'train',
-      script: 'train',
-      what: 'train the autoencoder on the normal stretches of the data set, fit thresholds (Lab 02)',
-      args: ['--data', dataset, '--labels', labels, '--out', model, '--epochs', String(config.trainingEpochs), '--seed', String(config.seed), '--cache', join(config.dataDir, 'cache')],
-      outputs: [model],
-      needs: needsFile(dataset),
-    },
-    {
-      name: 'testset',
-      script: 'dataset',
-      what: `simulate a held-out test farm (seed ${config.seed + 1}) with every fault kind`,
-      args: ['--out', testset, '--turbines', String(config.turbines), '--minutes', String(config.minutes), '--seed', String(config.seed + 1), '--faults'],
-      outputs: [testset],
-    },
-    {
-      name: 'evaluate',
-      script: 'evaluate',
-      what: 'measure detection on the held-out farm: event F1, delays, false alarms, baselines',
-      args: ['--model', model, '--data', testset],
-      outputs: ['the JSON report above'],
-      needs: () => needsFile(model)() ?? needsFile(testset)(),
-    },
-  ];
+async function main(): Promise<void> {
+  program.parse();
+  const o = program.opts<Options>();
+  const t0 = performance.now();
+  const model = await modelStep(resolve(PROJECT_ROOT, o.modelCache));
+  const fleet = await farmStep(o, model);
+  console.log(`   farm running after ${((performance.now() - t0) / 1000).toFixed(1)} s: ${fleet.size} turbines, cloud ${fleet.cloud.endpoints.http}`);
+  console.table(fleet.status().map((s) => ({ turbine: fleet.thingNames[s.index], model: s.version, rps: Number(s.rps.toFixed(2)), framesScored: s.processed, online: s.online })));
+  console.log(`\ndashboard: ${fleet.url}`);
+  console.log('Press Vib / Rot / Volt on a turbine to inject a fault; Lab 04 (lab/04-Run-Fleet/iot-jobs) does the same from code.');
+  const stop = farmStopper(fleet);
+  if (o.untilReady) return stop();
+  console.log('Ctrl-C stops the farm.');
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
 }
 
-function main(): void {
-  const opts = program.opts<{ profile?: string; steps?: string }>();
-  const env: NodeJS.ProcessEnv = { ...process.env };
-  if (opts.profile) env.LAB_PROFILE = opts.profile;
-  let config: LabConfig;
-  try {
-    config = loadLabConfig(env);
-  } catch (err) {
-    console.error((err as Error).message);
-    process.exit(1);
-  }
-  const all = steps(config);
-  const wanted = opts.steps?.split(',').map((s) => s.trim()).filter((s) => s !== '') ?? all.map((s) => s.name);
-  const unknown = wanted.filter((w) => !all.some((s) => s.name === w));
-  if (unknown.length > 0) {
-    console.error(`--steps: unknown step ${unknown.join(', ')}; the steps are ${all.map((s) => s.name).join(', ')}`);
-    process.exit(1);
-  }
-  console.log(`Wind-turbine edge ML labs: ${describeLabConfig(config)}`);
-  mkdirSync(config.dataDir, { recursive: true });
-
-  const done: Step[] = [];
-  const missing: Step[] = [];
-  const failed: Step[] = [];
-  for (const step of all.filter((s) => wanted.includes(s.name))) {
-    if (!cliExists(step.script)) {
-      missing.push(step);
-      console.log(`\n- ${step.name}: not built yet (shared/cli/${step.script}.ts does not exist), skipped`);
-      continue;
-    }
-    const blocked = step.needs?.();
-    if (blocked) {
-      console.log(`\n- ${step.name}: skipped: ${blocked}`);
-      continue;
-    }
-    console.log(`\n- ${step.name}: ${step.what}`);
-    const started = Date.now();
-    const r = spawnSync(process.execPath, ['--import', 'tsx', join(PROJECT_ROOT, 'shared', 'cli', `${step.script}.ts`), ...step.args], {
-      cwd: PROJECT_ROOT,
-      env,
-      stdio: 'inherit',
-    });
-    if (r.status !== 0 && step.optional) {
-      console.log(`  ${step.name} failed (${r.signal ?? `exit ${r.status}`}); continuing without it`);
-      failed.push(step);
-      continue;
-    }
-    if (r.status !== 0) {
-      console.error(`\nnpm start stopped: \`npm run ${step.script} -- ${step.args.map(show).join(' ')}\` failed (${r.signal ?? `exit ${r.status}`}).`);
-      process.exit(1);
-    }
-    console.log(`  done in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-    done.push(step);
-  }
-
-  console.log('\nWhere things are:');
-  if (done.length === 0) console.log('  nothing was produced by this run.');
-  for (const step of done) console.log(`  ${step.name}: ${step.outputs.map(show).join(', ')}`);
-  for (const step of failed) console.log(`  ${step.name}: nothing, it failed. ${step.optional}`);
-  console.log('  notebooks: lab/ (open them with `npm run kernel:install`, then `jupyter lab`; or run them all with `npm run notebooks`)');
-
-  console.log('\nWhat comes next, and what is not built yet:');
-  for (const step of missing) console.log(`  - ${step.what}: coming (npm run ${step.script})`);
-  for (const later of LATER) console.log(`  - ${later.what}: ${later.available() ? `available: ${later.how}` : 'coming in a later version'}`);
-}
-
-main();
+main().catch((err: Error) => {
+  console.error(`npm start: ${err.message}`);
+  process.exit(1);
+});

@@ -6,7 +6,7 @@
  *   LAB_FLEET_SECONDS=<s> LAB_SEED=<n>       LAB_DATA_DIR=<folder>
  *   CLOUD_MODE=local|aws  (read by shared/cloud/config.ts, the same setting every command honours)
  *
- * `npm run notebooks` (and so `npm test`) defaults LAB_PROFILE to ci; JupyterLab and `npm start` use full.
+ * `npm run notebooks` (and so `npm test`) defaults LAB_PROFILE to ci; JupyterLab uses full (`npm start` and Labs 00 and 04 run the fleet's cached detector, shared/fleet/trained-packages.ts).
  */
 import { isAbsolute, join, resolve } from 'node:path';
 import { cloudModeFromEnv, type CloudMode } from '../cloud/config';
@@ -38,7 +38,7 @@ type ProfileValues = Pick<LabConfig, 'turbines' | 'minutes' | 'trainingEpochs' |
 /**
  * The two profiles: 'full' is the workshop as a participant runs it, 'ci' the shortest run that still shows
  * every step. Full trains for the detector's measured default budget (DEFAULT_TRAINING.epochs, with early
- * stopping), so Lab 02, Lab 03 and `npm start` make the same model.
+ * stopping), so Lab 02 and Lab 03 make the same model.
  */
 export const LAB_PROFILES: Readonly<Record<LabProfile, Readonly<ProfileValues>>> = {
   full: { turbines: 5, minutes: 60, trainingEpochs: 15, fleetSeconds: 300, seed: 42 },
