@@ -96,6 +96,8 @@ export function calibrateFalseAlarmRate(levels: ArrayLike<number>, groups: Array
     else hi = mid;
   }
   const peaks = episodePeaks(levels, groups, lo).filter(Number.isFinite);
+  // Infinite levels (a stuck-sensor alarm) no multiplier can raise: only finite peaks describe the tail.
+  if (peaks.length < 5) throw new Error(`calibration: only ${peaks.length} excursions of the normal data can be moved by a threshold multiplier (the rest are stuck-sensor alarms); give more normal data, or train with a false-alarm target of 0`);
   const fit = fitParetoTail(peaks.map((p) => p - lo));
   const tail = { scale: fit.scale, shape: Math.max(fit.shape, o.minShape) };
   const rate = peaks.length / normalTurbineDays;
