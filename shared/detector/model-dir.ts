@@ -17,7 +17,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync 
 import { basename, dirname, join, resolve } from 'node:path';
 import type { PreprocessingParams } from '../features/params';
 import { type FeatureStatistics, statisticsFromJson, type StatisticsJson, statisticsToJson } from '../features/statistics';
-import { type Architecture, isArchitecture } from './models';
+import { type Architecture, INPUT_NAME, isArchitecture } from './models';
 import type { FalseAlarmCalibration } from './calibration';
 import { validateErrorScale } from './conditioning';
 import type { Thresholds } from './thresholds';
@@ -63,6 +63,19 @@ export interface DetectorDescription {
      * directories without it and older readers that ignore it score the same; no format version change.
      */
     falseAlarm?: FalseAlarmCalibration;
+  };
+}
+
+/** The part of detector.json that says what the model reads: format, architecture, input and the normalisation statistics. */
+export function detectorInputDescription(architecture: Architecture, stats: FeatureStatistics, params: PreprocessingParams): Pick<DetectorDescription, 'format' | 'formatVersion' | 'architecture' | 'inputName' | 'inputShape' | 'featureNames' | 'statistics'> {
+  return {
+    format: DETECTOR_FORMAT,
+    formatVersion: DETECTOR_FORMAT_VERSION,
+    architecture,
+    inputName: INPUT_NAME,
+    inputShape: [null, 6, 10, 10],
+    featureNames: [...stats.featureNames],
+    statistics: statisticsToJson(stats, params),
   };
 }
 

@@ -20,10 +20,10 @@ import { readLabelsCsv } from '../turbine/labels';
 import { simulateFarm } from '../turbine/farm';
 import { type BackendName, initBackend } from './backend';
 import { CALIBRATION_FARM, calibrateThresholds, DEFAULT_FALSE_ALARM_TARGET, type FalseAlarmCalibration } from './calibration';
-import { DETECTOR_FORMAT_VERSION, type DetectorDescription } from './model-dir';
+import { detectorInputDescription, type DetectorDescription } from './model-dir';
 import type { ModelRegistry } from './model-registry';
 import { modelFromFiles, type ModelFiles, modelToFiles } from './model-io';
-import { type Architecture, buildAutoencoder, DEFAULT_ARCHITECTURE, INPUT_NAME } from './models';
+import { type Architecture, buildAutoencoder, DEFAULT_ARCHITECTURE } from './models';
 import { evaluateOnFrames, type EvaluationReport } from './report';
 import { reconstructionErrorsOver } from './scoring';
 import { cacheHit, fileHash, floatBuffer, readFloats, sha256, writeCacheEntry } from './step-cache';
@@ -194,13 +194,7 @@ export async function runTrainingPipeline(options: PipelineOptions): Promise<Pip
 
     // 4. register (always: cheap, and the target may have been removed)
     const description: DetectorDescription = {
-      format: 'wind-turbine-detector',
-      formatVersion: DETECTOR_FORMAT_VERSION,
-      architecture,
-      inputName: INPUT_NAME,
-      inputShape: [null, 6, 10, 10],
-      featureNames: [...data.stats.featureNames],
-      statistics: statisticsToJson(data.stats, data.params),
+      ...detectorInputDescription(architecture, data.stats, data.params),
       thresholds: evaluated.thresholds,
       originalThresholds: evaluated.originalThresholds,
       zScoreThresholds: evaluated.zScoreThresholds,

@@ -12,7 +12,7 @@ import {
   DEFAULT_HOLDOUT_FRACTION,
   DEFAULT_TRAIN_STRIDE,
   DEFAULT_TRAINING,
-  DETECTOR_FORMAT_VERSION,
+  detectorInputDescription,
   type DetectorDescription,
   everyNth,
   everyNthWithTransients,
@@ -26,7 +26,7 @@ import {
   type WindowSet,
 } from '../detector/index';
 import { DEFAULT_PREPROCESSING } from '../features/params';
-import { statisticsToJson, type FeatureStatistics } from '../features/statistics';
+import type { FeatureStatistics } from '../features/statistics';
 import { readFramesCsv } from '../turbine/csv';
 import { readLabelsCsv } from '../turbine/labels';
 import { type FieldTrainingSet, renormaliseWindows } from './field-training-set';
@@ -89,13 +89,7 @@ export async function retrainWithFieldData(o: FieldRetrainingOptions): Promise<{
     const thresholds = fitAllThresholds(model, merged);
     const fieldHash = createHash('sha256').update(Buffer.from(o.field.train.windows.buffer)).update(Buffer.from(o.field.tune.windows.buffer)).digest('hex');
     const description: DetectorDescription = {
-      format: 'wind-turbine-detector',
-      formatVersion: DETECTOR_FORMAT_VERSION,
-      architecture: 'dense',
-      inputName: 'input',
-      inputShape: [null, 6, 10, 10],
-      featureNames: [...data.stats.featureNames],
-      statistics: statisticsToJson(data.stats, data.params),
+      ...detectorInputDescription('dense', data.stats, data.params),
       ...thresholds,
       trainingDataHash: `field-sha256:${fieldHash}`,
       training: {
