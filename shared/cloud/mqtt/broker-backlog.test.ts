@@ -16,19 +16,7 @@ import { once } from 'node:events';
 import { issueDeviceCertificate, loadOrCreateCa, loadOrCreateServerCertificate } from '../iot/ca';
 import { allowAllAuthorizer } from './authorizer';
 import { startMqttBroker } from './broker';
-
-/** An MQTT packet: first byte, remaining length as a variable byte integer, body. */
-function packet(first: number, body: Buffer): Buffer {
-  const length: number[] = [];
-  let n = body.length;
-  do {
-    let byte = n % 128;
-    n = Math.floor(n / 128);
-    if (n > 0) byte |= 0x80;
-    length.push(byte);
-  } while (n > 0);
-  return Buffer.concat([Buffer.from([first, ...length]), body]);
-}
+import { mqttPacket as packet } from './testing';
 
 /** A length-prefixed MQTT string. */
 function mqttString(text: string): Buffer {
