@@ -143,7 +143,12 @@ export class DeviceConnection extends EventEmitter {
     try {
       if (!sessionPresent) for (const [topic, handler] of this.subscriptions) await this.live.subscribe(topic, mqtt.QoS.AtLeastOnce, handler);
     } catch (err) {
-      this.log(`re-subscribing failed: ${(err as Error).message}`);
+      // Under load a SUBSCRIBE can fail on a connection that stays up: no 'resume' would come to retry it.
+      this.log(`re-subscribing failed: ${errorText(err)}; retrying in 1 s`);
+      const native = this.live;
+      setTimeout(() => {
+        if (native === this.live && !this.online) void this.afterConnect(false);
+      }, 1000);
       return;
     }
     this.online = true;
