@@ -5,10 +5,13 @@
  * latency from fault onset to the dashboard's server (p50/p99, and beyond the detector's own delay), CPU
  * (share of all cores) and memory. FLEET_BENCH_SIZES (e.g. "5,100") and FLEET_BENCH_SECONDS (measured
  * seconds per size, default 60) change the run; FLEET_BENCH_CLOUD_DIR runs the farm on a local cloud in
- * another process (npm run cloud -- --dir <dir>); FLEET_BENCH_LOG=<file> writes the farm's log (agents, cloud) there.
+ * another process (npm run cloud -- --dir <dir>); FLEET_BENCH_LOG=<file> writes the farm's log (agents, cloud) there;
+ * FLEET_BENCH_PROFILE=<file> writes a CPU profile of the main thread (cloud, broker, console) taken over the
+ * first FLEET_BENCH_PROFILE_SECONDS (default 240) of the first size, ready or not (open it in Chrome DevTools).
  * State (certificates) is kept in .state/fleet-bench.
  */
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector';
 import { availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';
 import type { BenchLine } from '../bench/types';
@@ -19,6 +22,20 @@ export const name = 'fleet: turbines with their own edge agents in real time';
 
 const logFile = process.env.FLEET_BENCH_LOG ? createWriteStream(process.env.FLEET_BENCH_LOG, { flags: 'a' }) : undefined;
 const farmLog = logFile ? (line: string): void => void logFile.write(`${new Date().toISOString()} ${line}\n`) : undefined;
+/** Profiles the main thread for a while and writes the .cpuprofile, whether or not the farm got ready. */
+function profileMainThread(file: string, seconds: number): void {
+  const session = new Session();
+  session.connect();
+  session.post('Profiler.enable', () => session.post('Profiler.start'));
+  setTimeout(() => {
+    session.post('Profiler.stop', (err, result) => {
+      if (!err) writeFileSync(file, JSON.stringify(result.profile));
+      process.stderr.write(`  main-thread CPU profile ${err ? `failed: ${err.message}` : `written to ${file}`}\n`);
+      session.disconnect();
+    });
+  }, seconds * 1000).unref();
+}
+
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const pct = (v: number[], q: number): number => (v.length ? [...v].sort((a, b) => a - b)[Math.min(v.length - 1, Math.floor(q * v.length))] : Number.NaN);
 
@@ -118,6 +135,7 @@ export async function run(): Promise<BenchLine[]> {
   const sizes = (process.env.FLEET_BENCH_SIZES ?? '5,100,1000').split(',').map(Number);
   const seconds = Number(process.env.FLEET_BENCH_SECONDS ?? 60);
   const { packages, publicKeyPem } = await trainedFleetPackages(undefined, (l) => process.stderr.write(`  ${l}\n`));
+  if (process.env.FLEET_BENCH_PROFILE) profileMainThread(process.env.FLEET_BENCH_PROFILE, Number(process.env.FLEET_BENCH_PROFILE_SECONDS ?? 240));
   const lines: BenchLine[] = [];
   let baseRss: number | null = null;
   for (const n of sizes) {
