@@ -172,6 +172,7 @@ export async function runStagedRollout(target: RolloutTarget, clock: RolloutCloc
       // fails only when clearly worse than the farm: J over twice the control group's plus the drift threshold.
       const drifted = canaryDrift.verdict === 'insufficient-data' ? [] : canaryDrift.features.filter((f, k) => f.level === 'drift' && f.divergence > 2 * controlJ(k) + canaryDrift.thresholds.drift);
       if (canaryDrift.verdict === 'insufficient-data') note(`drift not judged: ${canaryDrift.reason}`);
+      else note(`drift judged on ${Math.min(...canaryDrift.features.map((f) => f.steps))} canary steps per feature: ${canaryDrift.features.map((f, k) => `${f.feature} J ${f.divergence.toFixed(2)} (control ${controlJ(k).toFixed(2)})`).join(', ')}`);
       if (drifted.length > 0) {
         return stop(`canary input drift beyond the control group's on ${drifted.map((f) => `${f.feature} (J ${f.divergence.toFixed(2)} against ${controlJ(policy.featureNames.indexOf(f.feature)).toFixed(2)})`).join(', ')}`);
       }
