@@ -13,6 +13,7 @@ test('typed-array frames become a DataFrame of the chosen columns, values unchan
   const values = df.values as unknown[][];
   for (const i of [0, 7, farm.frames.length - 1]) assert.deepEqual(values[i], [farm.frames.eventTime[i], farm.frames.columns.turbineId[i], farm.frames.columns.rps[i]]);
   assert.equal(framesDataFrame(farm.frames).columns.length, 23);
+  assert.equal(dataFrameText(df.head(2)).split('\n').length, 3);
 });
 
 test('per-turbine groupby and describe work on the frame', () => {
@@ -20,6 +21,7 @@ test('per-turbine groupby and describe work on the frame', () => {
   const byTurbine = df.groupby(['turbineId']).agg({ rps: ['count'] });
   assert.deepEqual(byTurbine.values, [[0, farm.frames.length / 2], [1, farm.frames.length / 2]]);
   assert.deepEqual(df.describe().index.slice(0, 2), ['count', 'mean']);
+  assert.match(dataFrameHtml(byTurbine), /<th>rps_count<\/th>/);
 });
 
 test('bad columns are refused with the reason', () => {

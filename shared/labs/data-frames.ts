@@ -18,6 +18,14 @@ export function framesDataFrame(frames: FrameColumns, columns: readonly RawColum
   return new DataFrame(data);
 }
 
+/** What showing a table needs of a DataFrame (danfojs' head(), describe() and groupby() return its base class). */
+export interface DataFrameLike {
+  readonly columns: string[];
+  readonly index: (string | number)[];
+  readonly values: unknown[];
+  readonly shape: number[];
+}
+
 /** Display options: at most maxRows rows (default 20) and numbers to `digits` significant digits (default 5). */
 export interface DataFrameDisplayOptions {
   maxRows?: number;
@@ -32,19 +40,19 @@ function formatCell(v: unknown, digits: number): string {
 }
 
 /** The first rows of df as text cells: header (index name blank, then columns) and one row per index. */
-function tableCells(df: DataFrame, opts: DataFrameDisplayOptions): { header: string[]; rows: string[][]; omitted: number } {
+function tableCells(df: DataFrameLike, opts: DataFrameDisplayOptions): { header: string[]; rows: string[][]; omitted: number } {
   const maxRows = opts.maxRows ?? 20;
   if (!(Number.isInteger(maxRows) && maxRows > 0)) throw new Error(`maxRows must be a positive integer, got ${maxRows}`);
   const digits = opts.digits ?? 5;
   const values = df.values as unknown[][];
-  const index = df.index as (string | number)[];
+  const index = df.index;
   const shown = Math.min(values.length, maxRows);
   const rows = values.slice(0, shown).map((row, i) => [String(index[i]), ...row.map((v) => formatCell(v, digits))]);
   return { header: ['', ...df.columns], rows, omitted: values.length - shown };
 }
 
 /** df as an HTML table (caption, header, first rows; a note says how many rows are left out). */
-export function dataFrameHtml(df: DataFrame, caption = '', opts: DataFrameDisplayOptions = {}): string {
+export function dataFrameHtml(df: DataFrameLike, caption = '', opts: DataFrameDisplayOptions = {}): string {
   const { header, rows, omitted } = tableCells(df, opts);
   const th = header.map((h) => `<th>${escapeHtml(h)}</th>`).join('');
   const body = rows.map((r) => `<tr><th>${escapeHtml(r[0])}</th>${r.slice(1).map((c) => `<td>${escapeHtml(c)}</td>`).join('')}</tr>`).join('');
@@ -54,7 +62,7 @@ export function dataFrameHtml(df: DataFrame, caption = '', opts: DataFrameDispla
 }
 
 /** df as aligned plain text, for logs and headless runs. */
-export function dataFrameText(df: DataFrame, caption = '', opts: DataFrameDisplayOptions = {}): string {
+export function dataFrameText(df: DataFrameLike, caption = '', opts: DataFrameDisplayOptions = {}): string {
   const { header, rows, omitted } = tableCells(df, opts);
   const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c].length)));
   const line = (cells: string[]): string => cells.map((s, c) => (c === 0 ? s.padEnd(widths[c]) : s.padStart(widths[c]))).join('  ').trimEnd();
@@ -64,7 +72,7 @@ export function dataFrameText(df: DataFrame, caption = '', opts: DataFrameDispla
 }
 
 /** Shows df in the current notebook cell as an HTML table (with a text form); outside a kernel prints the text. */
-export function showDataFrame(df: DataFrame, caption = '', opts: DataFrameDisplayOptions = {}): void {
+export function showDataFrame(df: DataFrameLike, caption = '', opts: DataFrameDisplayOptions = {}): void {
   const text = dataFrameText(df, caption, opts);
   const write = kernelDisplayWriter();
   if (!write) {
