@@ -122,6 +122,8 @@ test("the operator confirms turbine 3's captured alarm with its button: stored o
   await waitFor(async () => /^Stored: alarm scored at .* confirmed by operator, with \d+ captured windows$/.test(await textOf('#review-status')), 30_000, 'the stored label on the page');
   await waitFor(async () => (await page.locator('#review tbody td', { hasText: 'confirmed by operator' }).count()) === 1, 30_000, 'the row to show the decision');
   assert.equal(await confirm.count(), buttonsBefore - 1, 'the labelled alarm has no buttons left');
+  const focusedOn = String(await page.evaluate("document.activeElement && document.activeElement.closest('#review') ? 'review' : (document.activeElement ? document.activeElement.id : '')"));
+  assert.ok(focusedOn === 'review' || focusedOn === 'refresh-alarms', `keyboard focus moves to the next decision, not lost (on "${focusedOn}")`);
 
   const s3 = new S3Client(cloudClientConfig(fleet.cloud as LocalCloud));
   try {

@@ -157,6 +157,7 @@ function openDetail(index) {
 
 // Alarm review: the detail turbine's captured alarms, each with Confirm / Reject buttons until labelled.
 let reviewShown = '';
+let focusNextDecision = false; // after a decision, keyboard focus goes to the next undecided alarm
 async function loadAlarms() {
   const index = view.detail;
   if (index === null) return;
@@ -213,17 +214,21 @@ function renderReview(index, alarms) {
   // Keep keyboard focus where it was, or on the next decision after a label replaced the buttons.
   const again = focused && tbody.querySelector(`[data-action="${CSS.escape(focused)}"]`);
   if (again) again.focus();
-  else if (focused) (tbody.querySelector('button') ?? $('refresh-alarms')).focus();
+  else if (focused || focusNextDecision) (tbody.querySelector('button') ?? $('refresh-alarms')).focus();
+  focusNextDecision = false;
 }
 
 async function decide(index, alarm, decision, group) {
   group.querySelectorAll('button').forEach((b) => (b.disabled = true));
+  focusNextDecision = true;
   try {
     const out = await post(`/api/turbines/${index}/alarms/${encodeURIComponent(alarm.captureId)}/label`, { decision, operator: $('operator-name').value.trim() || 'operator' });
     text($('review-status'), `${out.created ? 'Stored' : 'Already stored'}: alarm scored at ${alarm.inferenceTime} ${out.label.decision} by ${out.label.operator}, with ${out.label.windows} captured windows`);
   } catch (err) {
     text($('review-status'), `Not stored: ${err.message}`);
+    focusNextDecision = false;
     group.querySelectorAll('button').forEach((b) => (b.disabled = false));
+    group.querySelector('button').focus();
   }
   await loadAlarms();
 }
