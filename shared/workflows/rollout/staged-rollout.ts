@@ -54,6 +54,10 @@ export interface RolloutPolicy {
   holdMs: number;
   /** How long (clock ms) the canary may take to run the new version. */
   deployTimeoutMs: number;
+  /**
+   * Clock ms between checks. Each heartbeat carries the input statistics since the one before, so poll at
+   * least as often as the devices send heartbeats, or the drift test pools only a sample of the steps.
+   */
   pollMs: number;
   /** Largest share of scored windows with an alarm during the hold (e.g. 0.01), or the control group's share if higher. */
   maxAlarmRate: number;
