@@ -90,7 +90,8 @@ test(`broker restart during a rollout to ${DEVICES} agents: every execution ends
     const count = (m: typeof before, s: string): number => Object.values(m).filter((e) => e.status === s).length;
     await cloud.stop();
     const down = Date.now();
-    await new Promise((r) => setTimeout(r, 1000));
+    // Down until every agent has noticed (so each reconnects and resumes its execution), not for a fixed time.
+    await waitFor(() => agents.every((a) => !a.online), 30_000, 'every agent to notice the broker is gone');
     cloud = await startTestCloud(cloudDir, ports);
     const restartMs = Date.now() - down;
 

@@ -12,6 +12,7 @@ import { cloudClientConfig } from '../local-cloud';
 import { startRegistryCloud, type RegistryCloud } from '../iot/registry-testing';
 import { installers } from '../services';
 import { SimulatedJobDevices, type DeviceOutcome } from './simulated-devices-testing';
+import { waitUntil } from '../../labs/poll-until';
 
 const DEVICES = 1000;
 const MIN = 60_000;
@@ -35,12 +36,9 @@ async function statuses(jobId: string): Promise<Map<string, JobExecutionStatus |
   return out;
 }
 
-async function until(what: () => Promise<boolean>, label: string, ms = 20_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await what())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${label}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+/** Polls what until it holds (the one polling helper). */
+function until(what: () => Promise<boolean>, label: string, ms = 20_000): Promise<void> {
+  return waitUntil(label, what, { timeoutMs: ms, intervalMs: 50, maxIntervalMs: 50 });
 }
 
 before(async () => {

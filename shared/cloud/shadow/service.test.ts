@@ -18,6 +18,7 @@ import { createPolicy, issueThingCertificate, startRegistryCloud, type RegistryC
 import { installMqttBroker } from '../mqtt/service';
 import { closeDevice, connectDevice, Inbox, interrupted } from '../mqtt/testing';
 import { installShadow } from './service';
+import { waitUntil } from '../../labs/poll-until';
 
 const installers = [
   { name: 'iot-registry', install: installIotRegistry },
@@ -90,12 +91,8 @@ async function listen<T>(topic: string): Promise<T[]> {
   return events;
 }
 
-async function waitFor<T>(events: T[], count: number, ms = 5000): Promise<void> {
-  const until = Date.now() + ms;
-  while (events.length < count) {
-    if (Date.now() > until) throw new Error(`expected ${count} events, got ${events.length}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
+function waitFor<T>(events: T[], count: number, ms = 5000): Promise<void> {
+  return waitUntil(`${count} events`, () => events.length >= count, { timeoutMs: ms, intervalMs: 20, maxIntervalMs: 20 });
 }
 
 before(async () => {
