@@ -12,8 +12,8 @@ import { join } from 'node:path';
 import { GetThingShadowCommand, IoTDataPlaneClient } from '@aws-sdk/client-iot-data-plane';
 import { cloudClientConfig } from '../cloud';
 import { capturedBatches, waitFor } from './agent-testing';
-import { startAgentTestbed } from './agent-testbed';
-import { simulatedFrames } from './testing';
+import { startAgentTestbed } from './agent-testbed-testing';
+import { simulatedFrames } from './stand-in-model-testing';
 
 const OUTAGE_SECONDS = Number(process.env.EDGE_OUTAGE_SECONDS ?? 60);
 

@@ -12,7 +12,7 @@ import { DEFAULT_PREPROCESSING } from '../features/params';
 import { TurbineSimulator } from '../turbine/simulator';
 import { ModelManager } from './model-manager';
 import { ScoringRuntime } from './scoring-runtime';
-import { deployWithFrames, testDescription, testKeys, testPackage, testVerifier } from './testing';
+import { deployWithFrames, testDescription, testKeys, testPackage, testVerifier } from './stand-in-model-testing';
 
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;

@@ -16,7 +16,7 @@ import { type EdgeAgent, startEdgeAgent } from '../edge/agent';
 import { deployJobDocument, provisionTestDevices, putObjects, startTestCloud, tempDir, waitFor } from '../edge/agent-testing';
 import { signedTestPackage, testSigningKey } from '../edge/package-testing';
 import { packageVerifier } from '../edge/package-verifier';
-import { simulatedFrames } from '../edge/testing';
+import { simulatedFrames } from '../edge/stand-in-model-testing';
 import { recordFigure, scaled } from './figures';
 
 const DEVICES = scaled(10, 100);

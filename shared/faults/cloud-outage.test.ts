@@ -9,8 +9,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { capturedBatches, waitFor } from '../edge/agent-testing';
-import { startAgentTestbed } from '../edge/agent-testbed';
-import { simulatedFrames } from '../edge/testing';
+import { startAgentTestbed } from '../edge/agent-testbed-testing';
+import { simulatedFrames } from '../edge/stand-in-model-testing';
 import { recordFigure, scaled } from './figures';
 
 const OUTAGE_SECONDS = scaled(3, 300);

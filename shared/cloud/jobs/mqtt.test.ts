@@ -12,7 +12,7 @@ import { cloudClientConfig } from '../local-cloud';
 import { installIotRegistry } from '../iot/registry-service';
 import { createPolicy, issueThingCertificate, startRegistryCloud, type RegistryCloud, type ThingCredentials } from '../iot/registry-testing';
 import { installMqttBroker } from '../mqtt/service';
-import { closeDevice, connectDevice, Inbox } from '../mqtt/testing';
+import { closeDevice, connectDevice, Inbox } from '../mqtt/mqtt-testing';
 import { installS3 } from '../s3/service';
 import { installJobs } from './service';
 import { waitUntil } from '../../labs/poll-until';

@@ -14,7 +14,7 @@ import { mqtt } from 'aws-iot-device-sdk-v2';
 import { certificateIdOf, issueDeviceCertificate, loadOrCreateCa, loadOrCreateServerCertificate, type IssuedCertificate } from '../iot/ca';
 import { PolicyAuthorizer } from './authorizer';
 import { MQTT_LIMITS, startMqttBroker, type MqttBroker } from './broker';
-import { closeDevice, connectDevice, deviceConnection, Inbox, interrupted, MemoryPrincipalDirectory } from './testing';
+import { closeDevice, connectDevice, deviceConnection, Inbox, interrupted, MemoryPrincipalDirectory } from './mqtt-testing';
 import { waitUntil } from '../../labs/poll-until';
 
 const REGION = 'us-east-1';

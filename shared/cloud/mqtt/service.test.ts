@@ -17,7 +17,7 @@ import { mqtt } from 'aws-iot-device-sdk-v2';
 import { installIotRegistry } from '../iot/registry-service';
 import { createPolicy, issueThingCertificate, startRegistryCloud, type RegistryCloud, type ThingCredentials } from '../iot/registry-testing';
 import { installMqttBroker } from './service';
-import { closeDevice, connectDevice, Inbox, interrupted } from './testing';
+import { closeDevice, connectDevice, Inbox, interrupted } from './mqtt-testing';
 
 const installers = [
   { name: 'iot-registry', install: installIotRegistry },

@@ -7,7 +7,7 @@ import { mqtt } from 'aws-iot-device-sdk-v2';
 import { CreateDeviceFleetCommand, DescribeDeviceCommand, ListDevicesCommand, RegisterDevicesCommand, SageMakerClient } from '@aws-sdk/client-sagemaker';
 import { ManualClock } from '../clock';
 import { cloudClientConfig, startLocalCloud } from '../local-cloud';
-import { closeDevice, connectDevice } from '../mqtt/testing';
+import { closeDevice, connectDevice } from '../mqtt/mqtt-testing';
 import { provisionDevices } from '../../workflows/provisioning/provision';
 import { localTarget } from '../../workflows/provisioning/targets';
 import { installers } from '../services';

@@ -22,7 +22,7 @@ import {
 import { readModelDir } from '../../detector/model-dir';
 import { modelFromFiles } from '../../detector/model-io';
 import { createOnnxSession, loadOrCreateSigningKey, runOnnx, SIGNATURE_FILE, verifyPackage } from '../../packaging';
-import { farmTestWindows, maxAbsDiff, tfjsReconstruct, writeTestModelDir } from '../../packaging/test-helpers';
+import { farmTestWindows, maxAbsDiff, tfjsReconstruct, writeTestModelDir } from '../../packaging/packaging-testing';
 import { ROLE, startSageMakerCloud, type SageMakerCloud } from './sagemaker-testing';
 import { pollUntil } from '../../labs/poll-until';
 

@@ -16,7 +16,7 @@ import { cloudClientConfig } from '../local-cloud';
 import { installIotRegistry } from '../iot/registry-service';
 import { createPolicy, issueThingCertificate, startRegistryCloud, type RegistryCloud, type ThingCredentials } from '../iot/registry-testing';
 import { installMqttBroker } from '../mqtt/service';
-import { closeDevice, connectDevice, Inbox, interrupted } from '../mqtt/testing';
+import { closeDevice, connectDevice, Inbox, interrupted } from '../mqtt/mqtt-testing';
 import { installShadow } from './service';
 import { waitUntil } from '../../labs/poll-until';
 
