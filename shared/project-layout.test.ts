@@ -3,7 +3,7 @@
  * headed "file" lists names in backticks: a file (`agent.ts`), a folder (`dashboard/`: everything in it),
  * a path into a subfolder without its own README (`iot/registry.ts`) or a pattern (`*.test.ts`). Every
  * file the README's folder holds (and its subfolders' files, up to the next README) must be listed, and
- * every listed name must exist.
+ * every listed name must exist. And the labs stay thin: no notebook code cell is longer than 15 lines.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -80,3 +80,30 @@ for (const folder of readmeFolders(SHARED)) {
     assert.deepEqual(missing, [], `${where}: README table names files that do not exist`);
   });
 }
+
+/** Every .ipynb under dir. */
+function notebooks(dir: string): string[] {
+  const found: string[] = [];
+  for (const name of readdirSync(dir).sort()) {
+    const path = join(dir, name);
+    if (name === '.ipynb_checkpoints' || name === 'node_modules') continue;
+    if (statSync(path).isDirectory()) found.push(...notebooks(path));
+    else if (name.endsWith('.ipynb')) found.push(path);
+  }
+  return found;
+}
+
+test('every lab notebook code cell is at most 15 lines (longer code belongs in shared/labs)', () => {
+  const long: string[] = [];
+  const lab = join(SHARED, '..', 'lab');
+  for (const nb of notebooks(lab)) {
+    const cells = (JSON.parse(readFileSync(nb, 'utf8')) as { cells: { cell_type: string; source: string[] | string }[] }).cells;
+    cells.forEach((c, i) => {
+      const source = (Array.isArray(c.source) ? c.source.join('') : c.source).replace(/\n+$/, '');
+      const lines = source === '' ? 0 : source.split('\n').length;
+      if (c.cell_type === 'code' && lines > 15) long.push(`${relative(lab, nb)} cell ${i}: ${lines} lines`);
+    });
+  }
+  assert.ok(notebooks(lab).length >= 7, 'the labs are found');
+  assert.deepEqual(long, []);
+});
