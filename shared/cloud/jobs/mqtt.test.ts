@@ -10,9 +10,9 @@ import { iotjobs, mqtt } from 'aws-iot-device-sdk-v2';
 import { ManualClock } from '../clock';
 import { cloudClientConfig } from '../local-cloud';
 import { installIotRegistry } from '../iot/registry-service';
-import { createPolicy, issueThingCertificate, startRegistryCloud, type RegistryCloud, type ThingCredentials } from '../iot/registry-testing';
+import { connectThing, createPolicy, issueThingCertificate, ownTopicsPolicy, startRegistryCloud, type RegistryCloud, type ThingCredentials } from '../iot/registry-testing';
 import { installMqttBroker } from '../mqtt/service';
-import { closeDevice, connectDevice, Inbox } from '../mqtt/mqtt-testing';
+import { closeDevice, Inbox } from '../mqtt/mqtt-testing';
 import { installS3 } from '../s3/service';
 import { installJobs } from './service';
 import { waitUntil } from '../../labs/poll-until';
@@ -21,28 +21,8 @@ let rc: RegistryCloud;
 const clock = new ManualClock();
 const devices: mqtt.MqttClientConnection[] = [];
 
-/** The policy the workshop gives devices: their own jobs topics only. */
-function jobsPolicy(region: string, account: string): object {
-  const arn = (rest: string): string => `arn:aws:iot:${region}:${account}:${rest}`;
-  return {
-    Version: '2012-10-17',
-    Statement: [
-      { Effect: 'Allow', Action: 'iot:Connect', Resource: arn('client/${iot:Connection.Thing.ThingName}') },
-      { Effect: 'Allow', Action: ['iot:Publish', 'iot:Receive'], Resource: arn('topic/$aws/things/${iot:Connection.Thing.ThingName}/jobs/*') },
-      { Effect: 'Allow', Action: 'iot:Subscribe', Resource: arn('topicfilter/$aws/things/${iot:Connection.Thing.ThingName}/jobs/*') },
-    ],
-  };
-}
-
 async function connect(t: ThingCredentials): Promise<mqtt.MqttClientConnection> {
-  const c = await connectDevice({
-    certificatePem: t.certificatePem,
-    privateKeyPem: t.privateKeyPem,
-    caCertPem: rc.cloud.context.tls!.caCertPem,
-    host: rc.cloud.endpoints.mqttHost,
-    port: rc.cloud.endpoints.mqttPort,
-    clientId: t.thingName,
-  });
+  const c = await connectThing(rc, t);
   devices.push(c);
   return c;
 }
@@ -76,7 +56,8 @@ before(async () => {
       { name: 'jobs', install: installJobs },
     ],
   });
-  await createPolicy(rc.iot, 'jobs-device', jobsPolicy(rc.cloud.region, rc.cloud.accountId));
+  // The policy the workshop gives devices: their own jobs topics only.
+  await createPolicy(rc.iot, 'jobs-device', ownTopicsPolicy(rc.cloud.region, rc.cloud.accountId, '$aws/things/${iot:Connection.Thing.ThingName}/jobs/*'));
 });
 
 after(async () => {
