@@ -18,6 +18,7 @@ import { cloudClientConfig, startLocalCloud, type LocalCloud, type LocalCloudOpt
 import { installIotRegistry } from './registry-service';
 import type { mqtt } from 'aws-iot-device-sdk-v2';
 import { connectDevice } from '../mqtt/mqtt-testing';
+import { iotArn } from './arn';
 
 /** A started cloud with the registry, its IoT client, and a cleanup that stops it and removes its folder. */
 export interface RegistryCloud {
@@ -92,15 +93,19 @@ export async function createPolicy(iot: IoTClient, policyName: string, document:
  * actions) on `topics` and subscribe to the same filter; `topics` may use ${iot:Connection.Thing.ThingName}.
  */
 export function ownTopicsPolicy(region: string, account: string, topics: string, extraActions: string[] = []): object {
-  const arn = (rest: string): string => `arn:aws:iot:${region}:${account}:${rest}`;
   return {
     Version: '2012-10-17',
     Statement: [
-      { Effect: 'Allow', Action: 'iot:Connect', Resource: arn('client/${iot:Connection.Thing.ThingName}') },
-      { Effect: 'Allow', Action: ['iot:Publish', 'iot:Receive', ...extraActions], Resource: arn(`topic/${topics}`) },
-      { Effect: 'Allow', Action: 'iot:Subscribe', Resource: arn(`topicfilter/${topics}`) },
+      { Effect: 'Allow', Action: 'iot:Connect', Resource: iotArn(region, account, 'client', '${iot:Connection.Thing.ThingName}') },
+      { Effect: 'Allow', Action: ['iot:Publish', 'iot:Receive', ...extraActions], Resource: iotArn(region, account, 'topic', topics) },
+      { Effect: 'Allow', Action: 'iot:Subscribe', Resource: iotArn(region, account, 'topicfilter', topics) },
     ],
   };
+}
+
+/** What SimulatedJobDevices (and other device helpers) need to know of a registry cloud. */
+export function deviceEndpoints(rc: RegistryCloud): { iot: IoTClient; region: string; accountId: string; mqttHost: string; mqttPort: number; caCertPem: string } {
+  return { iot: rc.iot, region: rc.cloud.region, accountId: rc.cloud.accountId, mqttHost: rc.cloud.endpoints.mqttHost, mqttPort: rc.cloud.endpoints.mqttPort, caCertPem: rc.cloud.context.tls!.caCertPem };
 }
 
 /** Connects a thing's credentials to the registry cloud's broker over mutual TLS (client id: the thing name unless given). */

@@ -9,7 +9,7 @@ import { CreateJobCommand, DescribeJobCommand, ListJobExecutionsForJobCommand, t
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { ManualClock } from '../clock';
 import { cloudClientConfig } from '../local-cloud';
-import { startRegistryCloud, type RegistryCloud } from '../iot/registry-testing';
+import { deviceEndpoints, startRegistryCloud, type RegistryCloud } from '../iot/registry-testing';
 import { installers } from '../services';
 import { SimulatedJobDevices, type DeviceOutcome } from './simulated-devices-testing';
 import { waitUntil } from '../../labs/poll-until';
@@ -44,12 +44,7 @@ function until(what: () => Promise<boolean>, label: string, ms = 20_000): Promis
 before(async () => {
   rc = await startRegistryCloud({ clock, installers });
   fleet = await SimulatedJobDevices.start({
-    iot: rc.iot,
-    region: rc.cloud.region,
-    accountId: rc.cloud.accountId,
-    mqttHost: rc.cloud.endpoints.mqttHost,
-    mqttPort: rc.cloud.endpoints.mqttPort,
-    caCertPem: rc.cloud.context.tls!.caCertPem,
+    ...deviceEndpoints(rc),
     groupName: 'wind-farm',
     count: DEVICES,
     prefix: 'turbine-',

@@ -10,11 +10,12 @@ import { iotjobs, mqtt } from 'aws-iot-device-sdk-v2';
 import { ManualClock } from '../clock';
 import { cloudClientConfig } from '../local-cloud';
 import { installIotRegistry } from '../iot/registry-service';
-import { connectThing, createPolicy, issueThingCertificate, ownTopicsPolicy, startRegistryCloud, type RegistryCloud, type ThingCredentials } from '../iot/registry-testing';
+import { connectThing, createPolicy, issueThingCertificate, startRegistryCloud, type RegistryCloud, type ThingCredentials } from '../iot/registry-testing';
 import { installMqttBroker } from '../mqtt/service';
 import { closeDevice, Inbox } from '../mqtt/mqtt-testing';
 import { installS3 } from '../s3/service';
 import { installJobs } from './service';
+import { jobsDevicePolicy } from './simulated-devices-testing';
 import { waitUntil } from '../../labs/poll-until';
 
 let rc: RegistryCloud;
@@ -57,7 +58,7 @@ before(async () => {
     ],
   });
   // The policy the workshop gives devices: their own jobs topics only.
-  await createPolicy(rc.iot, 'jobs-device', ownTopicsPolicy(rc.cloud.region, rc.cloud.accountId, '$aws/things/${iot:Connection.Thing.ThingName}/jobs/*'));
+  await createPolicy(rc.iot, 'jobs-device', jobsDevicePolicy(rc.cloud.region, rc.cloud.accountId));
 });
 
 after(async () => {
