@@ -5,8 +5,12 @@
  */
 import { FAULT_MAGNITUDES, type FaultKind, type FaultSeverity } from './faults';
 import type { Random } from './random';
-import { C_RPS, C_VOLT, C_WIND, IMU_COLUMNS } from './sensor-row';
-import { generatorVoltage, YAW_STEP } from './turbine-model';
+import * as sensorRow from './sensor-row';
+import * as turbineModel from './turbine-model';
+
+// Module-local copies: imported bindings are property reads on every use once compiled to CommonJS.
+const { C_RPS, C_VOLT, C_WIND, IMU_COLUMNS } = sensorRow;
+const { generatorVoltage, YAW_STEP } = turbineModel;
 
 /** The fault a simulator is injecting right now. */
 export interface ActiveFault {
@@ -30,21 +34,16 @@ export interface Readings {
   perturbYaw: number;
 }
 
-/** The true rotor state a fault's effect depends on. */
-export interface RotorState {
-  omega: number;
-  rotorPhase: number;
-  /** The voltage noise drawn this frame (a weak generator scales the clean part only). */
-  voltNoise: number;
-}
-
 /** x, pushed away from zero to at least `min` so an injected perturbation always shows after rounding. */
 const atLeast = (x: number, min: number): number => (x >= 0 ? (x < min ? min : x) : x > -min ? -min : x);
 
-/** Applies a fault to the readings; stuck_sensor and sensor_dropout act on the written row (replaceReadings). */
-export function perturbReadings(fault: ActiveFault, f: Random, rotor: RotorState, r: Readings): void {
+/**
+ * Applies a fault to the readings, given the true rotor speed and phase and this frame's voltage noise (a
+ * weak generator scales the clean part only); stuck_sensor and sensor_dropout act on the written row
+ * (replaceReadings).
+ */
+export function perturbReadings(fault: ActiveFault, f: Random, omega: number, rotorPhase: number, voltNoise: number, r: Readings): void {
   const size = FAULT_MAGNITUDES[fault.kind][fault.severity];
-  const { omega, rotorPhase, voltNoise } = rotor;
   switch (fault.kind) {
     case 'vib':
       r.perturbRoll = atLeast(size * f.normal(), 1e-5);

@@ -10,48 +10,24 @@
  * the injected episodes, which is what makes the labels provably exact.
  */
 import { EventClock, DEFAULT_START_TIME, toEpochMs } from './event-time';
-import { type ActiveFault, perturbReadings, type Readings, replaceReadings } from './fault-effects';
+import type { ActiveFault, Readings } from './fault-effects';
+import * as faultEffects from './fault-effects';
 import { assertFault, type FaultKind, type FaultSeverity, type SimulatedFaultLabel } from './faults';
 import { Random } from './random';
 import { FRAME_PERIOD_MS, NUMERIC_COLUMNS, type RawFrame } from './schema';
-import { C_AMB, C_GAS, C_GEARBOX, C_HUM, C_MEM, C_NANO, C_PRES, C_RPS, C_TS, C_TURBINE, C_VOLT, C_WIND, type ImuInput, NUMERIC_WIDTH, q2, q4, writeImu } from './sensor-row';
-import {
-  AMB_A,
-  AMB_B,
-  DIR_A,
-  DIR_B,
-  DT,
-  ENV_EVERY,
-  GAS_A,
-  GAS_B,
-  GEARBOX_K,
-  generatorVoltage,
-  GUST_DECAY,
-  GUST_RISE,
-  HUM_A,
-  HUM_B,
-  PRES_A,
-  PRES_B,
-  ROTOR_BRAKE_STEP,
-  ROTOR_K,
-  ROTOR_STARTUP_K,
-  rotorTarget,
-  SWAY_A,
-  SWAY_B,
-  TURBINE_MODEL,
-  TWO_PI,
-  VIB_A,
-  VIB_B,
-  WIND_SLOW_A,
-  WIND_SLOW_B,
-  WIND_TURB_A,
-  WIND_TURB_B,
-  YAW_STEP,
-} from './turbine-model';
+import type { ImuInput } from './sensor-row';
+import * as sensorRow from './sensor-row';
+import * as turbineModel from './turbine-model';
 
 export type { ActiveFault } from './fault-effects';
 export { NUMERIC_WIDTH } from './sensor-row';
 export { STARTUP_S, TURBINE_MODEL } from './turbine-model';
+
+// Module-local copies of the hot constants and helpers: an imported binding is a property read (a getter
+// once compiled to CommonJS) on every use, which tripled the cost of a frame.
+const { AMB_A, AMB_B, DIR_A, DIR_B, DT, ENV_EVERY, GAS_A, GAS_B, GEARBOX_K, generatorVoltage, GUST_DECAY, GUST_RISE, HUM_A, HUM_B, PRES_A, PRES_B, ROTOR_BRAKE_STEP, ROTOR_K, ROTOR_STARTUP_K, rotorTarget, SWAY_A, SWAY_B, TURBINE_MODEL, TWO_PI, VIB_A, VIB_B, WIND_SLOW_A, WIND_SLOW_B, WIND_TURB_A, WIND_TURB_B, YAW_STEP } = turbineModel;
+const { C_AMB, C_GAS, C_GEARBOX, C_HUM, C_MEM, C_NANO, C_PRES, C_RPS, C_TS, C_TURBINE, C_VOLT, C_WIND, NUMERIC_WIDTH, q2, q4, writeImu } = sensorRow;
+const { perturbReadings, replaceReadings } = faultEffects;
 
 const M = TURBINE_MODEL;
 
@@ -342,7 +318,7 @@ export class TurbineSimulator {
     d.perturbRoll = 0;
     d.perturbPitch = 0;
     d.perturbYaw = 0;
-    if (fault) perturbReadings(fault, this.faultRng, { omega: this.omega, rotorPhase: this.rotorPhase, voltNoise: d.voltNoise }, d);
+    if (fault) perturbReadings(fault, this.faultRng, this.omega, this.rotorPhase, d.voltNoise, d);
     this.writeRow(k, d);
     if (fault) {
       replaceReadings(fault, k, this.row, this.frozen);
