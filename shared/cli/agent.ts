@@ -122,6 +122,7 @@ async function main(): Promise<void> {
     if (opts.events) process.stdout.write(JSON.stringify(event) + '\n');
   };
   const ipc = opts.connection === 'greengrass-ipc' || opts.frames === 'greengrass-ipc' ? new GreengrassIpcConnection({}, (line) => process.stderr.write(`${line}\n`)) : undefined;
+  if (ipc) await ipc.start().catch((err: Error) => fail(`--connection/--frames greengrass-ipc: ${err.message}`));
   let agent: EdgeAgent;
   try {
     agent = await startEdgeAgent({
