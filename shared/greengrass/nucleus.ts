@@ -393,7 +393,7 @@ export class Nucleus {
     }
     // {iot:thingName} in accessControl resources names this device (AWS nucleus 2.6.0 and later).
     const thing = this.opts.thingName;
-    const token = this.ipc.issueToken(recipe.name, () => (configuration.accessControl === undefined ? undefined : JSON.parse(JSON.stringify(configuration.accessControl).replaceAll('{iot:thingName}', thing))));
+    const token = this.ipc.issueToken(recipe.name, () => (configuration.accessControl === undefined ? undefined : JSON.parse(JSON.stringify(configuration.accessControl).split('{iot:thingName}').join(thing))));
     this.tokens.set(recipe.name, token);
     return new ComponentInstance(
       {

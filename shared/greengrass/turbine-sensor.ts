@@ -21,19 +21,30 @@ export interface TurbineSensor {
 }
 
 /** Starts producing frames into the nucleus's local pub/sub; see the file comment. */
-export function startTurbineSensor(ipc: IpcServer, opts: { turbineId: number; seed?: number; topic?: string; speed?: number; tickMs?: number }): TurbineSensor {
+export function startTurbineSensor(
+  ipc: IpcServer,
+  opts: { turbineId: number; seed?: number; topic?: string; speed?: number; tickMs?: number; onFaultOnset?: (onset: { eventTime: string; wallMs: number }) => void },
+): TurbineSensor {
   const sim = new TurbineSimulator({ turbineId: opts.turbineId, seed: opts.seed ?? 42 });
   const topic = opts.topic ?? FRAMES_TOPIC;
   const perMs = (opts.speed ?? 1) / FRAME_PERIOD_MS;
   const counters = { produced: 0, undelivered: 0 };
   const t0 = performance.now();
+  let lastStart: number | null = null;
   const timer = setInterval(() => {
     // A late tick produces what it missed, at most 10 s of frames (a stalled machine skips ahead).
     const due = Math.floor((performance.now() - t0) * perMs);
     const n = Math.min(due - counters.produced, Math.ceil(10_000 * perMs));
     if (n <= 0) return;
     const lines: string[] = [];
-    for (let k = 0; k < n; k++) lines.push(JSON.stringify(sim.next()));
+    for (let k = 0; k < n; k++) {
+      const frame = sim.next();
+      // Ground truth: the first frame of each injected fault.
+      const start = sim.fault?.startFrame ?? null;
+      if (start !== null && start !== lastStart) opts.onFaultOnset?.({ eventTime: frame.eventTime, wallMs: Date.now() });
+      lastStart = start;
+      lines.push(JSON.stringify(frame));
+    }
     counters.produced = due;
     if (ipc.publishLocal(topic, lines.join('\n'), 'turbine-sensor') === 0) counters.undelivered += n;
   }, opts.tickMs ?? 50);

@@ -85,7 +85,7 @@ export async function publishDetectorComponents(target: ComponentTarget, agent: 
   const modelRecipe = await readRecipeFile(join(RECIPES_DIR, `${MODEL_COMPONENT}-1.0.0.yaml`));
   for (const file of packages) {
     const { manifest } = verifyPackage(readFileSync(file), publicKeyPem);
-    const recipe = JSON.parse(JSON.stringify(modelRecipe).replaceAll(`/${MODEL_COMPONENT}/1.0.0/`, `/${MODEL_COMPONENT}/${manifest.version}/`)) as Record<string, unknown>;
+    const recipe = JSON.parse(JSON.stringify(modelRecipe).split(`/${MODEL_COMPONENT}/1.0.0/`).join(`/${MODEL_COMPONENT}/${manifest.version}/`)) as Record<string, unknown>;
     recipe.ComponentVersion = manifest.version;
     out.push(await publishComponent({ ...target, recipe, artifacts: { [MODEL_FILE]: file } }));
   }
