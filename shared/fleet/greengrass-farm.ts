@@ -15,7 +15,7 @@ import { IoTClient } from '@aws-sdk/client-iot';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { cloudClientConfig, type LocalCloud } from '../cloud/local-cloud';
 import { startCoreDeviceFromBundle, type CoreDevice } from '../greengrass/core-device';
-import { unscoredFramesAcrossSwap, windowEventsInLog } from '../greengrass/scoring-gap';
+import { type SwapGap, swapGap, unscoredFrames, windowEventsInLog } from '../greengrass/scoring-gap';
 import { startTurbineSensor, type TurbineSensor } from '../greengrass/turbine-sensor';
 import { assertFault, type FaultKind, type FaultSeverity } from '../turbine/faults';
 import { FRAME_PERIOD_MS } from '../turbine/schema';
@@ -99,6 +99,8 @@ export interface GreengrassFarm extends EventEmitter {
   rows(): GreengrassTurbineRow[];
   /** Frames left unscored on each turbine across a change of model version (from its Detector's scored windows). */
   unscoredAcrossSwap(fromVersion: string, toVersion: string): (number | null)[];
+  /** Per turbine, the frames between the last window of fromVersion and the first of toVersion, and the usual hop. */
+  swapGaps(fromVersion: string, toVersion: string): (SwapGap | null)[];
   stop(): Promise<void>;
 }
 
@@ -230,7 +232,7 @@ export async function startGreengrassFarm(o: GreengrassFarmOptions): Promise<Gre
           };
         });
       },
-      unscoredAcrossSwap(fromVersion: string, toVersion: string): (number | null)[] {
+      swapGaps(fromVersion: string, toVersion: string): (SwapGap | null)[] {
         return roots.map((root) => {
           let text = '';
           try {
@@ -238,8 +240,11 @@ export async function startGreengrassFarm(o: GreengrassFarmOptions): Promise<Gre
           } catch {
             return null;
           }
-          return unscoredFramesAcrossSwap(windowEventsInLog(text), fromVersion, toVersion);
+          return swapGap(windowEventsInLog(text), fromVersion, toVersion);
         });
+      },
+      unscoredAcrossSwap(fromVersion: string, toVersion: string): (number | null)[] {
+        return (farm.swapGaps(fromVersion, toVersion) as (SwapGap | null)[]).map((g) => (g === null ? null : unscoredFrames(g)));
       },
       stop,
     });

@@ -28,11 +28,17 @@ export function windowEventsInLog(text: string): ScoredWindowEvent[] {
   return out;
 }
 
+/** The frames between the last window of one version and the first of the next, and the usual hop between windows. */
+export interface SwapGap {
+  gapFrames: number;
+  hopFrames: number;
+}
+
 /**
- * Frames produced between the last window of fromVersion and the first of toVersion, beyond one hop;
- * null until both exist. The hop is the median distance between consecutive windows of fromVersion.
+ * Frames produced between the last window of fromVersion and the first of toVersion, and the hop (the
+ * median distance between consecutive windows of fromVersion); null until both versions scored.
  */
-export function unscoredFramesAcrossSwap(windows: ScoredWindowEvent[], fromVersion: string, toVersion: string): number | null {
+export function swapGap(windows: ScoredWindowEvent[], fromVersion: string, toVersion: string): SwapGap | null {
   const times = (v: string): number[] => windows.filter((w) => w.version === v).map((w) => Date.parse(w.endEventTime)).sort((a, b) => a - b);
   const old = times(fromVersion);
   const next = times(toVersion);
@@ -41,6 +47,16 @@ export function unscoredFramesAcrossSwap(windows: ScoredWindowEvent[], fromVersi
   const lastOld = old.filter((t) => t < firstNew).pop();
   if (lastOld === undefined) return null;
   const gaps = old.slice(1).map((t, i) => t - old[i]).sort((a, b) => a - b);
-  const hopFrames = Math.round(gaps[gaps.length >> 1] / FRAME_PERIOD_MS);
-  return Math.max(0, Math.round((firstNew - lastOld) / FRAME_PERIOD_MS) - hopFrames);
+  return { gapFrames: Math.round((firstNew - lastOld) / FRAME_PERIOD_MS), hopFrames: Math.round(gaps[gaps.length >> 1] / FRAME_PERIOD_MS) };
+}
+
+/** Frames left unscored in a swap gap: those beyond one hop. */
+export function unscoredFrames(g: SwapGap): number {
+  return Math.max(0, g.gapFrames - g.hopFrames);
+}
+
+/** Frames left unscored across a model change; null until both versions scored. */
+export function unscoredFramesAcrossSwap(windows: ScoredWindowEvent[], fromVersion: string, toVersion: string): number | null {
+  const g = swapGap(windows, fromVersion, toVersion);
+  return g === null ? null : unscoredFrames(g);
 }
