@@ -16,7 +16,7 @@ import { once } from 'node:events';
 import { issueDeviceCertificate, loadOrCreateCa, loadOrCreateServerCertificate } from '../iot/ca';
 import { allowAllAuthorizer } from './authorizer';
 import { startMqttBroker } from './broker';
-import { mqttPacket as packet } from './testing';
+import { mqttPacket as packet } from './mqtt-testing';
 
 /** A length-prefixed MQTT string. */
 function mqttString(text: string): Buffer {

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PassThrough } from 'node:stream';
 import { guardPacketSize, MqttPacketScanner } from './packet-size-guard';
-import { mqttPacket as packet } from './testing';
+import { mqttPacket as packet } from './mqtt-testing';
 
 test('packets up to the limit pass, whatever the chunking; the first one over it is reported from its header', () => {
   const stream = Buffer.concat([packet(0x30, Buffer.alloc(100)), packet(0xc0, Buffer.alloc(0)), packet(0x30, Buffer.alloc(200)), packet(0x30, Buffer.alloc(201))]);
