@@ -158,8 +158,14 @@ export class DeviceConnection extends EventEmitter implements CloudConnection {
     try {
       if (!sessionPresent) for (const [topic, handler] of this.subscriptions) await this.live.subscribe(topic, mqtt.QoS.AtLeastOnce, handler);
     } catch (err) {
-      // Under load a SUBSCRIBE can fail on a connection that stays up: no 'resume' would come to retry it.
-      this.log(`re-subscribing failed: ${errorText(err)}; retrying in 1 s`);
+      const why = errorText(err);
+      // The connection dropped meanwhile: the SDK reconnects and 'resume' subscribes again.
+      if (/CANCELLED_FOR_CLEAN_SESSION|NOT_CONNECTED/.test(why)) {
+        this.log(`re-subscribing failed: ${why}; waiting for the reconnection`);
+        return;
+      }
+      // Otherwise (a timeout on a connection that stays up) no 'resume' would come to retry it.
+      this.log(`re-subscribing failed: ${why}; retrying in 1 s`);
       const native = this.live;
       setTimeout(() => {
         if (native === this.live && !this.online) void this.afterConnect(false);
