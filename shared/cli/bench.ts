@@ -24,7 +24,8 @@ async function main(): Promise<void> {
     console.log('Usage: npm run bench [-- <substring of a bench file path>...]\nRuns shared/**/*.bench.ts and prints figures with ratios to same-run baselines.');
     return;
   }
-  const files = findBenches(join(root, 'shared')).filter((f) => filters.length === 0 || filters.some((s) => f.includes(s)));
+  // Filters match the path inside the project: a checkout's own folder name (say .../detector2) must not match every bench.
+  const files = findBenches(join(root, 'shared')).filter((f) => filters.length === 0 || filters.some((s) => relative(root, f).includes(s)));
   for (const file of files) {
     const suite = (await import(file)) as { default?: BenchSuite } & BenchSuite;
     const run = suite.default?.run ?? suite.run;

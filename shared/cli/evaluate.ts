@@ -89,9 +89,9 @@ async function main(): Promise<void> {
     .option('--backend <name>', 'tfjs backend: wasm | cpu | tensorflow')
     .option('--training-seeds <list>', 'stability study: comma-separated training data seeds, one model each (default data size and options)', seedList)
     .option('--normal-farms <shape>', 'stability study: normal-only farms, <count>x<turbines>x<minutes>', farmShape('--normal-farms', 3, '<count>x<turbines>x<minutes>'), [10, 4, 120])
-    .option('--normal-first-seed <n>', 'stability study: seed of the first normal-only farm (the others follow)', integerOption('normal-first-seed', 0), 9101)
+    .option('--normal-first-seed <n>', 'stability study: seed of the first normal-only farm (the others follow)', integerOption('normal-first-seed', 0), 9301)
     .option('--test-farm <shape>', 'stability study: labelled farm with every fault kind, <turbines>x<minutes>', farmShape('--test-farm', 2, '<turbines>x<minutes>'), [8, 150])
-    .option('--test-seed <n>', 'stability study: seed of the labelled farm', integerOption('test-seed', 0), 9201)
+    .option('--test-seed <n>', 'stability study: seed of the labelled farm', integerOption('test-seed', 0), 9401)
     .option('--work-dir <dir>', 'stability study: training data, pipeline cache and models', '.cache/stability')
     .showHelpAfterError('(run with --help for usage)');
   program.parse();

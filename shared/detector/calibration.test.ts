@@ -51,3 +51,19 @@ test('normal time of windows; bad targets and too little data are refused', () =
   assert.throws(() => calibrateFalseAlarmRate(levels, groups, 0), /normal time must be positive/);
   assert.throws(() => calibrateFalseAlarmRate(levels, groups, 1, { peaks: 2000 }), /at most \d+ excursions, fewer than the 2000/);
 });
+
+test('an upper confidence bound (parametric bootstrap) lies above the point estimate, more so with fewer peaks, and repeats exactly', () => {
+  const tail = { scale: 0.1, shape: 0.2 };
+  const { levels, groups } = excursions(4000, tail);
+  const truth = 0.5 + tailQuantile(tail, 0.5 / 200);
+  const bound = (peaks: number) => calibrateFalseAlarmRate(levels, groups, 20, { targetPerTurbineDay: 0.5, peaks, confidence: 0.9 });
+  const wide = bound(40);
+  const narrow = bound(400);
+  for (const c of [wide, narrow]) assert.ok(c.multiplier > c.pointMultiplier && c.confidence === 0.9, JSON.stringify(c));
+  // The bound covers the true level, and tightens (relative to the point estimate) as the peaks grow.
+  assert.ok(wide.multiplier > truth && narrow.multiplier > truth, `${wide.multiplier} ${narrow.multiplier} vs ${truth}`);
+  assert.ok(wide.multiplier / wide.pointMultiplier > narrow.multiplier / narrow.pointMultiplier);
+  assert.equal(bound(40).multiplier, wide.multiplier);
+  assert.throws(() => calibrateFalseAlarmRate(levels, groups, 20, { confidence: 1 }), /confidence must be in \[0, 1\)/);
+  assert.throws(() => calibrateFalseAlarmRate(levels, groups, 20, { confidence: 0.9, resamples: 3 }), /resamples must be an integer >= 20/);
+});

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { writeFramesCsv } from '../turbine/csv';
 import { simulateFarm } from '../turbine/farm';
 import { FAULT_KINDS } from '../turbine/faults';
-import { loadDetector } from './detector';
+import { type Detector, loadDetector } from './detector';
 import { rateUpperBound } from './poisson';
 import { LocalDirectoryRegistry } from './model-registry';
 import { type PipelineEvent, type PipelineOptions, runTrainingPipeline } from './pipeline';
@@ -79,7 +79,7 @@ export async function measureTrainingStability(o: StabilityOptions): Promise<Sta
   const missing = FAULT_KINDS.filter((k) => !kinds.has(k));
   if (missing.length) throw new Error(`stability: the test farm (seed ${o.test.firstSeed}) lacks fault kinds ${missing.join(', ')}; make it longer`);
   const size = o.trainingData ?? { turbines: DEFAULT_TRAINING_DATA.turbines, minutes: DEFAULT_TRAINING_DATA.minutes };
-  const rows: StabilityRow[] = [];
+  const trained: Array<{ seed: number; result: Awaited<ReturnType<typeof runTrainingPipeline>>; modelDir: string }> = [];
   for (const seed of o.trainingSeeds) {
     const dataPath = join(o.workDir, `train-${size.turbines}x${size.minutes}-${seed}.csv.gz`);
     if (!existsSync(dataPath)) {
@@ -88,41 +88,48 @@ export async function measureTrainingStability(o: StabilityOptions): Promise<Sta
     }
     progress(`training seed ${seed}: training (npm run train defaults)`);
     const modelDir = join(o.workDir, `model-${seed}`);
-    const trained = await runTrainingPipeline({ ...o.pipeline, dataPath, cacheDir: join(o.workDir, 'cache'), registry: new LocalDirectoryRegistry(modelDir), onEvent: o.onPipelineEvent });
-    const detector = await loadDetector(modelDir);
-    try {
-      let falseAlarms = 0;
-      let normalDays = 0;
-      for (let k = 0; k < o.normal.count; k++) {
-        const farmSeed = o.normal.firstSeed + k;
-        const { frames } = simulateFarm({ turbines: o.normal.turbines, minutes: o.normal.minutes, seed: farmSeed });
+    const result = await runTrainingPipeline({ ...o.pipeline, dataPath, cacheDir: join(o.workDir, 'cache'), registry: new LocalDirectoryRegistry(modelDir), onEvent: o.onPipelineEvent });
+    trained.push({ seed, result, modelDir });
+  }
+  // Every model on each farm, so that each farm is simulated once (simulating costs as much as scoring).
+  const detectors: Detector[] = [];
+  try {
+    for (const t of trained) detectors.push(await loadDetector(t.modelDir));
+    const normal = trained.map(() => ({ falseAlarms: 0, days: 0 }));
+    for (let k = 0; k < o.normal.count; k++) {
+      const farmSeed = o.normal.firstSeed + k;
+      const { frames } = simulateFarm({ turbines: o.normal.turbines, minutes: o.normal.minutes, seed: farmSeed });
+      detectors.forEach((detector, m) => {
         const { report } = evaluateOnFrames(detector, frames, []);
-        falseAlarms += report.false_alarms;
-        normalDays += report.normal_turbine_days;
-        progress(`training seed ${seed}: normal farm ${farmSeed}: ${report.false_alarms} false alarms (total ${falseAlarms} in ${normalDays.toFixed(2)} turbine-days)`);
-      }
+        normal[m].falseAlarms += report.false_alarms;
+        normal[m].days += report.normal_turbine_days;
+        progress(`training seed ${trained[m].seed}: normal farm ${farmSeed}: ${report.false_alarms} false alarms (total ${normal[m].falseAlarms} in ${normal[m].days.toFixed(2)} turbine-days)`);
+      });
+    }
+    return detectors.map((detector, m) => {
+      const { seed, result } = trained[m];
       const { report } = evaluateOnFrames(detector, test.frames, test.labels);
       progress(`training seed ${seed}: test farm ${o.test.firstSeed}: event F1 ${report.event_f1.toFixed(3)}, median delay ${report.median_delay_s} s`);
-      rows.push({
+      const { falseAlarms, days } = normal[m];
+      return {
         trainingSeed: seed,
-        trainSeconds: trained.steps.filter((s) => !s.cached).reduce((a, s) => a + s.seconds, 0),
-        thresholdMultipliers: trained.description.training.falseAlarm?.multipliers ?? null,
+        trainSeconds: result.steps.filter((s) => !s.cached).reduce((a, s) => a + s.seconds, 0),
+        thresholdMultipliers: result.description.training.falseAlarm?.multipliers ?? null,
         falseAlarms,
-        normalTurbineDays: normalDays,
-        falseAlarmsPerTurbineDay: falseAlarms / normalDays,
-        falseAlarmsUpper95: rateUpperBound(falseAlarms, normalDays),
+        normalTurbineDays: days,
+        falseAlarmsPerTurbineDay: falseAlarms / days,
+        falseAlarmsUpper95: rateUpperBound(falseAlarms, days),
         eventF1: report.event_f1,
         eventRecall: report.event_recall,
         eventPrecision: report.event_precision,
         medianDelayS: report.median_delay_s,
         testFalseAlarms: report.false_alarms,
         testFaultKinds: Object.keys(report.per_kind).length,
-      });
-    } finally {
-      detector.dispose();
-    }
+      };
+    });
+  } finally {
+    for (const d of detectors) d.dispose();
   }
-  return rows;
 }
 
 /** The rows as a Markdown table, with the spread (mean, min - max) of each figure below. */
