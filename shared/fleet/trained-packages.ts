@@ -9,7 +9,7 @@
  */
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DEFAULT_TRAINING_DATA, LocalDirectoryRegistry, type PipelineOptions, runTrainingPipeline } from '../detector';
+import { DEFAULT_TRAINING_DATA, formatPipelineEvent, LocalDirectoryRegistry, type PipelineOptions, runTrainingPipeline } from '../detector';
 import { loadOrCreateSigningKey } from '../packaging/signing-key';
 import { packageModel } from '../packaging/package-model';
 import { writeFramesCsv } from '../turbine/csv';
@@ -67,7 +67,12 @@ export async function trainedFleetPackages(cacheDir: string = FLEET_MODEL_CACHE,
         await writeFramesCsv(simulateFarm({ ...recipe.data, faults: false }).frames, data);
       }
       progress(`training the detector (shared/detector pipeline, ${recipe.pipeline ? 'warm-up settings' : 'default settings'})`);
-      await runTrainingPipeline({ ...recipe.pipeline, dataPath: data, cacheDir: join(cacheDir, 'cache'), registry: new LocalDirectoryRegistry(modelDir), seed });
+      // The pipeline's steps and epochs, indented under the stage line: training is most of the wait.
+      const onEvent: PipelineOptions['onEvent'] = (e) => {
+        const line = formatPipelineEvent(e);
+        if (line) progress(`  ${line}`);
+      };
+      await runTrainingPipeline({ ...recipe.pipeline, dataPath: data, cacheDir: join(cacheDir, 'cache'), registry: new LocalDirectoryRegistry(modelDir), seed, onEvent });
       writeFileSync(recipePath, recipeJson);
       trained = true;
     }
