@@ -1,6 +1,7 @@
 /**
  * `npm run agent -- --config <device bundle dir | device.json> [--state <dir>] [--public-key <pem>]
- *  [--model <package.tar.gz>] [--frames simulator|stdin|none] ...`: runs one edge agent as a process.
+ *  [--model <package.tar.gz>] [--frames simulator|stdin|greengrass-ipc|none] [--connection mqtt|greengrass-ipc] ...`:
+ * runs one edge agent as a process (also as the Greengrass Detector component: --connection greengrass-ipc).
  * Frames come from a seeded TurbineSimulator in real time (default; --fault injects a fault now and then),
  * from stdin (one CSV row or JSON
  * object per line; the agent stops when stdin ends), or nowhere (jobs and heartbeats only). Logs go to
@@ -13,6 +14,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { dirname, join, resolve } from 'node:path';
 import { startEdgeAgent, type EdgeAgent } from '../edge/agent';
+import { GreengrassIpcConnection } from '../edge/greengrass-ipc-connection';
 import { type EngineChoice, engineFactory } from '../edge/inference-engine';
 import { packageVerifier } from '../edge/package-verifier';
 import { DEFAULT_SIGNING_KEY_DIR, PUBLIC_KEY_FILE } from '../packaging/signing-key';
@@ -32,7 +34,9 @@ interface Options {
   publicKey?: string;
   model?: string;
   modelName?: string;
-  frames: 'simulator' | 'stdin' | 'none';
+  frames: 'simulator' | 'stdin' | 'greengrass-ipc' | 'none';
+  framesTopic: string;
+  connection: 'mqtt' | 'greengrass-ipc';
   frameRate: number;
   seed: number;
   turbineId: number;
@@ -64,7 +68,13 @@ const program = new Command('agent')
   .option('--public-key <file>', 'trusted Ed25519 public key (PEM) that model packages must be signed with (default <bundle>/signing-key.pub.pem, else the project key in .state/signing)')
   .option('--model <package>', 'model package (.tar.gz) to load when the agent has no model yet')
   .option('--model-name <name>', 'model this device serves; jobs for another name fail (default: the loaded model\'s)')
-  .addOption(new Option('--frames <source>', 'where frames come from').choices(['simulator', 'stdin', 'none']).default('simulator'))
+  .addOption(new Option('--frames <source>', 'where frames come from (greengrass-ipc: local publish/subscribe messages of the nucleus, one frame per line)').choices(['simulator', 'stdin', 'greengrass-ipc', 'none']).default('simulator'))
+  .option('--frames-topic <topic>', 'local topic the turbine\'s frames are published on (with --frames greengrass-ipc)', 'turbine/frames')
+  .addOption(
+    new Option('--connection <link>', 'cloud link: the agent\'s own MQTT connection, or the Greengrass nucleus\'s MQTT proxy over IPC (run as a component: models come from the Model component, not IoT Jobs)')
+      .choices(['mqtt', 'greengrass-ipc'])
+      .default('mqtt'),
+  )
   .option('--frame-rate <hz>', 'simulator frames per second', number('--frame-rate', 0.1, 100000), 20)
   .option('--seed <n>', 'simulator seed', number('--seed', 0, 2 ** 31), 42)
   .option('--turbine-id <n>', 'simulated turbine number', number('--turbine-id', 0, 1000000), 0)
@@ -111,6 +121,8 @@ async function main(): Promise<void> {
   const emit = (event: Record<string, unknown>): void => {
     if (opts.events) process.stdout.write(JSON.stringify(event) + '\n');
   };
+  const ipc = opts.connection === 'greengrass-ipc' || opts.frames === 'greengrass-ipc' ? new GreengrassIpcConnection({}, (line) => process.stderr.write(`${line}\n`)) : undefined;
+  if (ipc) await ipc.start().catch((err: Error) => fail(`--connection/--frames greengrass-ipc: ${err.message}`));
   let agent: EdgeAgent;
   try {
     agent = await startEdgeAgent({
@@ -119,6 +131,7 @@ async function main(): Promise<void> {
       verifier: packageVerifier(keyPem),
       engineFactory: engineFactory(opts.engine),
       initialPackage: opts.model,
+      ...(opts.connection === 'greengrass-ipc' ? { connection: ipc, jobs: false, preferInitialPackage: true } : {}),
       modelName: opts.modelName,
       heartbeatSeconds: opts.heartbeat,
       ...(opts.healthWait !== undefined ? { health: { waitSeconds: opts.healthWait } } : {}),
@@ -137,8 +150,8 @@ async function main(): Promise<void> {
   agent.on('waiting', (w) => emit({ type: 'waiting', ...w }));
   agent.on('problem', (p) => emit({ type: 'problem', ...p }));
   if (agent.problem) emit({ type: 'problem', ...agent.problem });
-  agent.on('alarm', (w: ScoredWindow) => emit({ type: 'alarm', endIndex: w.endIndex, version: w.version, score: w.score, overThreshold: w.overThreshold }));
-  agent.on('window', (w: ScoredWindow) => emit({ type: 'window', endIndex: w.endIndex, version: w.version, score: Number(w.score.toFixed(4)) }));
+  agent.on('alarm', (w: ScoredWindow) => emit({ type: 'alarm', endIndex: w.endIndex, endEventTime: w.endEventTime, version: w.version, score: w.score, overThreshold: w.overThreshold }));
+  agent.on('window', (w: ScoredWindow) => emit({ type: 'window', endIndex: w.endIndex, endEventTime: w.endEventTime, version: w.version, score: Number(w.score.toFixed(4)) }));
   agent.on('heartbeat', (h) => emit({ type: 'heartbeat', ...h }));
   agent.on('online', () => emit({ type: 'online' }));
   agent.on('offline', () => emit({ type: 'offline' }));
@@ -179,6 +192,11 @@ async function main(): Promise<void> {
         agent.push(sim.next());
       }
     }, Math.max(5, Math.min(50, 1000 / opts.frameRate)));
+  } else if (opts.frames === 'greengrass-ipc') {
+    const local = await (ipc as GreengrassIpcConnection).local();
+    await local.subscribe(opts.framesTopic, (m) => {
+      for (const line of m.message.split('\n')) if (line.trim() !== '') agent.pushLine(line);
+    });
   } else if (opts.frames === 'stdin') {
     const lines = createInterface({ input: process.stdin, crlfDelay: Infinity });
     lines.on('line', (line) => agent.pushLine(line));

@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { projectImport, writeTestNotebook } from '../notebooks/test-notebooks';
+import { projectImport, writeTestNotebook } from '../notebooks/notebook-files-testing';
 
 const ROOT = join(__dirname, '..', '..');
 

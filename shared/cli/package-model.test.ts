@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { writeTestModelDir } from '../packaging/test-helpers';
+import { writeTestModelDir } from '../packaging/packaging-testing';
 
 const root = mkdtempSync(join(tmpdir(), 'package-cli-test-'));
 after(() => rmSync(root, { recursive: true, force: true }));

@@ -22,7 +22,7 @@ import { IoTJobsDataPlaneClient, StartNextPendingJobExecutionCommand } from '@aw
 import { ManualClock } from './clock';
 import { cloudClientConfig, startLocalCloud, type LocalCloud } from './local-cloud';
 import { createPolicy, issueThingCertificate } from './iot/registry-testing';
-import { closeDevice, connectDevice } from './mqtt/testing';
+import { closeDevice, connectDevice } from './mqtt/mqtt-testing';
 
 test('restarting the whole cloud mid-job loses no job, execution, object or certificate', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'cloud-restart-'));

@@ -6,7 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { Agent, createServer, request } from 'node:http';
+import { Agent, createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,7 +21,8 @@ const OBJECT_BYTES = 64 * 1024;
 const ROUNDS = 150;
 
 /** Plain node:http: PUT 64 KiB, server keeps it in memory, GET it back; pairs per second. */
-async function rawPairsPerSecond(payload: Buffer): Promise<number> {
+/** A server that keeps the last PUT body in memory and answers GET with it; `s3` adds the headers the SDK needs. */
+async function memoryObjectServer(s3: boolean): Promise<Server> {
   let stored = Buffer.alloc(0);
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -29,11 +30,20 @@ async function rawPairsPerSecond(payload: Buffer): Promise<number> {
     req.on('end', () => {
       if (req.method === 'PUT') {
         stored = Buffer.concat(chunks);
+        if (s3) res.writeHead(200, { etag: '"0"' });
         res.end();
-      } else res.end(stored);
+      } else {
+        if (s3) res.writeHead(200, { 'content-length': String(stored.length), 'content-type': 'application/octet-stream' });
+        res.end(stored);
+      }
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return server;
+}
+
+async function rawPairsPerSecond(payload: Buffer): Promise<number> {
+  const server = await memoryObjectServer(false);
   const port = (server.address() as AddressInfo).port;
   const agent = new Agent({ keepAlive: true });
   const roundTrip = (method: string, body?: Buffer) =>
@@ -84,22 +94,7 @@ async function s3PairsPerSecond(payload: Buffer): Promise<number> {
  * holds, without verifying anything: what the SDK alone costs, so the cloud's own share shows.
  */
 async function sdkStubPairsPerSecond(payload: Buffer): Promise<number> {
-  let stored = Buffer.alloc(0);
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      if (req.method === 'PUT') {
-        stored = Buffer.concat(chunks);
-        res.writeHead(200, { etag: '"0"' });
-        res.end();
-      } else {
-        res.writeHead(200, { 'content-length': String(stored.length), 'content-type': 'application/octet-stream' });
-        res.end(stored);
-      }
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const server = await memoryObjectServer(true);
   const s3 = new S3Client({
     region: 'us-east-1',
     endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,

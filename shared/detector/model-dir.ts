@@ -66,6 +66,24 @@ export interface DetectorDescription {
   };
 }
 
+/** detector.json's `training` record of one run: backend, seed, the result's epochs, loss and time, window counts and options. */
+export function trainingRecord(
+  run: { backend: string; seed: number; trainWindows: number; validationWindows: number; options: Record<string, unknown> },
+  result: { curve: readonly unknown[]; bestEpoch: number; bestValLoss: number; seconds: number },
+): DetectorDescription['training'] {
+  return {
+    backend: run.backend,
+    seed: run.seed,
+    epochs: result.curve.length,
+    bestEpoch: result.bestEpoch,
+    bestValLoss: result.bestValLoss,
+    seconds: result.seconds,
+    trainWindows: run.trainWindows,
+    validationWindows: run.validationWindows,
+    options: run.options,
+  };
+}
+
 /** The part of detector.json that says what the model reads: format, architecture, input and the normalisation statistics. */
 export function detectorInputDescription(architecture: Architecture, stats: FeatureStatistics, params: PreprocessingParams): Pick<DetectorDescription, 'format' | 'formatVersion' | 'architecture' | 'inputName' | 'inputShape' | 'featureNames' | 'statistics'> {
   return {

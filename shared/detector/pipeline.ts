@@ -20,7 +20,7 @@ import { readLabelsCsv } from '../turbine/labels';
 import { simulateFarm } from '../turbine/farm';
 import { type BackendName, initBackend } from './backend';
 import { CALIBRATION_FARM, calibrateThresholds, DEFAULT_FALSE_ALARM_TARGET, type FalseAlarmCalibration } from './calibration';
-import { detectorInputDescription, type DetectorDescription } from './model-dir';
+import { detectorInputDescription, type DetectorDescription, trainingRecord } from './model-dir';
 import type { ModelRegistry } from './model-registry';
 import { modelFromFiles, type ModelFiles, modelToFiles } from './model-io';
 import { type Architecture, buildAutoencoder, DEFAULT_ARCHITECTURE } from './models';
@@ -200,15 +200,10 @@ export async function runTrainingPipeline(options: PipelineOptions): Promise<Pip
       zScoreThresholds: evaluated.zScoreThresholds,
       trainingDataHash: `sha256:${dataHash}`,
       training: {
-        backend,
-        seed,
-        epochs: result.curve.length,
-        bestEpoch: result.bestEpoch,
-        bestValLoss: result.bestValLoss,
-        seconds: result.seconds,
-        trainWindows: everyNthWithTransients(data.train, trainStride).count,
-        validationWindows: data.holdout.count,
-        options: { ...training, holdoutFraction, trainStride, budget, falseAlarmTarget },
+        ...trainingRecord(
+          { backend, seed, trainWindows: everyNthWithTransients(data.train, trainStride).count, validationWindows: data.holdout.count, options: { ...training, holdoutFraction, trainStride, budget, falseAlarmTarget } },
+          result,
+        ),
         ...(evaluated.falseAlarm ? { falseAlarm: evaluated.falseAlarm } : {}),
       },
     };

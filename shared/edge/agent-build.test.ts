@@ -12,7 +12,7 @@ import { promisify } from 'node:util';
 import { buildAgent, NATIVE_DEPENDENCIES } from './agent-build';
 import { createJob, deployJobDocument, provisionTestDevices, putObjects, spawnAgentProcess, startTestCloud, tempDir, waitFor, windowsOf, type AgentProcess } from './agent-testing';
 import { signedTestPackage, testSigningKey } from './package-testing';
-import { simulatedFrames } from './testing';
+import { simulatedFrames } from './stand-in-model-testing';
 
 const ROOT = resolve(__dirname, '..', '..');
 

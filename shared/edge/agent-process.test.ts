@@ -10,9 +10,9 @@ import { readFileSync } from 'node:fs';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type AgentProcess, createJob, deployJobDocument, jobExecution, provisionTestDevices, putObjects, spawnAgent, startTestCloud, tempDir, waitFor, windowsOf } from './agent-testing';
-import { packageServer } from './agent-testbed';
+import { packageServer } from './agent-testbed-testing';
 import { signedTestPackage, tamperedPackage, testSigningKey } from './package-testing';
-import { frameCsvLine, simulatedFrames } from './testing';
+import { frameCsvLine, simulatedFrames } from './stand-in-model-testing';
 
 test('two agent processes take a new model by job; a tampered one fails with the reason and the old model serves on; no frame unscored; SIGTERM stops them', { timeout: 85_000 }, async () => {
   const tmp = await tempDir('agent-process-');

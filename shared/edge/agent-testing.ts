@@ -13,6 +13,7 @@ import { captureBucketName } from '../cloud/capture/service';
 import { provisionDevices } from '../workflows/provisioning/provision';
 import { localTarget } from '../workflows/provisioning/targets';
 import type { CaptureBatch } from './capture';
+import { waitUntil } from '../labs/poll-until';
 
 /** A temp folder removed by the returned cleanup. */
 export async function tempDir(prefix: string): Promise<{ dir: string; remove: () => Promise<void> }> {
@@ -55,13 +56,9 @@ export async function capturedBatches(cloud: LocalCloud, thingName: string): Pro
   return out;
 }
 
-/** Polls cond every 100 ms until true; throws with what after ms. */
-export async function waitFor(cond: () => boolean | Promise<boolean>, ms: number, what: string): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+/** Polls cond every 100 ms until true (waitUntil, the one polling helper); throws naming what after ms. */
+export function waitFor(cond: () => boolean | Promise<boolean>, ms: number, what: string): Promise<void> {
+  return waitUntil(what, cond, { timeoutMs: ms, intervalMs: 100, maxIntervalMs: 100 });
 }
 
 /** Creates the bucket (if new) and puts objects in it. */

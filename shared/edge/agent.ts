@@ -14,7 +14,7 @@ import { AgentStateFile, type StoredModel } from './agent-state';
 import { type CaptureOptions, CaptureSpool } from './capture';
 import { readDeviceConfig } from './device-config';
 import { type ContingencyConfig, ContingencyController, type ContingencyState, DEFAULT_CONTINGENCY, linkContingency, parseContingencyConfig, type TurbineActuator } from './contingency';
-import { DeviceConnection } from './device-connection';
+import { type CloudConnection, DeviceConnection } from './device-connection';
 import type { EngineFactory } from './inference-engine';
 import { type LoadedModel, ModelManager } from './model-manager';
 import { ModelRejected, type PackageVerifier } from './model-package';
@@ -53,6 +53,12 @@ export interface EdgeAgentOptions {
   actuator?: TurbineActuator;
   /** Contingency rules (default device.json agent.contingency, else DEFAULT_CONTINGENCY). */
   contingency?: ContingencyConfig;
+  /** The link to the cloud (default: the agent's own MQTT connection with the bundle's certificate). */
+  connection?: CloudConnection;
+  /** Take models from IoT Jobs (default true; false when a Greengrass Model component brings them). */
+  jobs?: boolean;
+  /** Load initialPackage even when another model is kept (a Greengrass Model component decides the version). */
+  preferInitialPackage?: boolean;
 }
 
 /** What a heartbeat carries (MQTT message and shadow reported.agent). */
@@ -171,7 +177,8 @@ export async function startEdgeAgent(opts: EdgeAgentOptions): Promise<EdgeAgent>
       log(`kept previous model ${m.name} ${m.version} not restored (no rollback to it): ${(err as Error).message}`);
     }
   }
-  if (kept) await adopt('kept model', `${kept.name} ${kept.version}`, () => state.readPackage(kept), kept.sha256, () => undefined);
+  const initialWins = !!opts.initialPackage && !!opts.preferInitialPackage;
+  if (kept && !initialWins) await adopt('kept model', `${kept.name} ${kept.version}`, () => state.readPackage(kept), kept.sha256, () => undefined);
   else if (opts.initialPackage) {
     const file = opts.initialPackage;
     let bytes: Buffer | null = null;
@@ -185,8 +192,10 @@ export async function startEdgeAgent(opts: EdgeAgentOptions): Promise<EdgeAgent>
       const sha256 = createHash('sha256').update(b).digest('hex');
       await adopt('initial package', file, () => b, sha256, (model) => {
         // Kept only once healthy (and only if no job replaced it meanwhile).
-        if (state.data.active) return;
+        if (state.data.active && !initialWins) return;
+        if (state.data.active?.sha256 === sha256) return;
         const d = model.description;
+        if (state.data.active) state.data.previous = state.data.active;
         state.data.active = { name: d.name, version: d.version, sha256, file: state.storePackage(sha256, b) };
         state.save();
       });
@@ -215,9 +224,9 @@ export async function startEdgeAgent(opts: EdgeAgentOptions): Promise<EdgeAgent>
   });
 
   const pem = (name: string): string => readFileSync(resolve(dir, name), 'utf8');
-  let connection: DeviceConnection;
+  let connection: CloudConnection;
   try {
-    connection = new DeviceConnection(
+    connection = opts.connection ?? new DeviceConnection(
       { host: config.mqtt.host, port: config.mqtt.port, clientId: thingName, certificatePem: pem(config.files.certificate), privateKeyPem: pem(config.files.privateKey), caPem: pem(config.files.ca) },
       log,
     );
@@ -253,7 +262,7 @@ export async function startEdgeAgent(opts: EdgeAgentOptions): Promise<EdgeAgent>
     return report;
   };
 
-  const jobs = new JobRunner({
+  const jobs = opts.jobs === false ? null : new JobRunner({
     thingName,
     connection,
     state,
@@ -381,7 +390,7 @@ export async function startEdgeAgent(opts: EdgeAgentOptions): Promise<EdgeAgent>
   connection.on('online', () => {
     firstOnline();
     agent.emit('online');
-    void jobs.onOnline();
+    void jobs?.onOnline();
     void uploadPending();
     void sendHeartbeat();
   });
@@ -403,7 +412,7 @@ export async function startEdgeAgent(opts: EdgeAgentOptions): Promise<EdgeAgent>
     stop: () =>
       (stopping ??= (async () => {
         stopped = true;
-        jobs.stop();
+        jobs?.stop();
         healthMonitor.stop();
         runtime.close();
         clearInterval(heartbeatTimer);

@@ -12,7 +12,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cloudClientConfig } from '../cloud';
 import { type AgentProcess, createJob, deployJobDocument, provisionTestDevices, putObjects, spawnAgent, startTestCloud, tempDir, waitFor, windowsOf } from './agent-testing';
-import { frameCsvLine, simulatedFrames } from './testing';
+import { frameCsvLine, simulatedFrames } from './stand-in-model-testing';
 import { trainedTestModel } from './trained-model-testing';
 
 const thingOf = (bundle: string): string => bundle.split(/[\\/]/).pop() as string;

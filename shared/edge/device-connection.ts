@@ -19,8 +19,23 @@ export interface DeviceEndpoint {
 
 type Handler = (topic: string, payload: ArrayBuffer) => void;
 
+/**
+ * What the agent needs of its link to the cloud: a DeviceConnection (its own MQTT connection), or, when
+ * it runs as a Greengrass component, the nucleus's MQTT proxy (greengrass-ipc-connection.ts).
+ * `connection` is what the SDK's service clients (shadow, jobs) publish and subscribe through.
+ * Emits 'online' and 'offline'.
+ */
+export interface CloudConnection extends EventEmitter {
+  readonly connection: mqtt.MqttClientConnection;
+  readonly isOnline: boolean;
+  start(): Promise<void>;
+  subscribe(topic: string, handler: Handler): Promise<void>;
+  publish(topic: string, payload: string | Buffer): Promise<void>;
+  stop(): Promise<void>;
+}
+
 /** A self-healing device connection; emits 'online' (after (re)subscribing) and 'offline'. */
-export class DeviceConnection extends EventEmitter {
+export class DeviceConnection extends EventEmitter implements CloudConnection {
   readonly connection: mqtt.MqttClientConnection;
   private readonly client = new mqtt.MqttClient();
   private readonly subscriptions = new Map<string, Handler>();

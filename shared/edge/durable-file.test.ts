@@ -4,7 +4,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { mountTinyDisk } from '../cloud/state/tiny-disk.testing';
+import { mountTinyDisk } from '../cloud/state/tiny-disk-testing';
 import { writeFileDurably } from './durable-file';
 
 test('a file is replaced whole, with no temporary file left', async () => {

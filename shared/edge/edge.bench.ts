@@ -11,7 +11,7 @@ import type { BenchLine } from '../bench/types';
 import { StreamingFeaturePipeline } from '../features/streaming';
 import { ModelManager } from './model-manager';
 import { ScoringRuntime } from './scoring-runtime';
-import { deployWithFrames, simulatedFrames, testDescription, testKeys, testPackage, testStatistics, testVerifier } from './testing';
+import { deployWithFrames, simulatedFrames, testDescription, testKeys, testPackage, testStatistics, testVerifier } from './stand-in-model-testing';
 
 export const name = 'edge agent';
 

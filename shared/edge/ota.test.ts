@@ -14,7 +14,7 @@ import { startEdgeAgent, type EdgeAgent } from './agent';
 import { createJob, deployJobDocument, jobExecution, provisionTestDevices, putObjects, startTestCloud, tempDir, waitFor } from './agent-testing';
 import { parseJobDocument } from './ota';
 import type { ScoredWindow } from './scoring-runtime';
-import { simulatedFrames, testDescription, testKeys, testPackage, testVerifier } from './testing';
+import { simulatedFrames, testDescription, testKeys, testPackage, testVerifier } from './stand-in-model-testing';
 
 test('job documents are checked, naming the bad member', () => {
   const ok = { operation: 'deploy-model', model: { name: 'm', version: '1.2.3', url: 'https://x/y' } };

@@ -20,7 +20,7 @@
 import { createHash } from 'node:crypto';
 import { iotjobs, mqtt } from 'aws-iot-device-sdk-v2';
 import type { AgentStateFile, FinishedJob } from './agent-state';
-import type { DeviceConnection } from './device-connection';
+import type { CloudConnection } from './device-connection';
 import { download } from './download';
 import { compareVersions, ModelRejected, parseVersion } from './model-package';
 
@@ -58,7 +58,7 @@ export function parseJobDocument(doc: unknown): DeployModelJobDocument {
 /** What the runner needs from the agent. */
 export interface JobRunnerDeps {
   thingName: string;
-  connection: DeviceConnection;
+  connection: CloudConnection;
   state: AgentStateFile;
   /** The model serving now. */
   activeModel(): { name: string; version: string } | null;

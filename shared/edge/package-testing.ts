@@ -6,7 +6,7 @@ import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { statisticsToJson } from '../features/statistics';
 import { createPackage, ONNX_OPSET, publicKeyFingerprint, readTarGz, writeTarGz } from '../packaging';
 import { testOnnxModel, type TestModelOptions } from './onnx-testing';
-import { testDescription } from './testing';
+import { testDescription } from './stand-in-model-testing';
 
 /** A signing key pair with its fingerprint and public PEM. */
 export interface TestSigningKey {

@@ -17,7 +17,7 @@ import { RAW_COLUMNS } from '../turbine/schema';
 import type { InferenceEngine } from './inference-engine';
 import { type LoadedModel, ModelManager } from './model-manager';
 import { ScoringRuntime, type ScoredWindow } from './scoring-runtime';
-import { testKeys, testVerifier } from './testing';
+import { testKeys, testVerifier } from './stand-in-model-testing';
 import { trainedTestModel } from './trained-model-testing';
 
 test('a trained detector: batch evaluation and the device runtime give identical scores and alarms for the same frames', { timeout: 300_000 }, async () => {

@@ -8,7 +8,7 @@ import { ModelManager } from './model-manager';
 import { ModelRejected } from './model-package';
 import { RAW_COLUMNS } from '../turbine/schema';
 import { ScoringRuntime, type ScoredWindow } from './scoring-runtime';
-import { deployWithFrames, simulatedFrames, testDescription, testKeys, testPackage, testStatistics, testVerifier } from './testing';
+import { deployWithFrames, simulatedFrames, testDescription, testKeys, testPackage, testStatistics, testVerifier } from './stand-in-model-testing';
 
 const keys = testKeys();
 const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');

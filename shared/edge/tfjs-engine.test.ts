@@ -8,7 +8,7 @@ import * as ort from 'onnxruntime-node';
 import assert from 'node:assert/strict';
 import { buildAutoencoder } from '../detector/models';
 import { exportToOnnx } from '../packaging/onnx/export';
-import { farmTestWindows, maxAbsDiff, randomizeWeights } from '../packaging/test-helpers';
+import { farmTestWindows, maxAbsDiff, randomizeWeights } from '../packaging/packaging-testing';
 import { onnxEngineFactory } from './inference-engine';
 import { testOnnxModel } from './onnx-testing';
 import { tfjsEngineFactory } from './tfjs-engine';

@@ -13,6 +13,7 @@ import { writeFramesCsv } from '../turbine/csv';
 import { simulateFarm } from '../turbine/farm';
 import { writeLabelsCsv } from '../turbine/labels';
 import { tamperedPackage } from './package-testing';
+import { waitUntil } from '../labs/poll-until';
 
 /** Files of the shared trained model. */
 export interface TrainedTestModel {
@@ -80,14 +81,15 @@ export function trainedTestModel(): Promise<TrainedTestModel> {
     const done = join(dir, 'done');
     const lock = join(dir, 'lock');
     mkdirSync(dir, { recursive: true });
+    const lockIsStale = (): boolean => existsSync(lock) && Date.now() - statSync(lock).mtimeMs > 600_000;
     for (const started = Date.now(); !existsSync(done); ) {
       try {
         mkdirSync(lock);
       } catch {
-        // Another test process is training: wait for it (or take over if it died long ago).
-        if (existsSync(lock) && Date.now() - statSync(lock).mtimeMs > 600_000) rmSync(lock, { recursive: true, force: true });
-        if (Date.now() - started > 600_000) throw new Error(`timed out waiting for the trained test model in ${dir}`);
-        await new Promise((r) => setTimeout(r, 250));
+        // Another test process is training: wait until it is done or gone (or take over if it died long ago).
+        if (lockIsStale()) rmSync(lock, { recursive: true, force: true });
+        const left = 600_000 - (Date.now() - started);
+        await waitUntil(`the trained test model in ${dir}`, () => existsSync(done) || !existsSync(lock) || lockIsStale(), { timeoutMs: Math.max(1, left), intervalMs: 250, maxIntervalMs: 250 });
         continue;
       }
       try {

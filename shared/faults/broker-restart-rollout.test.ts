@@ -16,7 +16,7 @@ import { type EdgeAgent, startEdgeAgent } from '../edge/agent';
 import { deployJobDocument, provisionTestDevices, putObjects, startTestCloud, tempDir, waitFor } from '../edge/agent-testing';
 import { signedTestPackage, testSigningKey } from '../edge/package-testing';
 import { packageVerifier } from '../edge/package-verifier';
-import { simulatedFrames } from '../edge/testing';
+import { simulatedFrames } from '../edge/stand-in-model-testing';
 import { recordFigure, scaled } from './figures';
 
 const DEVICES = scaled(10, 100);
@@ -90,7 +90,8 @@ test(`broker restart during a rollout to ${DEVICES} agents: every execution ends
     const count = (m: typeof before, s: string): number => Object.values(m).filter((e) => e.status === s).length;
     await cloud.stop();
     const down = Date.now();
-    await new Promise((r) => setTimeout(r, 1000));
+    // Down until every agent has noticed (so each reconnects and resumes its execution), not for a fixed time.
+    await waitFor(() => agents.every((a) => !a.online), 30_000, 'every agent to notice the broker is gone');
     cloud = await startTestCloud(cloudDir, ports);
     const restartMs = Date.now() - down;
 

@@ -11,8 +11,8 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { capturedBatches, waitFor } from '../edge/agent-testing';
-import { startAgentTestbed } from '../edge/agent-testbed';
-import { simulatedFrames } from '../edge/testing';
+import { startAgentTestbed } from '../edge/agent-testbed-testing';
+import { simulatedFrames } from '../edge/stand-in-model-testing';
 import { recordFigure, scaled } from './figures';
 
 type FullDisk = { how: string; free: () => void; unmount: () => void };

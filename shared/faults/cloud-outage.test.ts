@@ -9,15 +9,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { capturedBatches, waitFor } from '../edge/agent-testing';
-import { startAgentTestbed } from '../edge/agent-testbed';
-import { simulatedFrames } from '../edge/testing';
+import { startAgentTestbed } from '../edge/agent-testbed-testing';
+import { simulatedFrames } from '../edge/stand-in-model-testing';
 import { recordFigure, scaled } from './figures';
 
 const OUTAGE_SECONDS = scaled(3, 300);
 /** Spool cap: about 2 minutes of captures at the rate below (short form: 1 s), so the outage drops the oldest. */
 const SPOOL_CAP_BYTES = scaled(64 * 1024, 4 * 1024 * 1024);
 
-test(`cloud unreachable for ${OUTAGE_SECONDS} s while capturing: every capture reaches S3 exactly once or is counted dropped by the spool cap`, { timeout: 120_000 + OUTAGE_SECONDS * 1500 }, async () => {
+test(`cloud unreachable for ${OUTAGE_SECONDS} s while capturing: every capture reaches S3 exactly once or is counted dropped by the spool cap`, { timeout: 120_000 + OUTAGE_SECONDS * 5000 }, async () => {
   const bed = await startAgentTestbed('faults-outage-', {
     heartbeatSeconds: 5,
     capture: { sampleRate: 0.25, batchSize: 10, maxAgeSeconds: 1, seed: 9, bufferMaxBytes: SPOOL_CAP_BYTES },
@@ -38,7 +38,9 @@ test(`cloud unreachable for ${OUTAGE_SECONDS} s while capturing: every capture r
     const down = Date.now();
     await waitFor(() => !agent.online, 30_000, 'the agent to notice the outage');
     const scoredAtOutage = agent.counters.windowsScored;
-    await new Promise((r) => setTimeout(r, Math.max(0, OUTAGE_SECONDS * 1000 - (Date.now() - down))));
+    // The outage lasts until the agent has scored OUTAGE_SECONDS of the feed (20 windows a second) offline:
+    // awaited, so a slow machine makes it longer, never shorter in work done offline.
+    await waitFor(() => agent.counters.windowsScored - scoredAtOutage >= 20 * OUTAGE_SECONDS, OUTAGE_SECONDS * 4000 + 30_000, `${20 * OUTAGE_SECONDS} windows scored offline`);
     const outageMs = Date.now() - down;
     const scoredOffline = agent.counters.windowsScored - scoredAtOutage;
     const pendingAtReturn = agent.capture.counters.pendingRecords;

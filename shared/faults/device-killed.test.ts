@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type AgentProcess, createJob, jobExecution, provisionTestDevices, spawnAgent, startTestCloud, tempDir, waitFor, windowsOf } from '../edge/agent-testing';
-import { packageServer } from '../edge/agent-testbed';
+import { packageServer } from '../edge/agent-testbed-testing';
 import { signedTestPackage, testSigningKey } from '../edge/package-testing';
 import { recordFigure } from './figures';
 

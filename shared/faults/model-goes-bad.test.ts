@@ -17,7 +17,7 @@ import { testOnnxModel } from '../edge/onnx-testing';
 import { signedTestPackage, testSigningKey } from '../edge/package-testing';
 import { packageVerifier } from '../edge/package-verifier';
 import type { HealthRollback } from '../edge/post-activation-health';
-import { simulatedFrames } from '../edge/testing';
+import { simulatedFrames } from '../edge/stand-in-model-testing';
 import { recordFigure } from './figures';
 
 const PERIOD_SECONDS = 2;

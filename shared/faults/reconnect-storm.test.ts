@@ -15,7 +15,7 @@ import { cloudClientConfig } from '../cloud';
 import { DeviceConnection } from '../edge/device-connection';
 import { startTestCloud, tempDir, waitFor } from '../edge/agent-testing';
 import { recordFigure, scaled } from './figures';
-import { provisionStormDevices } from './storm-devices';
+import { provisionStormDevices } from './storm-devices-testing';
 
 const DEVICES = scaled(50, 1000);
 

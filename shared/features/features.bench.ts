@@ -16,7 +16,7 @@ import { type FeatureStatistics, fitFeatureStatistics } from './statistics';
 import { StreamingFeaturePipeline } from './streaming';
 import { originalDeviceWindows } from './original-device';
 import { frameAt } from '../turbine/frames';
-import { syntheticFrames } from './synthetic-frames';
+import { syntheticFrames } from './synthetic-frames-testing';
 import { simulateFarm } from '../turbine/farm';
 import { turbineSeries } from './farm';
 import { DB6 } from './wavelet';

@@ -4,7 +4,7 @@ import { batchWindows, preprocessSeries } from './batch';
 import { FEATURE_NAMES } from './euler';
 import { ORIGINAL_PREPROCESSING, preprocessingParams } from './params';
 import { fitFeatureStatistics, statisticsFromJson, statisticsToJson } from './statistics';
-import { syntheticFrames, withValues } from './synthetic-frames';
+import { syntheticFrames, withValues } from './synthetic-frames-testing';
 
 const frames = syntheticFrames(3000, 21);
 

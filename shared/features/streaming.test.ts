@@ -11,7 +11,7 @@ import { DEFAULT_PREPROCESSING, ORIGINAL_PREPROCESSING, preprocessingParams } fr
 import { fitFeatureStatistics } from './statistics';
 import { type FeatureWindow, StreamingFeaturePipeline } from './streaming';
 import { frameAt, splitByTurbine } from '../turbine/frames';
-import { syntheticFrames, withValues } from './synthetic-frames';
+import { syntheticFrames, withValues } from './synthetic-frames-testing';
 
 const training = syntheticFrames(4000, 11);
 const stats = fitFeatureStatistics(training);

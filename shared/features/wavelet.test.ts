@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { gaussian, seededRandom } from './synthetic-frames';
+import { gaussian, seededRandom } from './synthetic-frames-testing';
 import { DB6, dwtCoefficientLength, dwtMaxLevel, softThreshold, WaveletDenoiser } from './wavelet';
 
 test('db6 filter bank is PyWavelets\' orthonormal 12-tap bank', () => {

@@ -2,14 +2,21 @@
  * The farm's web dashboard: fastify serves the page (dashboard/), plotly.js and a small JSON API for the
  * simulator's controls (inject a fault, clear it, change the wind) and the operator's release; a
  * WebSocket (ws) pushes each browser the view it asked for (one page of the grid and one detail turbine)
- * twice a second, and at once when an alarm or an alert arrives. Listens on 127.0.0.1 only.
+ * twice a second, and at once when an alarm or an alert arrives. Operators confirm or reject captured
+ * alarms (stored once, with their windows, in the monitoring's label store) and read the monitoring
+ * report's drift verdict (alarm-review.ts). Listens on 127.0.0.1 only.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { type WebSocket, WebSocketServer } from 'ws';
+import { S3Client } from '@aws-sdk/client-s3';
+import { captureBucketName } from '../cloud/capture/service';
+import { type CloudJson, cloudClientConfig, type LocalCloud } from '../cloud/local-cloud';
 import { FAULT_KINDS, FAULT_SEVERITIES, type FaultKind, type FaultSeverity } from '../turbine/faults';
+import { AlarmReview } from './alarm-review';
 import type { Fleet } from './fleet';
+import { registerReviewRoutes } from './review-routes';
 
 /** A running dashboard. */
 export interface DashboardServer {
@@ -30,6 +37,17 @@ const STATIC: Record<string, { file: string; type: string }> = {
   '/dashboard.js': { file: 'dashboard.js', type: 'text/javascript; charset=utf-8' },
   '/dashboard.css': { file: 'dashboard.css', type: 'text/css; charset=utf-8' },
 };
+
+/**
+ * The alarm review over the farm's capture bucket. The farm runs on a local cloud whose handle carries its
+ * credentials (a LocalCloud, or the cloud.json of one in another process); without them there is no review.
+ */
+function reviewFor(fleet: Fleet, featureNames: readonly string[]): { review: AlarmReview; close: () => void } | null {
+  const cloud = fleet.cloud as Partial<LocalCloud & CloudJson>;
+  if (!cloud.credentials && !cloud.accessKeyId) return null;
+  const s3 = new S3Client(cloudClientConfig(cloud as LocalCloud | CloudJson));
+  return { review: new AlarmReview(s3, { bucket: captureBucketName(), featureNames }), close: () => s3.destroy() };
+}
 
 /** Parses a browser's view message; null when it is not one (ignored, counted by the caller). */
 function parseView(text: string): View | null {
@@ -94,6 +112,13 @@ export async function startDashboard(fleet: Fleet, opts: { port?: number; host?:
       return { ok: true };
     },
   );
+  const reviewing = reviewFor(fleet, fleet.snapshot({ pageSize: 1 }).featureNames);
+  registerReviewRoutes(app, {
+    review: reviewing?.review ?? null,
+    thingNames: fleet.thingNames,
+    heartbeats: () => [...fleet.console.devices.values()].flatMap((d) => (d.heartbeat ? [d.heartbeat] : [])),
+    log,
+  });
   app.setErrorHandler((err: Error & { statusCode?: number }, _req, reply) => {
     // Bad input (schema) and refused commands get the reason; nothing changed.
     void reply.status(err.statusCode && err.statusCode < 500 ? err.statusCode : 400).send({ error: err.message });
@@ -153,6 +178,7 @@ export async function startDashboard(fleet: Fleet, opts: { port?: number; host?:
       for (const ws of clients.keys()) ws.terminate();
       wss.close();
       await app.close();
+      reviewing?.close();
     },
   };
 }

@@ -2,7 +2,9 @@
  * The dashboard in a real headless browser, on a real 5-turbine farm (local cloud, provisioned devices,
  * one agent per turbine over worker threads) running a really trained detector: Vib on turbine 3 shows
  * turbine 3's alarm (and no other's), the brake engages and the Release button frees it, and each
- * turbine's model version reads 1.0.0 before and 1.1.0 after an IoT Job rollout during the run.
+ * turbine's model version reads 1.0.0 before and 1.1.0 after an IoT Job rollout during the run. The
+ * operator confirms turbine 3's captured alarm with its button: one label stored in S3 with its windows;
+ * the monitoring report's drift verdict is on the page.
  *
  * The first run trains the detector (trained-packages.ts, cached in .state/fleet-model).
  * DASHBOARD_ALARM_SECONDS (default 5, the issue's bound) is how long the alarm may take to show.
@@ -10,6 +12,11 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
+import { S3Client } from '@aws-sdk/client-s3';
+import { captureBucketName } from '../cloud/capture/service';
+import { cloudClientConfig, type LocalCloud } from '../cloud/local-cloud';
+import { listObjectKeys, readObjectText } from '../monitoring/field-data-reader';
+import type { AlarmLabel } from '../monitoring/alarm-labels';
 import { tempDir, waitFor } from '../edge/agent-testing';
 import { launchChromium } from '../browser/launch-chromium';
 import { type Fleet, startFleet } from './fleet';
@@ -30,7 +37,7 @@ before(async () => {
   console.log(`# trained packages ready in ${trained.seconds.toFixed(1)} s (${trained.trained ? 'trained now' : 'from the cache'})`);
   const tmp = await tempDir('fleet-dashboard-');
   cleanup = tmp.remove;
-  fleet = await startFleet({ dir: tmp.dir, packagePath: trained.packages['1.0.0'], publicKeyPem: trained.publicKeyPem, turbines: 5, heartbeatSeconds: 2, dashboardPort: 0 });
+  fleet = await startFleet({ dir: tmp.dir, packagePath: trained.packages['1.0.0'], publicKeyPem: trained.publicKeyPem, turbines: 5, heartbeatSeconds: 2, dashboardPort: 0, captureSampleRate: 1 });
   browser = await launchChromium();
   page = await browser.newPage();
   // The alarm's delay is measured in the page, from the browser's dispatch of the click on Vib to the first
@@ -128,6 +135,43 @@ test('Vib on turbine 3: its alarm shows (no other turbine alarms), the brake eng
   assert.ok((fleet.console.devices.get(fleet.thingNames[3])?.alarms ?? 0) > 0);
   const braked = async (): Promise<boolean> => (await page.locator('#alerts li').allTextContents()).some((a) => a.includes(fleet.thingNames[3]) && /rotor braked/.test(a));
   await waitFor(braked, BUSY_MACHINE_MS, "the alert feed to show turbine 3's rotor braked");
+});
+
+test("the operator confirms turbine 3's captured alarm with its button: stored once with its windows; the drift verdict is shown", async () => {
+  // Every window is captured here; a batch of 50 reaches S3 within 25 s of the alarm.
+  const confirm = page.getByRole('button', { name: /^Confirm fault: alarm scored at .*, score \d/ });
+  let refreshedAt = 0;
+  await waitFor(async () => {
+    if ((await confirm.count()) > 0) return true;
+    if (Date.now() - refreshedAt > 3000) {
+      refreshedAt = Date.now();
+      await page.getByRole('button', { name: 'Refresh alarms' }).click();
+    }
+    return false;
+  }, 120_000, "turbine 3's captured alarms in the review table");
+  const captureId = String(await confirm.first().getAttribute('data-action')).replace(/:confirmed$/, '');
+  await confirm.first().click();
+  await waitFor(async () => /^Stored: alarm scored at .* confirmed by operator, with \d+ captured windows$/.test(await textOf('#review-status')), 30_000, 'the stored label on the page');
+  await waitFor(async () => (await page.locator('#review tbody td', { hasText: 'confirmed by operator' }).count()) === 1, 30_000, 'the row to show the decision');
+  assert.equal(await page.locator(`#review button[data-action^="${captureId}:"]`).count(), 0, 'the labelled alarm has no buttons left');
+  const focusedOn = String(await page.evaluate("document.activeElement && document.activeElement.closest('#review') ? 'review' : (document.activeElement ? document.activeElement.id : '')"));
+  assert.ok(focusedOn === 'review' || focusedOn === 'refresh-alarms', `keyboard focus moves to the next decision, not lost (on "${focusedOn}")`);
+
+  const s3 = new S3Client(cloudClientConfig(fleet.cloud as LocalCloud));
+  try {
+    const keys = await listObjectKeys(s3, captureBucketName(), ['labels/']);
+    assert.equal(keys.length, 1, `one label stored: ${keys.join(', ')}`);
+    assert.equal(keys[0], `labels/${fleet.thingNames[3]}/${captureId}.json`, 'the label of the alarm clicked');
+    const label = JSON.parse(await readObjectText(s3, captureBucketName(), keys[0])) as AlarmLabel;
+    assert.equal(label.decision, 'confirmed');
+    assert.ok(label.windows.some((w) => w.captureId === label.captureId && w.alarm), 'the alarm window is among the stored windows');
+  } finally {
+    s3.destroy();
+  }
+
+  await page.getByRole('button', { name: 'Refresh report' }).click();
+  await waitFor(async () => /^1\.0\.0: (stable|watch|drift|insufficient-data) \(/.test(await textOf('#monitoring-verdict')), 60_000, 'the monitoring verdict of 1.0.0');
+  assert.ok((await page.locator('#monitoring tbody tr').count()) >= 2, 'the farm row and the turbines');
 });
 
 test('a rollout by IoT Job while the farm runs: every turbine reads 1.0.0 before and 1.1.0 after, no frame lost', async () => {

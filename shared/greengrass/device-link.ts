@@ -32,6 +32,10 @@ export interface DeviceLinkOptions {
   onResult?: (jobId: string, result: DeploymentResult) => void;
   /** Debounce of fleet status reports (ms). */
   healthDebounceMs?: number;
+  /** How long a start-next request may go unanswered before it is asked again (ms, default 10 s). */
+  askTimeoutMs?: number;
+  /** While idle, ask for the next job this often, in case a notify-next was lost (ms, default 30 s). */
+  idleCheckMs?: number;
 }
 
 interface Unreported {
@@ -69,6 +73,8 @@ export class DeviceLink {
   private asking = false;
   private stopped = false;
   private healthTimer: NodeJS.Timeout | undefined;
+  private askTimer: NodeJS.Timeout | undefined;
+  private idleTimer: NodeJS.Timeout | undefined;
   private readonly unreportedPath: string;
 
   constructor(private readonly opts: DeviceLinkOptions) {
@@ -105,16 +111,21 @@ export class DeviceLink {
     });
     await conn.subscribe(`$aws/things/${thingName}/jobs/start-next/accepted`, (t, payload) => {
       this.asking = false;
+      clearTimeout(this.askTimer);
       const body = parsePayload<{ execution?: { jobId: string; jobDocument?: unknown } }>(payload, t, log);
       if (body?.execution?.jobId) void this.run(body.execution.jobId, body.execution.jobDocument);
     });
     await conn.subscribe(`$aws/things/${thingName}/jobs/start-next/rejected`, (_t, payload) => {
       this.asking = false;
+      clearTimeout(this.askTimer);
       this.opts.log(`start-next rejected: ${Buffer.from(payload).toString('utf8').slice(0, 300)}`);
     });
     await conn.subscribe(`$aws/things/${thingName}/jobs/+/update/rejected`, (topic, payload) => {
       this.opts.log(`job update rejected on ${topic}: ${Buffer.from(payload).toString('utf8').slice(0, 300)}`);
     });
+    // A notify-next lost to a connection hiccup must not leave a deployment QUEUED for ever.
+    this.idleTimer = setInterval(() => void this.askNext(), this.opts.idleCheckMs ?? 30_000);
+    this.idleTimer.unref?.();
     await this.onOnline();
   }
 
@@ -122,6 +133,8 @@ export class DeviceLink {
   stop(): void {
     this.stopped = true;
     clearTimeout(this.healthTimer);
+    clearTimeout(this.askTimer);
+    clearInterval(this.idleTimer);
   }
 
   /** Publish the fleet status soon (debounced); the nucleus calls this on every component change. */
@@ -153,6 +166,8 @@ export class DeviceLink {
 
   private async onOnline(): Promise<void> {
     if (this.stopped) return;
+    // A start-next sent before the connection dropped got no answer: ask again.
+    this.asking = false;
     await this.flushUnreported();
     await this.reportHealth();
     if (!this.current) await this.askNext();
@@ -162,6 +177,13 @@ export class DeviceLink {
   private async askNext(): Promise<void> {
     if (this.stopped || this.asking || this.current || !this.opts.connection.isOnline) return;
     this.asking = true;
+    clearTimeout(this.askTimer);
+    this.askTimer = setTimeout(() => {
+      if (!this.asking) return;
+      this.opts.log('start-next got no answer: asking again');
+      this.asking = false;
+      void this.askNext();
+    }, this.opts.askTimeoutMs ?? 10_000);
     try {
       await this.jobs.publishStartNextPendingJobExecution({ thingName: this.opts.thingName }, mqtt.QoS.AtLeastOnce);
     } catch (err) {

@@ -101,6 +101,22 @@ export class IpcServer {
     return [...this.tokens.values()].some((t) => t.component === component);
   }
 
+  /**
+   * Publish on the local publish/subscribe from the nucleus's own process (a sensor wired to the device,
+   * the way AWS's local pub/sub carries a sensor component's readings); returns the subscriptions reached.
+   */
+  publishLocal(topic: string, message: string, from: string): number {
+    let reached = 0;
+    const line = `${JSON.stringify({ event: 'message', topic, message, from })}\n`;
+    for (const c of this.clients)
+      for (const sub of c.subscriptions)
+        if (!sub.cloud && topicMatches(sub.filter, topic)) {
+          c.socket.write(line);
+          reached++;
+        }
+    return reached;
+  }
+
   async stop(): Promise<void> {
     for (const c of this.clients) c.socket.destroy();
     await new Promise((r) => this.server.close(r));
@@ -167,7 +183,7 @@ export class IpcServer {
     const message = typeof req.message === 'string' ? req.message : JSON.stringify(req.message ?? null);
     switch (op) {
       case 'publish':
-        for (const c of this.clients) for (const s of c.subscriptions) if (!s.cloud && topicMatches(s.filter, topic)) c.socket.write(`${JSON.stringify({ event: 'message', topic, message, from: client.component })}\n`);
+        this.publishLocal(topic, message, client.component);
         return { ok: true };
       case 'subscribe':
         client.subscriptions.push({ filter: topic, cloud: false });

@@ -7,6 +7,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { ArtifactServer, deploymentOf, linesOf, recipeOf, startTestNucleus } from './nucleus-testing';
+import { waitUntil } from '../labs/poll-until';
 
 let server: ArtifactServer;
 before(async () => {
@@ -120,9 +121,10 @@ test('cancel during download changes nothing; cancel during install stops the st
     const { artifact, urls } = server.add('big.bin', Buffer.alloc(200, 7), { slow: true });
     const v2 = recipeOf('App', '2.0.0', { Run: 'exec sleep 600' }, { Artifacts: [artifact] });
     const cancelDownload = new AbortController();
+    const requestsBefore = server.requests;
     const downloading = t.nucleus.deploy(deploymentOf({ App: '2.0.0' }, [v2], { artifactUrls: urls }), cancelDownload.signal);
     await waitFor(() => t.log.some((l) => l.includes('downloading artifacts')));
-    await new Promise((r) => setTimeout(r, 300));
+    await waitFor(() => server.requests > requestsBefore); // the slow download is under way (200 bytes at 5 a second)
     cancelDownload.abort();
     const r1 = await downloading;
     assert.deepEqual([r1.status, r1.detailedStatus], ['CANCELED', 'CANCELED']);
@@ -180,12 +182,9 @@ async function exists(path: string): Promise<boolean> {
   );
 }
 
-async function waitFor(what: () => boolean | Promise<boolean>, ms = 20_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await what())) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 50));
-  }
+/** Polls what until it holds (the one polling helper); rejects after ms. */
+function waitFor(what: () => boolean | Promise<boolean>, ms = 20_000): Promise<void> {
+  return waitUntil('the condition', what, { timeoutMs: ms, intervalMs: 50, maxIntervalMs: 50 });
 }
 
 test('stopping the nucleus mid-deployment cancels it at once; the next start runs the last good set', async () => {

@@ -391,7 +391,9 @@ export class Nucleus {
       const t = target.get(dep);
       if (t) dependencies[dep] = paths(t.recipe, t.configuration);
     }
-    const token = this.ipc.issueToken(recipe.name, () => configuration.accessControl);
+    // {iot:thingName} in accessControl resources names this device (AWS nucleus 2.6.0 and later).
+    const thing = this.opts.thingName;
+    const token = this.ipc.issueToken(recipe.name, () => (configuration.accessControl === undefined ? undefined : JSON.parse(JSON.stringify(configuration.accessControl).split('{iot:thingName}').join(thing))));
     this.tokens.set(recipe.name, token);
     return new ComponentInstance(
       {

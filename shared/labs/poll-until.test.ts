@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { pollUntil } from './poll-until';
+import { pollUntil, waitUntil } from './poll-until';
 
 test('returns the first defined answer, asking again after undefined and after errors', async () => {
   const answers: Array<() => number | undefined> = [() => undefined, () => { throw new Error('not yet'); }, () => 0, () => 5];
@@ -36,4 +36,11 @@ test('the pause doubles up to the limit, and the last one ends at the deadline',
   assert.match(await outcome, /^timed out after 1 s \(15 tries\) waiting for never$/);
   const gaps = at.slice(1).map((time, i) => time - at[i]);
   assert.deepEqual(gaps, [20, 40, 80, ...Array<number>(10).fill(80), 60]);
+});
+
+test('waitUntil polls a condition until it holds, and names it on timeout', async () => {
+  let calls = 0;
+  await waitUntil('the third call', () => ++calls === 3, { intervalMs: 1 });
+  assert.equal(calls, 3);
+  await assert.rejects(waitUntil('a false condition', () => false, { timeoutMs: 20, intervalMs: 5 }), /waiting for a false condition$/);
 });

@@ -39,3 +39,8 @@ export async function pollUntil<T>(what: string, probe: () => Promise<T | undefi
     interval = Math.min(interval * 2, maxIntervalMs);
   }
 }
+
+/** Polls a condition (pollUntil's schedule and timeout) until it holds; for tests and waits that need no value. */
+export async function waitUntil(what: string, condition: () => boolean | Promise<boolean>, options: PollOptions = {}): Promise<void> {
+  await pollUntil(what, async () => ((await condition()) ? true : undefined), options);
+}

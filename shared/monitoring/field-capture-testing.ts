@@ -10,7 +10,7 @@ import { CaptureSpool, type CaptureBatch } from '../edge/capture';
 import { ModelManager } from '../edge/model-manager';
 import { ScoringRuntime, type ScoredWindow } from '../edge/scoring-runtime';
 import { tempDir } from '../edge/agent-testing';
-import { testDescription, testKeys, testPackage, testVerifier } from '../edge/testing';
+import { testDescription, testKeys, testPackage, testVerifier } from '../edge/stand-in-model-testing';
 import type { ModelDescription } from '../edge/model-package';
 import { DEFAULT_PREPROCESSING } from '../features/params';
 import { fitFeatureStatistics, type FeatureStatistics } from '../features/statistics';

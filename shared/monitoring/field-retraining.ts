@@ -20,6 +20,7 @@ import {
   initBackend,
   modelToFiles,
   prepareTrainingData,
+  trainingRecord,
   type TrainingOptions,
   trainAutoencoder,
   writeModelDir,
@@ -92,17 +93,16 @@ export async function retrainWithFieldData(o: FieldRetrainingOptions): Promise<{
       ...detectorInputDescription('dense', data.stats, data.params),
       ...thresholds,
       trainingDataHash: `field-sha256:${fieldHash}`,
-      training: {
-        backend,
-        seed,
-        epochs: result.curve.length,
-        bestEpoch: result.bestEpoch,
-        bestValLoss: result.bestValLoss,
-        seconds: result.seconds,
-        trainWindows: trainSet.count,
-        validationWindows: merged.holdout.count,
-        options: { ...training, trainStride: stride, fieldWeight: weight, fieldTrainWindows: o.field.train.count, fieldTuneWindows: o.field.tune.count, fieldDevices: o.field.devices },
-      },
+      training: trainingRecord(
+        {
+          backend,
+          seed,
+          trainWindows: trainSet.count,
+          validationWindows: merged.holdout.count,
+          options: { ...training, trainStride: stride, fieldWeight: weight, fieldTrainWindows: o.field.train.count, fieldTuneWindows: o.field.tune.count, fieldDevices: o.field.devices },
+        },
+        result,
+      ),
     };
     writeModelDir(o.outDir, { model: await modelToFiles(model), description, metrics: {}, curve: result.curve });
     return { modelDir: o.outDir, description };

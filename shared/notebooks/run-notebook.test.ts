@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseNotebook } from './notebook-file';
 import { findNotebooks, formatFailure, runNotebook, type RunProgress } from './run-notebook';
-import { projectImport, writeTestNotebook } from './test-notebooks';
+import { projectImport, writeTestNotebook } from './notebook-files-testing';
 
 // Each notebook starts its own kernel (about 2-3 s), so every test here runs one notebook.
 

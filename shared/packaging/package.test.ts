@@ -18,7 +18,7 @@ import { createPackage, packageModel } from './package-model';
 import { compareSemver, isSemver } from './semver';
 import { loadOrCreateSigningKey, publicKeyFingerprint, type SigningKey } from './signing-key';
 import { readTarGz, writeTarGz } from './tar-archive';
-import { farmTestWindows, maxAbsDiff, tfjsReconstruct, writeTestModelDir } from './test-helpers';
+import { farmTestWindows, maxAbsDiff, tfjsReconstruct, writeTestModelDir } from './packaging-testing';
 import { verifyPackage } from './verify-package';
 
 const root = fs.mkdtempSync(join(tmpdir(), 'packaging-test-'));

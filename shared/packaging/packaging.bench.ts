@@ -20,7 +20,7 @@ import { createOnnxSession, runOnnx } from './onnx/runtime';
 import { createPackage } from './package-model';
 import { publicKeyFingerprint } from './signing-key';
 import { readTarGz, writeTarGz } from './tar-archive';
-import { briefTraining, farmTestWindows, maxAbsDiff, randomizeWeights, tfjsReconstruct } from './test-helpers';
+import { briefTraining, farmTestWindows, maxAbsDiff, randomizeWeights, tfjsReconstruct } from './packaging-testing';
 import { verifyPackage } from './verify-package';
 
 export const name = 'packaging';

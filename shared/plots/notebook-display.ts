@@ -10,11 +10,11 @@ import { Figure, figureTitle, toPlainJson } from './figure';
 const PLOTLY_MIME = 'application/vnd.plotly.v1+json';
 let plotlyInjected = false;
 
-type DisplayBundle = { data: Record<string, unknown>; metadata: Record<string, unknown>; transient: Record<string, unknown> };
-type WriteDisplayData = (bundle: DisplayBundle, update: boolean) => void;
+export type DisplayBundle = { data: Record<string, unknown>; metadata: Record<string, unknown>; transient: Record<string, unknown> };
+export type WriteDisplayData = (bundle: DisplayBundle, update: boolean) => void;
 
 /** The kernel's display writer when running inside tslab, else undefined (plain Node, tests). */
-function kernelDisplayWriter(): WriteDisplayData | undefined {
+export function kernelDisplayWriter(): WriteDisplayData | undefined {
   try {
     // tslab keeps its writer on its internal jupyter module; the public API sends one MIME type only.
     // eslint-disable-next-line @typescript-eslint/no-var-requires

@@ -11,7 +11,7 @@ import { FarmSimulator, simulateFarm } from './farm';
 import { concatFrames, splitByTurbine } from './frames';
 import { labelIndexByRow } from './labels';
 import { TurbineSimulator, STARTUP_S } from './simulator';
-import { rowsDiffer, sixFeatures, meanStd, SIX_FEATURES } from './test-helpers';
+import { rowsDiffer, sixFeatures, meanStd, SIX_FEATURES } from './feature-stats-testing';
 
 const options = { turbines: 4, minutes: 30, seed: 42 };
 const clean = simulateFarm({ ...options, faults: false }).frames;

@@ -7,7 +7,7 @@ import { eulerFromQuaternion } from '../features/euler';
 import { quaternionFromEuler } from './orientation';
 import { NUMERIC_COLUMNS } from './schema';
 import { TurbineSimulator } from './simulator';
-import { SIX_FEATURES, meanStd, rowsDiffer, sixFeatures } from './test-helpers';
+import { SIX_FEATURES, meanStd, rowsDiffer, sixFeatures } from './feature-stats-testing';
 
 /** Frames of one turbine simulator, as columns (n frames). */
 function run(sim: TurbineSimulator, n: number) {

@@ -10,153 +10,39 @@
  * the injected episodes, which is what makes the labels provably exact.
  */
 import { EventClock, DEFAULT_START_TIME, toEpochMs } from './event-time';
-import { FAULT_MAGNITUDES, assertFault, type FaultKind, type FaultSeverity, type SimulatedFaultLabel } from './faults';
+import type { ActiveFault, Readings } from './fault-effects';
+import * as faultEffects from './fault-effects';
+import { assertFault, type FaultKind, type FaultSeverity, type SimulatedFaultLabel } from './faults';
 import { Random } from './random';
-import { FRAME_PERIOD_MS, NUMERIC_COLUMNS, type NumericColumn, type RawFrame } from './schema';
+import { FRAME_PERIOD_MS, NUMERIC_COLUMNS, type RawFrame } from './schema';
+import type { ImuInput } from './sensor-row';
+import * as sensorRow from './sensor-row';
+import * as turbineModel from './turbine-model';
 
-const DT = FRAME_PERIOD_MS / 1000;
-const TWO_PI = 2 * Math.PI;
+export type { ActiveFault } from './fault-effects';
+export { NUMERIC_WIDTH } from './sensor-row';
+export { STARTUP_S, TURBINE_MODEL } from './turbine-model';
 
-/** Model parameters, calibrated so that long normal runs match the original's statistics. */
-export const TURBINE_MODEL = {
-  /** Mean wind (anemometer rps) and the spread of its slow drift, turbulence and gusts. */
-  windMean: 2.152,
-  windSlowStd: 0.33,
-  windSlowTauS: 60,
-  windTurbulenceStd: 0.17,
-  windTurbulenceTauS: 1,
-  gustMeanIntervalS: 120,
-  gustMeanAmplitude: 0.35,
-  gustMaxAmplitude: 1.6,
-  gustDecayTauS: 6,
-  gustRiseTauS: 1.2,
-  anemometerNoise: 0.01,
-  /** Rotor: speed target softplus(gain * (wind - cutIn)), followed with a time constant (inertia). */
-  rotorGain: 1.6,
-  rotorCutIn: 1.08,
-  rotorSoftness: 0.12,
-  rotorTauS: 1.5,
-  rotorStartupTauS: 3,
-  /**
-   * Brake: a bounded torque, so a constant deceleration (rps per second) and a stop that takes time in
-   * proportion to the speed braked from (3.4 rps: 8.5 s); near standstill friction ends the spin-down.
-   */
-  rotorBrakeDecel: 0.4,
-  rotorReadingNoise: 0.012,
-  /** Generator: voltage = linear * rps + quadratic * rps^2 + noise, read by an ADC (integer). */
-  voltageLinear: 13.3,
-  voltageQuadratic: 8.8,
-  voltageNoise: 1.5,
-  /** Nacelle: mounting offsets, tower sway, thrust tilt and vibration amplitude a0 + a1 * rps. */
-  rollOffset: -0.008,
-  pitchOffset: 0.0012,
-  swayStd: 0.004,
-  swayTauS: 4,
-  thrustTilt: 0.0008,
-  /** Mean rps^2 in normal operation: thrust tilt is measured from it so the pitch mean stays the offset. */
-  thrustTiltReference: 3.2,
-  vibrationBase: 0.0032,
-  vibrationPerRps: 0.0075,
-  vibrationCorrelation: 0.55,
-  yawVibrationShare: 0.35,
-  /** Wind direction veers slowly around the prevailing one; the yaw drive follows with a dead band. */
-  windDirection: -0.1,
-  windDirectionStd: 0.08,
-  windDirectionTauS: 150,
-  yawDeadBand: 0.06,
-  yawSettle: 0.01,
-  yawRate: 0.04,
-  gyroNoise: 0.01,
-  accelNoise: 0.01,
-  accelPerVibration: 0.6,
-  /** Stops: mean interval, minimum interval and duration range (s). */
-  stopMeanIntervalS: 720,
-  stopMinIntervalS: 180,
-  stopMinDurationS: 15,
-  stopMaxDurationS: 45,
-} as const;
-
-/** Seconds after a stop's release during which the rotor is still spinning up (start-up). */
-export const STARTUP_S = 20;
+// Module-local copies of the hot constants and helpers: an imported binding is a property read (a getter
+// once compiled to CommonJS) on every use, which tripled the cost of a frame.
+const { AMB_A, AMB_B, DIR_A, DIR_B, DT, ENV_EVERY, GAS_A, GAS_B, GEARBOX_K, generatorVoltage, GUST_DECAY, GUST_RISE, HUM_A, HUM_B, PRES_A, PRES_B, ROTOR_BRAKE_STEP, ROTOR_K, ROTOR_STARTUP_K, rotorTarget, SWAY_A, SWAY_B, TURBINE_MODEL, TWO_PI, VIB_A, VIB_B, WIND_SLOW_A, WIND_SLOW_B, WIND_TURB_A, WIND_TURB_B, YAW_STEP } = turbineModel;
+const { C_AMB, C_GAS, C_GEARBOX, C_HUM, C_MEM, C_NANO, C_PRES, C_RPS, C_TS, C_TURBINE, C_VOLT, C_WIND, NUMERIC_WIDTH, q2, q4, writeImu } = sensorRow;
+const { perturbReadings, replaceReadings } = faultEffects;
 
 const M = TURBINE_MODEL;
-const ou = (tauS: number, std: number): [number, number] => {
-  const a = Math.exp(-DT / tauS);
-  return [a, std * Math.sqrt(1 - a * a)];
-};
-const [WIND_SLOW_A, WIND_SLOW_B] = ou(M.windSlowTauS, M.windSlowStd);
-const [WIND_TURB_A, WIND_TURB_B] = ou(M.windTurbulenceTauS, M.windTurbulenceStd);
-const [SWAY_A, SWAY_B] = ou(M.swayTauS, M.swayStd);
-const [DIR_A, DIR_B] = ou(M.windDirectionTauS, M.windDirectionStd);
-const GUST_DECAY = Math.exp(-DT / M.gustDecayTauS);
-const GUST_RISE = 1 - Math.exp(-DT / M.gustRiseTauS);
-const ROTOR_K = 1 - Math.exp(-DT / M.rotorTauS);
-const ROTOR_STARTUP_K = 1 - Math.exp(-DT / M.rotorStartupTauS);
-const ROTOR_BRAKE_STEP = M.rotorBrakeDecel * DT;
-const VIB_A = M.vibrationCorrelation;
-const VIB_B = Math.sqrt(1 - VIB_A * VIB_A);
-const YAW_STEP = M.yawRate * DT;
-/** Environment sensors (BME680, thermistor) report once a second. */
-const ENV_EVERY = Math.round(1000 / FRAME_PERIOD_MS);
-const envOu = (tauS: number, std: number): [number, number] => {
-  const a = Math.exp(-1 / tauS);
-  return [a, std * Math.sqrt(1 - a * a)];
-};
-const [AMB_A, AMB_B] = envOu(900, 0.4);
-const [HUM_A, HUM_B] = envOu(900, 2);
-const [PRES_A, PRES_B] = envOu(1800, 0.6);
-const [GAS_A, GAS_B] = envOu(300, 6);
-const GEARBOX_K = 1 - Math.exp(-1 / 240);
 
-// Column positions in a numeric row (NUMERIC_COLUMNS order).
-const col = (name: NumericColumn): number => NUMERIC_COLUMNS.indexOf(name);
-const C_NANO = col('nanoId');
-const C_TURBINE = col('turbineId');
-const C_TS = col('arduino_timestamp');
-const C_MEM = col('nanoFreemem');
-const C_RPS = col('rps');
-const C_VOLT = col('voltage');
-const C_QW = col('qw');
-const C_QX = col('qx');
-const C_QY = col('qy');
-const C_QZ = col('qz');
-const C_GX = col('gx');
-const C_GY = col('gy');
-const C_GZ = col('gz');
-const C_AX = col('ax');
-const C_AY = col('ay');
-const C_AZ = col('az');
-const C_GEARBOX = col('gearboxtemp');
-const C_AMB = col('ambtemp');
-const C_HUM = col('humidity');
-const C_PRES = col('pressure');
-const C_GAS = col('gas');
-const C_WIND = col('wind_speed_rps');
-/** The IMU's columns: what a stuck or dropped-out IMU affects. */
-const IMU_COLUMNS = [C_QW, C_QX, C_QY, C_QZ, C_GX, C_GY, C_GZ, C_AX, C_AY, C_AZ];
-
-/** Number of numeric values in a row. */
-export const NUMERIC_WIDTH = NUMERIC_COLUMNS.length;
-
-// Readings are rounded to what the sensor resolves; `+ 0` turns -0 into 0, so a CSV round trip is exact.
-const q6 = (x: number): number => Math.round(x * 1e6) / 1e6 + 0;
-const q4 = (x: number): number => Math.round(x * 1e4) / 1e4 + 0;
-const q2 = (x: number): number => Math.round(x * 100) / 100 + 0;
-/** x, pushed away from zero to at least `min` so an injected perturbation always shows after rounding. */
-const atLeast = (x: number, min: number): number => (x >= 0 ? (x < min ? min : x) : x > -min ? -min : x);
-
-/** Generator voltage at rotor speed omega (rps), before noise: back-EMF plus the load's rise. */
-const generatorVoltage = (omega: number): number => omega * (M.voltageLinear + M.voltageQuadratic * omega);
-
-/** The fault a simulator is injecting right now. */
-export interface ActiveFault {
-  kind: FaultKind;
-  severity: FaultSeverity;
-  /** Frame index (0 = the simulator's first frame) of the first affected frame. */
-  startFrame: number;
-  durationFrames: number;
-  /** Affected frames emitted so far. */
-  framesDone: number;
+/** One frame's intermediate values, reused frame after frame (the batch path allocates nothing). */
+interface FrameDraft extends Readings {
+  /** True wind and the anemometer's reading. */
+  windTrue: number;
+  windReading: number;
+  /** Noise drawn for the rps and voltage readings. */
+  rpsNoise: number;
+  voltNoise: number;
+  /** Orientation before any fault. */
+  cleanRoll: number;
+  cleanPitch: number;
+  cleanYaw: number;
 }
 
 /** A stretch of frames [start, end] (inclusive frame indices) during which the rotor is braked. */
@@ -232,6 +118,10 @@ export class TurbineSimulator {
   private readonly stops: StopWindow[] = [];
   private stopCursor = 0;
 
+  // This frame's intermediate values and the IMU's inputs, reused frame after frame.
+  private readonly draft: FrameDraft = { windTrue: 0, windReading: 0, rpsNoise: 0, voltNoise: 0, cleanRoll: 0, cleanPitch: 0, cleanYaw: 0, rps: 0, voltage: 0, perturbRoll: 0, perturbPitch: 0, perturbYaw: 0 };
+  private readonly imu: ImuInput = { roll: 0, pitch: 0, yaw: 0, dRoll: 0, dPitch: 0, dYaw: 0, gyroNoise: [0, 0, 0], accelNoise: [0, 0, 0] };
+
   // Fault state.
   private active: ActiveFault | null = null;
   private prevPerturbRoll = 0;
@@ -268,7 +158,7 @@ export class TurbineSimulator {
     this.windSlow = M.windSlowStd * r.normal();
     this.windTurb = M.windTurbulenceStd * r.normal();
     this.nextGustFrame = Math.ceil(r.exponential(M.gustMeanIntervalS / DT));
-    this.omega = this.rotorTarget(this.windMean + this.windSlow + this.windTurb);
+    this.omega = rotorTarget(this.windMean + this.windSlow + this.windTurb);
     this.swayRoll = M.swayStd * r.normal();
     this.swayPitch = M.swayStd * r.normal();
     this.vibRoll = r.normal();
@@ -408,19 +298,38 @@ export class TurbineSimulator {
     return this.stops[this.stopCursor].start <= k;
   }
 
-  /** Steady rotor speed (rps) for a wind speed: a smooth cut-in, then proportional. */
-  private rotorTarget(wind: number): number {
-    const x = (wind - M.rotorCutIn) / M.rotorSoftness;
-    return M.rotorGain * M.rotorSoftness * (x > 30 ? x : Math.log1p(Math.exp(x)));
-  }
-
-  /** Advances the physics one frame and writes the sensor readings into this.row. */
+  /**
+   * Advances the physics one frame and writes the sensor readings into this.row. The random draws happen
+   * in a fixed order (wind, rotor, nacelle, environment; faults from their own stream), which is what
+   * keeps a seed's frames the same.
+   */
   private step(): void {
     const k = this.k;
-    const r = this.rng;
-    const out = this.row;
+    const d = this.draft;
+    this.stepWind(k, d);
+    this.stepRotor(k, d);
+    this.stepNacelle(d);
+    if (k % ENV_EVERY === 0) this.stepEnvironment();
+    // ---- What the sensors report; faults act from here on, with their own random stream.
+    const fault = this.active;
+    d.rps = this.omega * (1 + d.rpsNoise);
+    // A disconnected generator delivers nothing: the load's voltage reads 0 (noise still drawn, streams stay aligned).
+    d.voltage = this.generatorConnected ? generatorVoltage(this.omega) + d.voltNoise : 0;
+    d.perturbRoll = 0;
+    d.perturbPitch = 0;
+    d.perturbYaw = 0;
+    if (fault) perturbReadings(fault, this.faultRng, this.omega, this.rotorPhase, d.voltNoise, d);
+    this.writeRow(k, d);
+    if (fault) {
+      replaceReadings(fault, k, this.row, this.frozen);
+      this.recordFaultFrame(fault, k);
+    }
+    this.k = k + 1;
+  }
 
-    // Wind: slow drift + turbulence + gusts (a gust lifts a target that decays; the wind follows it).
+  /** Wind: slow drift + turbulence + gusts (a gust lifts a target that decays; the wind follows it), and the anemometer. */
+  private stepWind(k: number, d: FrameDraft): void {
+    const r = this.rng;
     this.windSlow = WIND_SLOW_A * this.windSlow + WIND_SLOW_B * r.normal();
     this.windTurb = WIND_TURB_A * this.windTurb + WIND_TURB_B * r.normal();
     if (k >= this.nextGustFrame) {
@@ -429,25 +338,31 @@ export class TurbineSimulator {
     }
     this.gustTarget *= GUST_DECAY;
     this.gust += (this.gustTarget - this.gust) * GUST_RISE;
-    const windTrue = Math.max(0, this.windMean + this.windSlow + this.windTurb + this.gust);
-    const windReading = Math.max(0, windTrue + M.anemometerNoise * r.normal());
+    d.windTrue = Math.max(0, this.windMean + this.windSlow + this.windTurb + this.gust);
+    d.windReading = Math.max(0, d.windTrue + M.anemometerNoise * r.normal());
+  }
 
-    // Rotor: inertia towards the wind's steady speed; braked during a stop, slower to spin up from rest.
+  /** Rotor: inertia towards the wind's steady speed; braked during a stop, slower to spin up from rest. */
+  private stepRotor(k: number, d: FrameDraft): void {
+    const r = this.rng;
     const braked = this.isBraked(k) || this.operatorBrake;
     if (braked) {
       // Constant brake torque against the rotor's inertia: a ramp, not a jump.
       this.omega = Math.max(0, this.omega - ROTOR_BRAKE_STEP);
     } else {
-      const target = this.rotorTarget(windTrue);
+      const target = rotorTarget(d.windTrue);
       this.omega += (target - this.omega) * (this.omega < 0.5 * target ? ROTOR_STARTUP_K : ROTOR_K);
     }
-    const omega = this.omega;
-    this.rotorPhase += TWO_PI * omega * DT;
+    this.rotorPhase += TWO_PI * this.omega * DT;
     if (this.rotorPhase > TWO_PI) this.rotorPhase -= TWO_PI;
-    const rpsNoise = M.rotorReadingNoise * r.normal();
-    const voltNoise = M.voltageNoise * r.normal();
+    d.rpsNoise = M.rotorReadingNoise * r.normal();
+    d.voltNoise = M.voltageNoise * r.normal();
+  }
 
-    // Nacelle: vibration grows with rotor speed; tower sways; thrust tilts it; yaw follows the wind.
+  /** Nacelle: vibration grows with rotor speed; tower sways; thrust tilts it; yaw follows the wind. IMU noise. */
+  private stepNacelle(d: FrameDraft): void {
+    const r = this.rng;
+    const omega = this.omega;
     const vib = M.vibrationBase + M.vibrationPerRps * omega;
     this.vibRoll = VIB_A * this.vibRoll + VIB_B * r.normal();
     this.vibPitch = VIB_A * this.vibPitch + VIB_B * r.normal();
@@ -461,178 +376,83 @@ export class TurbineSimulator {
       this.nacelleYaw += yawError > 0 ? Math.min(yawError, YAW_STEP) : Math.max(yawError, -YAW_STEP);
       if (Math.abs(yawError) < M.yawSettle) this.yawMoving = false;
     }
-    let roll = M.rollOffset + this.swayRoll + vib * this.vibRoll;
-    let pitch = M.pitchOffset + M.thrustTilt * (omega * omega - M.thrustTiltReference) + this.swayPitch + vib * this.vibPitch;
-    let yaw = this.nacelleYaw + M.yawVibrationShare * vib * this.vibYaw;
-    const gyroNoiseX = M.gyroNoise * r.normal();
-    const gyroNoiseY = M.gyroNoise * r.normal();
-    const gyroNoiseZ = M.gyroNoise * r.normal();
+    d.cleanRoll = M.rollOffset + this.swayRoll + vib * this.vibRoll;
+    d.cleanPitch = M.pitchOffset + M.thrustTilt * (omega * omega - M.thrustTiltReference) + this.swayPitch + vib * this.vibPitch;
+    d.cleanYaw = this.nacelleYaw + M.yawVibrationShare * vib * this.vibYaw;
+    const imu = this.imu;
+    imu.gyroNoise[0] = M.gyroNoise * r.normal();
+    imu.gyroNoise[1] = M.gyroNoise * r.normal();
+    imu.gyroNoise[2] = M.gyroNoise * r.normal();
     const accelSigma = M.accelNoise + M.accelPerVibration * vib;
-    const accelNoiseX = accelSigma * r.normal();
-    const accelNoiseY = accelSigma * r.normal();
-    const accelNoiseZ = accelSigma * r.normal();
+    imu.accelNoise[0] = accelSigma * r.normal();
+    imu.accelNoise[1] = accelSigma * r.normal();
+    imu.accelNoise[2] = accelSigma * r.normal();
     if (Number.isNaN(this.prevRoll)) {
-      this.prevRoll = roll;
-      this.prevPitch = pitch;
-      this.prevYaw = yaw;
+      this.prevRoll = d.cleanRoll;
+      this.prevPitch = d.cleanPitch;
+      this.prevYaw = d.cleanYaw;
     }
-    const cleanRoll = roll;
-    const cleanPitch = pitch;
-    const cleanYaw = yaw;
+  }
 
-    // Environment sensors report once a second; the gearbox warms with rotor speed.
-    if (k % ENV_EVERY === 0) {
-      this.amb = AMB_A * this.amb + AMB_B * r.normal();
-      this.hum = HUM_A * this.hum + HUM_B * r.normal();
-      this.pres = PRES_A * this.pres + PRES_B * r.normal();
-      this.gas = GAS_A * this.gas + GAS_B * r.normal();
-      const amb = this.ambBase + this.amb;
-      this.gearbox += (amb + 6 + 1.4 * omega * omega - this.gearbox) * GEARBOX_K;
-      const e = this.envReading;
-      e[0] = q2(this.gearbox + 0.03 * r.normal());
-      e[1] = q2(amb + 0.02 * r.normal());
-      e[2] = q2(Math.min(100, Math.max(0, this.humBase + this.hum + 0.05 * r.normal())));
-      e[3] = q2(this.presBase + this.pres + 0.02 * r.normal());
-      e[4] = q2(Math.max(1, this.gasBase + this.gas + 0.3 * r.normal()));
-    }
+  /** Environment sensors report once a second; the gearbox warms with rotor speed. */
+  private stepEnvironment(): void {
+    const r = this.rng;
+    const omega = this.omega;
+    this.amb = AMB_A * this.amb + AMB_B * r.normal();
+    this.hum = HUM_A * this.hum + HUM_B * r.normal();
+    this.pres = PRES_A * this.pres + PRES_B * r.normal();
+    this.gas = GAS_A * this.gas + GAS_B * r.normal();
+    const amb = this.ambBase + this.amb;
+    this.gearbox += (amb + 6 + 1.4 * omega * omega - this.gearbox) * GEARBOX_K;
+    const e = this.envReading;
+    e[0] = q2(this.gearbox + 0.03 * r.normal());
+    e[1] = q2(amb + 0.02 * r.normal());
+    e[2] = q2(Math.min(100, Math.max(0, this.humBase + this.hum + 0.05 * r.normal())));
+    e[3] = q2(this.presBase + this.pres + 0.02 * r.normal());
+    e[4] = q2(Math.max(1, this.gasBase + this.gas + 0.3 * r.normal()));
+  }
 
-    // ---- What the sensors report; faults act from here on, with their own random stream.
-    const fault = this.active;
-    let rpsReading = omega * (1 + rpsNoise);
-    // A disconnected generator delivers nothing: the load's voltage reads 0 (noise still drawn, streams stay aligned).
-    let voltageRaw = this.generatorConnected ? generatorVoltage(omega) + voltNoise : 0;
-    let perturbRoll = 0;
-    let perturbPitch = 0;
-    let perturbYaw = 0;
-    if (fault) {
-      const f = this.faultRng;
-      const size = FAULT_MAGNITUDES[fault.kind][fault.severity];
-      switch (fault.kind) {
-        case 'vib':
-          perturbRoll = atLeast(size * f.normal(), 1e-5);
-          perturbPitch = atLeast(size * f.normal(), 1e-5);
-          perturbYaw = atLeast(size * f.normal(), 1e-5);
-          break;
-        case 'rot':
-          rpsReading = Math.max(0, rpsReading + atLeast(size * f.normal(), 2e-4));
-          break;
-        case 'volt': {
-          const clean = Math.max(0, Math.round(voltageRaw));
-          const noisy = Math.max(0, Math.round(voltageRaw + size * f.normal()));
-          voltageRaw = noisy === clean ? clean + 1 : noisy; // at least one ADC count off
-          break;
-        }
-        case 'bearing_wear': {
-          // A damaged bearing shakes at the rotor frequency; the amplitude grows over the episode.
-          const growth = 0.1 + (0.9 * fault.framesDone) / Math.max(1, fault.durationFrames - 1);
-          const amplitude = size * growth * Math.SQRT2; // sinusoid RMS = amplitude / sqrt(2)
-          const s = Math.sin(this.rotorPhase);
-          const c = Math.cos(this.rotorPhase);
-          perturbRoll = atLeast(amplitude * (0.9 * s + 0.3 * f.normal()), 1e-5);
-          perturbPitch = atLeast(amplitude * (0.9 * c + 0.3 * f.normal()), 1e-5);
-          break;
-        }
-        case 'yaw_misalignment': {
-          // The nacelle turns off the wind at the yaw rate, and back at the end of the episode.
-          const ramp = YAW_STEP * Math.min(fault.framesDone + 1, fault.durationFrames - fault.framesDone);
-          const offset = Math.min(size, ramp);
-          perturbYaw = offset + 0.08 * Math.sin(offset) * omega * Math.sin(this.rotorPhase);
-          const cos = Math.cos(offset);
-          rpsReading *= cos;
-          voltageRaw = generatorVoltage(omega * cos) + voltNoise;
-          break;
-        }
-        case 'generator_fault': {
-          const clean = Math.max(0, Math.round(voltageRaw));
-          const low = Math.max(0, Math.round(voltageRaw - size * (voltageRaw - voltNoise)));
-          voltageRaw = low === clean && clean > 0 ? clean - 1 : low;
-          break;
-        }
-        default:
-          break; // stuck_sensor and sensor_dropout replace readings below
-      }
-    }
-    roll += perturbRoll;
-    pitch += perturbPitch;
-    yaw += perturbYaw;
-
-    // Gyro: body rates from the change of the reported orientation (Z-Y-X euler kinematics).
-    const dRoll = (cleanRoll + perturbRoll - this.prevRoll - this.prevPerturbRoll) / DT;
-    const dPitch = (cleanPitch + perturbPitch - this.prevPitch - this.prevPerturbPitch) / DT;
-    const dYaw = (cleanYaw + perturbYaw - this.prevYaw - this.prevPerturbYaw) / DT;
-    this.prevRoll = cleanRoll;
-    this.prevPitch = cleanPitch;
-    this.prevYaw = cleanYaw;
-    this.prevPerturbRoll = perturbRoll;
-    this.prevPerturbPitch = perturbPitch;
-    this.prevPerturbYaw = perturbYaw;
-    // Quaternion from roll, pitch, yaw (the inverse of the original's euler conversion).
-    const cr = Math.cos(roll * 0.5);
-    const sr = Math.sin(roll * 0.5);
-    const cp = Math.cos(pitch * 0.5);
-    const sp = Math.sin(pitch * 0.5);
-    const cy = Math.cos(yaw * 0.5);
-    const sy = Math.sin(yaw * 0.5);
-    // Full-angle sines and cosines from the half angles (double-angle formulas): four fewer trig calls.
-    const sinR = 2 * sr * cr;
-    const cosR = cr * cr - sr * sr;
-    const sinP = 2 * sp * cp;
-    const cosP = cp * cp - sp * sp;
-    const qw = cr * cp * cy + sr * sp * sy;
-    const qx = sr * cp * cy - cr * sp * sy;
-    const qy = cr * sp * cy + sr * cp * sy;
-    const qz = cr * cp * sy - sr * sp * cy;
-
+  /** Writes frame k's readings into this.row: the IMU from the reported orientation, the rest as read. */
+  private writeRow(k: number, d: FrameDraft): void {
+    const out = this.row;
+    const imu = this.imu;
+    imu.roll = d.cleanRoll + d.perturbRoll;
+    imu.pitch = d.cleanPitch + d.perturbPitch;
+    imu.yaw = d.cleanYaw + d.perturbYaw;
+    imu.dRoll = (d.cleanRoll + d.perturbRoll - this.prevRoll - this.prevPerturbRoll) / DT;
+    imu.dPitch = (d.cleanPitch + d.perturbPitch - this.prevPitch - this.prevPerturbPitch) / DT;
+    imu.dYaw = (d.cleanYaw + d.perturbYaw - this.prevYaw - this.prevPerturbYaw) / DT;
+    this.prevRoll = d.cleanRoll;
+    this.prevPitch = d.cleanPitch;
+    this.prevYaw = d.cleanYaw;
+    this.prevPerturbRoll = d.perturbRoll;
+    this.prevPerturbPitch = d.perturbPitch;
+    this.prevPerturbYaw = d.perturbYaw;
     out[C_NANO] = this.turbineId + 1;
     out[C_TURBINE] = this.turbineId;
     out[C_TS] = this.bootMs + k * FRAME_PERIOD_MS;
     out[C_MEM] = this.freeMem;
-    out[C_RPS] = q4(rpsReading);
-    out[C_VOLT] = Math.max(0, Math.round(voltageRaw));
-    out[C_QW] = q6(qw);
-    out[C_QX] = q6(qx);
-    out[C_QY] = q6(qy);
-    out[C_QZ] = q6(qz);
-    out[C_GX] = q6(dRoll - dYaw * sinP + gyroNoiseX);
-    out[C_GY] = q6(dPitch * cosR + dYaw * cosP * sinR + gyroNoiseY);
-    out[C_GZ] = q6(-dPitch * sinR + dYaw * cosP * cosR + gyroNoiseZ);
-    // Gravity seen in the body frame (in g), plus vibration-driven noise.
-    out[C_AX] = q6(-sinP + accelNoiseX);
-    out[C_AY] = q6(cosP * sinR + accelNoiseY);
-    out[C_AZ] = q6(cosP * cosR + accelNoiseZ);
+    out[C_RPS] = q4(d.rps);
+    out[C_VOLT] = Math.max(0, Math.round(d.voltage));
+    writeImu(out, imu);
     const e = this.envReading;
     out[C_GEARBOX] = e[0];
     out[C_AMB] = e[1];
     out[C_HUM] = e[2];
     out[C_PRES] = e[3];
     out[C_GAS] = e[4];
-    out[C_WIND] = q4(windReading);
+    out[C_WIND] = q4(d.windReading);
+  }
 
-    if (fault) {
-      if (fault.kind === 'stuck_sensor') {
-        if (fault.framesDone === 0 && k === 0) this.frozen.set(out); // nothing read before: freeze the first frame
-        if (fault.severity === 'mild') for (const c of IMU_COLUMNS) out[c] = this.frozen[c];
-        else out.set(this.frozen);
-      } else if (fault.kind === 'sensor_dropout') {
-        out[C_VOLT] = 0;
-        if (fault.severity === 'severe') {
-          for (const c of IMU_COLUMNS) out[c] = 0;
-          out[C_RPS] = 0;
-          out[C_WIND] = 0;
-        }
-      }
+  /** Extends the fault's label to frame k and ends the fault after its last frame. */
+  private recordFaultFrame(fault: ActiveFault, k: number): void {
+    const eventTime = this.clock.at(k);
+    if (fault.framesDone === 0) {
+      this.history.push({ turbineId: this.turbineId, start: eventTime, end: eventTime, kind: fault.kind, severity: fault.severity });
+    } else {
+      this.history[this.history.length - 1].end = eventTime;
     }
-
-    if (fault) {
-      const eventTime = this.clock.at(k);
-      if (fault.framesDone === 0) {
-        this.history.push({ turbineId: this.turbineId, start: eventTime, end: eventTime, kind: fault.kind, severity: fault.severity });
-      } else {
-        this.history[this.history.length - 1].end = eventTime;
-      }
-      fault.framesDone++;
-      if (fault.framesDone >= fault.durationFrames) this.endFault();
-    }
-    this.k = k + 1;
+    fault.framesDone++;
+    if (fault.framesDone >= fault.durationFrames) this.endFault();
   }
 }

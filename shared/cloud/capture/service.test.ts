@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { connectDevice, closeDevice, Inbox } from '../mqtt/testing';
+import { connectDevice, closeDevice, Inbox } from '../mqtt/mqtt-testing';
 import { mqtt } from 'aws-iot-device-sdk-v2';
 import { capturedBatches, provisionTestDevices, startTestCloud, tempDir } from '../../edge/agent-testing';
 import { readDeviceConfig } from '../../edge/device-config';

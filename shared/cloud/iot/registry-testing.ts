@@ -16,6 +16,9 @@ import {
 } from '@aws-sdk/client-iot';
 import { cloudClientConfig, startLocalCloud, type LocalCloud, type LocalCloudOptions } from '../local-cloud';
 import { installIotRegistry } from './registry-service';
+import type { mqtt } from 'aws-iot-device-sdk-v2';
+import { connectDevice } from '../mqtt/mqtt-testing';
+import { iotArn } from './arn';
 
 /** A started cloud with the registry, its IoT client, and a cleanup that stops it and removes its folder. */
 export interface RegistryCloud {
@@ -83,6 +86,38 @@ export async function issueThingCertificate(iot: IoTClient, thingName: string, p
 /** Creates a policy from a document object. */
 export async function createPolicy(iot: IoTClient, policyName: string, document: object): Promise<void> {
   await iot.send(new CreatePolicyCommand({ policyName, policyDocument: JSON.stringify(document) }));
+}
+
+/**
+ * A device policy of the workshop's shape: connect as its own thing, publish/receive (plus any extra
+ * actions) on `topics` and subscribe to the same filter; `topics` may use ${iot:Connection.Thing.ThingName}.
+ */
+export function ownTopicsPolicy(region: string, account: string, topics: string, extraActions: string[] = []): object {
+  return {
+    Version: '2012-10-17',
+    Statement: [
+      { Effect: 'Allow', Action: 'iot:Connect', Resource: iotArn(region, account, 'client', '${iot:Connection.Thing.ThingName}') },
+      { Effect: 'Allow', Action: ['iot:Publish', 'iot:Receive', ...extraActions], Resource: iotArn(region, account, 'topic', topics) },
+      { Effect: 'Allow', Action: 'iot:Subscribe', Resource: iotArn(region, account, 'topicfilter', topics) },
+    ],
+  };
+}
+
+/** What SimulatedJobDevices (and other device helpers) need to know of a registry cloud. */
+export function deviceEndpoints(rc: RegistryCloud): { iot: IoTClient; region: string; accountId: string; mqttHost: string; mqttPort: number; caCertPem: string } {
+  return { iot: rc.iot, region: rc.cloud.region, accountId: rc.cloud.accountId, mqttHost: rc.cloud.endpoints.mqttHost, mqttPort: rc.cloud.endpoints.mqttPort, caCertPem: rc.cloud.context.tls!.caCertPem };
+}
+
+/** Connects a thing's credentials to the registry cloud's broker over mutual TLS (client id: the thing name unless given). */
+export function connectThing(rc: RegistryCloud, t: ThingCredentials, clientId = t.thingName): Promise<mqtt.MqttClientConnection> {
+  return connectDevice({
+    certificatePem: t.certificatePem,
+    privateKeyPem: t.privateKeyPem,
+    caCertPem: rc.cloud.context.tls!.caCertPem,
+    host: rc.cloud.endpoints.mqttHost,
+    port: rc.cloud.endpoints.mqttPort,
+    clientId,
+  });
 }
 
 /** The AWS error name a call fails with (err.name), or 'no error' when it succeeds. */

@@ -99,3 +99,18 @@ export async function resolvePlaceholders(
   let i = 0;
   return document.replace(PLACEHOLDER, () => JSON.stringify(urls[i++]).slice(1, -1));
 }
+
+/** CreateJob's documentSource: reads and checks the S3 object it names; errors are InvalidRequest. */
+export async function readDocumentSource(source: string, readS3Object: ((bucket: string, key: string) => Promise<string>) | undefined): Promise<string> {
+  const target = parseS3Url(source);
+  if (!target) throw invalidRequest(`documentSource "${source}" is not an S3 object URL such as https://s3.amazonaws.com/<bucket>/<key>`);
+  if (!readS3Object) throw invalidRequest('documentSource needs the S3 service, which is not installed');
+  let text: string;
+  try {
+    text = await readS3Object(target.bucket, target.key);
+  } catch (err) {
+    throw invalidRequest(`documentSource ${source} could not be read: ${(err as Error).message}`);
+  }
+  checkDocument(text, `documentSource ${source}`);
+  return text;
+}

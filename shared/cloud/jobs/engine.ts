@@ -7,22 +7,22 @@
  */
 import type { Clock, Collection, StateStore } from '../contracts';
 import { alreadyExists, invalidRequest, invalidTransition, notFound, terminalState, versionConflict } from './errors';
-import { checkDocument, parseS3Url } from './document';
+import { readDocumentSource } from './document';
+import { abortComment, retryCriterion } from './failure-rules';
 import { iotArn } from '../iot/arn';
 import { MINUTE, rolloutRate } from './rollout-rate';
 import { resolveJobTargets, type JobsDirectory } from './target-resolution';
 import {
+  attemptOf,
   deviceMayMove,
   executionKey,
   isTerminal,
-  type AbortCriteria,
   type ExecutionAttempt,
   type ExecutionRecord,
   type ExecutionStatus,
   type JobRecord,
   type JobSpec,
   type JobStatus,
-  type RetryFailureType,
   type TargetSelection,
 } from './records';
 
@@ -131,7 +131,7 @@ export class JobsEngine {
     if (this.jobs.get(spec.jobId)) throw alreadyExists(`Job ${spec.jobId} already exists`);
     const targets = this.resolveTargets(spec.targets);
     let document = spec.document;
-    if (document === undefined) document = await this.readDocumentSource(spec.documentSource ?? '');
+    if (document === undefined) document = await readDocumentSource(spec.documentSource ?? '', this.opts.readS3Object);
     // The document read was asynchronous: another CreateJob may have taken the id meanwhile.
     if (this.jobs.get(spec.jobId)) throw alreadyExists(`Job ${spec.jobId} already exists`);
     const now = this.clock.now();
@@ -410,20 +410,6 @@ export class JobsEngine {
     return resolveJobTargets(targets, this.opts.region, this.opts.accountId, this.opts.directory?.());
   }
 
-  private async readDocumentSource(source: string): Promise<string> {
-    const target = parseS3Url(source);
-    if (!target) throw invalidRequest(`documentSource "${source}" is not an S3 object URL such as https://s3.amazonaws.com/<bucket>/<key>`);
-    if (!this.opts.readS3Object) throw invalidRequest('documentSource needs the S3 service, which is not installed');
-    let text: string;
-    try {
-      text = await this.opts.readS3Object(target.bucket, target.key);
-    } catch (err) {
-      throw invalidRequest(`documentSource ${source} could not be read: ${(err as Error).message}`);
-    }
-    checkDocument(text, `documentSource ${source}`);
-    return text;
-  }
-
   private index(exec: ExecutionRecord): void {
     let j = this.byJob.get(exec.jobId);
     if (!j) this.byJob.set(exec.jobId, (j = new Map()));
@@ -559,7 +545,7 @@ export class JobsEngine {
     this.armExecutionTimer(exec); // cancels
     const result = { status, statusDetails: { ...exec.statusDetails }, versionNumber: exec.versionNumber };
     const job = this.jobs.get(exec.jobId);
-    const retryKey = job && this.retryCriterion(job, exec, status);
+    const retryKey = job && retryCriterion(job, exec, status);
     if (job && retryKey) {
       exec.history.push(attemptOf(exec));
       exec.executionNumber++;
@@ -582,36 +568,11 @@ export class JobsEngine {
     return result;
   }
 
-  /** The retry criterion a failure uses, if the job has retries of that kind left. */
-  private retryCriterion(job: JobRecord, exec: ExecutionRecord, status: ExecutionStatus): RetryFailureType | undefined {
-    if (job.status !== 'IN_PROGRESS' || (status !== 'FAILED' && status !== 'TIMED_OUT')) return undefined;
-    const list = job.jobExecutionsRetryConfig?.criteriaList ?? [];
-    const criterion = list.find((c) => c.failureType === status) ?? list.find((c) => c.failureType === 'ALL');
-    if (!criterion) return undefined;
-    const used = exec.retriesByType[criterion.failureType] ?? 0;
-    return used < criterion.numberOfRetries ? criterion.failureType : undefined;
-  }
-
-  /**
-   * Abort: once at least minNumberOfExecutedThings executions have ended (SUCCEEDED, FAILED, REJECTED,
-   * TIMED_OUT), and failures of the criterion's type make up at least thresholdPercentage of them, the
-   * job is CANCELED: QUEUED executions are canceled, IN_PROGRESS ones run on, no more are queued.
-   */
+  /** Cancels the job when one of its abort criteria is met (see abortComment). */
   private evaluateAbort(job: JobRecord): void {
     if (job.status !== 'IN_PROGRESS' || !job.abortConfig) return;
-    const c = this.counts(job.jobId);
-    const executed = c.SUCCEEDED + c.FAILED + c.REJECTED + c.TIMED_OUT;
-    const failures = (t: AbortCriteria['failureType']): number => (t === 'ALL' ? c.FAILED + c.REJECTED + c.TIMED_OUT : c[t]);
-    for (const crit of job.abortConfig.criteriaList) {
-      if (executed < crit.minNumberOfExecutedThings) continue;
-      const pct = (failures(crit.failureType) * 100) / executed;
-      if (pct >= crit.thresholdPercentage) {
-        this.cancelJob(job.jobId, {
-          comment: `Aborted: ${failures(crit.failureType)} of ${executed} executed things ended ${crit.failureType === 'ALL' ? 'FAILED, REJECTED or TIMED_OUT' : crit.failureType} (${pct.toFixed(2)}% >= ${crit.thresholdPercentage}%)`,
-        });
-        return;
-      }
-    }
+    const comment = abortComment(job.abortConfig.criteriaList, this.counts(job.jobId));
+    if (comment !== undefined) this.cancelJob(job.jobId, { comment });
   }
 
   private checkCompleted(job: JobRecord): void {
@@ -687,17 +648,4 @@ export class JobsEngine {
   private flushSoon(): void {
     this.store.flush().catch(() => undefined);
   }
-}
-
-function attemptOf(exec: ExecutionRecord): ExecutionAttempt {
-  const a: ExecutionAttempt = {
-    executionNumber: exec.executionNumber,
-    status: exec.status,
-    statusDetails: { ...exec.statusDetails },
-    queuedAt: exec.queuedAt,
-    lastUpdatedAt: exec.lastUpdatedAt,
-    versionNumber: exec.versionNumber,
-  };
-  if (exec.startedAt !== undefined) a.startedAt = exec.startedAt;
-  return a;
 }

@@ -9,9 +9,10 @@ import { CreateJobCommand, DescribeJobCommand, ListJobExecutionsForJobCommand, t
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { ManualClock } from '../clock';
 import { cloudClientConfig } from '../local-cloud';
-import { startRegistryCloud, type RegistryCloud } from '../iot/registry-testing';
+import { deviceEndpoints, startRegistryCloud, type RegistryCloud } from '../iot/registry-testing';
 import { installers } from '../services';
 import { SimulatedJobDevices, type DeviceOutcome } from './simulated-devices-testing';
+import { waitUntil } from '../../labs/poll-until';
 
 const DEVICES = 1000;
 const MIN = 60_000;
@@ -35,23 +36,15 @@ async function statuses(jobId: string): Promise<Map<string, JobExecutionStatus |
   return out;
 }
 
-async function until(what: () => Promise<boolean>, label: string, ms = 20_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await what())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${label}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+/** Polls what until it holds (the one polling helper). */
+function until(what: () => Promise<boolean>, label: string, ms = 20_000): Promise<void> {
+  return waitUntil(label, what, { timeoutMs: ms, intervalMs: 50, maxIntervalMs: 50 });
 }
 
 before(async () => {
   rc = await startRegistryCloud({ clock, installers });
   fleet = await SimulatedJobDevices.start({
-    iot: rc.iot,
-    region: rc.cloud.region,
-    accountId: rc.cloud.accountId,
-    mqttHost: rc.cloud.endpoints.mqttHost,
-    mqttPort: rc.cloud.endpoints.mqttPort,
-    caCertPem: rc.cloud.context.tls!.caCertPem,
+    ...deviceEndpoints(rc),
     groupName: 'wind-farm',
     count: DEVICES,
     prefix: 'turbine-',

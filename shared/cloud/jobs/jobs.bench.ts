@@ -13,7 +13,7 @@ import { CreateJobCommand } from '@aws-sdk/client-iot';
 import { IoTJobsDataPlaneClient, StartNextPendingJobExecutionCommand, UpdateJobExecutionCommand } from '@aws-sdk/client-iot-jobs-data-plane';
 import type { BenchLine } from '../../bench/types';
 import { realClock } from '../clock';
-import { startRegistryCloud } from '../iot/registry-testing';
+import { deviceEndpoints, startRegistryCloud } from '../iot/registry-testing';
 import { cloudClientConfig } from '../local-cloud';
 import { installers } from '../services';
 import { openStateStore } from '../state/store';
@@ -60,12 +60,7 @@ export async function run(): Promise<BenchLine[]> {
   try {
     const setupStart = performance.now();
     fleet = await SimulatedJobDevices.start({
-      iot: rc.iot,
-      region: rc.cloud.region,
-      accountId: rc.cloud.accountId,
-      mqttHost: rc.cloud.endpoints.mqttHost,
-      mqttPort: rc.cloud.endpoints.mqttPort,
-      caCertPem: rc.cloud.context.tls!.caCertPem,
+      ...deviceEndpoints(rc),
       groupName: 'bench-fleet',
       count: DEVICES,
       onProgress: (phase, done, total) => {

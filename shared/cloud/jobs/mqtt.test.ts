@@ -10,52 +10,39 @@ import { iotjobs, mqtt } from 'aws-iot-device-sdk-v2';
 import { ManualClock } from '../clock';
 import { cloudClientConfig } from '../local-cloud';
 import { installIotRegistry } from '../iot/registry-service';
-import { createPolicy, issueThingCertificate, startRegistryCloud, type RegistryCloud, type ThingCredentials } from '../iot/registry-testing';
+import { connectThing, createPolicy, issueThingCertificate, startRegistryCloud, type RegistryCloud, type ThingCredentials } from '../iot/registry-testing';
 import { installMqttBroker } from '../mqtt/service';
-import { closeDevice, connectDevice, Inbox } from '../mqtt/testing';
+import { closeDevice, Inbox } from '../mqtt/mqtt-testing';
 import { installS3 } from '../s3/service';
 import { installJobs } from './service';
+import { jobsDevicePolicy } from './simulated-devices-testing';
+import { waitUntil } from '../../labs/poll-until';
 
 let rc: RegistryCloud;
 const clock = new ManualClock();
 const devices: mqtt.MqttClientConnection[] = [];
 
-/** The policy the workshop gives devices: their own jobs topics only. */
-function jobsPolicy(region: string, account: string): object {
-  const arn = (rest: string): string => `arn:aws:iot:${region}:${account}:${rest}`;
-  return {
-    Version: '2012-10-17',
-    Statement: [
-      { Effect: 'Allow', Action: 'iot:Connect', Resource: arn('client/${iot:Connection.Thing.ThingName}') },
-      { Effect: 'Allow', Action: ['iot:Publish', 'iot:Receive'], Resource: arn('topic/$aws/things/${iot:Connection.Thing.ThingName}/jobs/*') },
-      { Effect: 'Allow', Action: 'iot:Subscribe', Resource: arn('topicfilter/$aws/things/${iot:Connection.Thing.ThingName}/jobs/*') },
-    ],
-  };
-}
-
 async function connect(t: ThingCredentials): Promise<mqtt.MqttClientConnection> {
-  const c = await connectDevice({
-    certificatePem: t.certificatePem,
-    privateKeyPem: t.privateKeyPem,
-    caCertPem: rc.cloud.context.tls!.caCertPem,
-    host: rc.cloud.endpoints.mqttHost,
-    port: rc.cloud.endpoints.mqttPort,
-    clientId: t.thingName,
-  });
+  const c = await connectThing(rc, t);
   devices.push(c);
   return c;
 }
 
-/** Resolves with the first message a subscription delivers that passes the check. */
-function waitFor<T>(subscribe: (handler: (err: unknown, response?: T) => void) => Promise<unknown>, check: (r: T) => boolean = () => true, ms = 5000): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no matching message within ${ms} ms`)), ms);
-    subscribe((err, response) => {
-      if (err || !response || !check(response)) return;
-      clearTimeout(timer);
-      resolve(response);
-    }).catch(reject);
+/**
+ * Subscribes and resolves once the broker acknowledged the subscription, with the first message it
+ * delivers that passes the check (rejected after ms).
+ */
+async function subscribeForFirst<T>(subscribe: (handler: (err: unknown, response?: T) => void) => Promise<unknown>, check: (r: T) => boolean = () => true, ms = 5000): Promise<{ first: Promise<T> }> {
+  let resolveFirst!: (r: T) => void;
+  let rejectFirst!: (e: Error) => void;
+  const first = new Promise<T>((resolve, reject) => ((resolveFirst = resolve), (rejectFirst = reject)));
+  const timer = setTimeout(() => rejectFirst(new Error(`no matching message within ${ms} ms`)), ms);
+  await subscribe((err, response) => {
+    if (err || !response || !check(response)) return;
+    clearTimeout(timer);
+    resolveFirst(response);
   });
+  return { first };
 }
 
 const arn = (type: string, name: string): string => `arn:aws:iot:${rc.cloud.region}:${rc.cloud.accountId}:${type}/${name}`;
@@ -70,7 +57,8 @@ before(async () => {
       { name: 'jobs', install: installJobs },
     ],
   });
-  await createPolicy(rc.iot, 'jobs-device', jobsPolicy(rc.cloud.region, rc.cloud.accountId));
+  // The policy the workshop gives devices: their own jobs topics only.
+  await createPolicy(rc.iot, 'jobs-device', jobsDevicePolicy(rc.cloud.region, rc.cloud.accountId));
 });
 
 after(async () => {
@@ -93,10 +81,9 @@ test('IotJobsClient: notify-next, start-next, update and a pre-signed model URL 
   const QOS = mqtt.QoS.AtLeastOnce;
 
   // Nothing pending: both lists come back, empty.
-  const emptyPending = waitFor<iotjobs.model.GetPendingJobExecutionsResponse>((h) => jobs.subscribeToGetPendingJobExecutionsAccepted({ thingName }, QOS, h));
-  await new Promise((r) => setTimeout(r, 50));
+  const emptyPending = await subscribeForFirst<iotjobs.model.GetPendingJobExecutionsResponse>((h) => jobs.subscribeToGetPendingJobExecutionsAccepted({ thingName }, QOS, h));
   await jobs.publishGetPendingJobExecutions({ thingName, clientToken: 'pending-1' }, QOS);
-  const none = await emptyPending;
+  const none = await emptyPending.first;
   assert.deepEqual([none.inProgressJobs, none.queuedJobs, none.clientToken], [[], [], 'pending-1']);
 
   const nextEvents: iotjobs.model.NextJobExecutionChangedEvent[] = [];
@@ -117,10 +104,7 @@ test('IotJobsClient: notify-next, start-next, update and a pre-signed model URL 
     document: JSON.stringify(document),
     presignedUrlConfig: { roleArn: arn('role', 'x'), expiresInSec: 300 },
   }));
-  const until = async (what: () => boolean, label: string): Promise<void> => {
-    for (let i = 0; i < 200 && !what(); i++) await new Promise((r) => setTimeout(r, 25));
-    assert.ok(what(), `timed out waiting for ${label}`);
-  };
+  const until = (what: () => boolean, label: string): Promise<void> => waitUntil(label, what, { timeoutMs: 5000, intervalMs: 20 });
   await until(() => nextEvents.length === 1 && listEvents.length === 1, 'notify and notify-next');
   const next = nextEvents[0].execution;
   assert.equal(next?.jobId, 'deploy-v2');
@@ -212,6 +196,7 @@ test('a device cannot act on another thing\'s jobs even where its policy allows 
   await connection.publish('$aws/things/intruder/jobs/get', '{"clientToken":"own"}', mqtt.QoS.AtLeastOnce);
   // Its own request is answered; by then the other was handled too, and it got no answer and changed nothing.
   assert.equal(JSON.parse(await inbox.next('$aws/things/intruder/jobs/get/accepted')).clientToken, 'own');
+  // A fixed pause on purpose: the assertion below is that no answer arrives (nothing to await).
   await new Promise((r) => setTimeout(r, 200));
   assert.equal(inbox.messages.filter((m) => m.topic.startsWith('$aws/things/victim/jobs/start-next')).length, 1, 'only its own publish, no answer');
   const state = await rc.iot.send(new DescribeJobExecutionCommand({ jobId: 'victim-job', thingName: 'victim' }));
@@ -242,13 +227,13 @@ test('documentSource is read from the local S3; a continuous job reaches a thing
   await jobs.subscribeToNextJobExecutionChangedEvents({ thingName: 'latecomer' }, mqtt.QoS.AtLeastOnce, (err, e) => { if (!err && e) events.push(e); });
   await rc.iot.send(new AddThingToThingGroupCommand({ thingGroupName: 'late-group', thingName: 'latecomer' }));
   await clock.advance(10_000); // continuous jobs look at their groups every 10 s of cloud time
-  for (let i = 0; i < 100 && events.length === 0; i++) await new Promise((r) => setTimeout(r, 20));
+  await waitUntil('notify-next for the continuous job', () => events.length > 0, { timeoutMs: 5000, intervalMs: 20 });
   assert.equal(events[0]?.execution?.jobId, 'continuous');
   assert.deepEqual(events[0]?.execution?.jobDocument, JSON.parse(doc));
 
   await rc.iot.send(new RemoveThingFromThingGroupCommand({ thingGroupName: 'late-group', thingName: 'latecomer' }));
   await clock.advance(10_000);
-  for (let i = 0; i < 100 && events.length < 2; i++) await new Promise((r) => setTimeout(r, 20));
+  await waitUntil('notify-next after leaving the group', () => events.length >= 2, { timeoutMs: 5000, intervalMs: 20 });
   assert.equal(events[1]?.execution, undefined, 'the execution left the queue');
   const removed = await rc.iot.send(new DescribeJobExecutionCommand({ jobId: 'continuous', thingName: 'latecomer' }));
   assert.equal(removed.execution?.status, 'REMOVED');

@@ -145,3 +145,17 @@ export interface ExecutionRecord {
 export function executionKey(jobId: string, thingName: string): string {
   return `${jobId}/${thingName}`;
 }
+
+/** The execution's current attempt as a history entry (kept when it is retried or re-queued). */
+export function attemptOf(exec: ExecutionRecord): ExecutionAttempt {
+  const a: ExecutionAttempt = {
+    executionNumber: exec.executionNumber,
+    status: exec.status,
+    statusDetails: { ...exec.statusDetails },
+    queuedAt: exec.queuedAt,
+    lastUpdatedAt: exec.lastUpdatedAt,
+    versionNumber: exec.versionNumber,
+  };
+  if (exec.startedAt !== undefined) a.startedAt = exec.startedAt;
+  return a;
+}

@@ -7,7 +7,7 @@
  */
 import { AddThingToThingGroupCommand, AttachPolicyCommand, AttachThingPrincipalCommand, CreateKeysAndCertificateCommand, CreateThingCommand, CreateThingGroupCommand, CreatePolicyCommand, type IoTClient } from '@aws-sdk/client-iot';
 import { iot, iotjobs, mqtt } from 'aws-iot-device-sdk-v2';
-import { iotArn } from '../iot/arn';
+import { ownTopicsPolicy } from '../iot/registry-testing';
 
 /** What a device reports for an execution; 'hang' leaves it IN_PROGRESS; 'ignore' never starts it (QUEUED). */
 export type DeviceOutcome = 'SUCCEEDED' | 'FAILED' | 'REJECTED' | 'hang' | 'ignore';
@@ -40,15 +40,7 @@ export interface DeviceReport {
 
 /** The policy devices get: their own jobs topics only. */
 export function jobsDevicePolicy(region: string, accountId: string): object {
-  const own = '${iot:Connection.Thing.ThingName}';
-  return {
-    Version: '2012-10-17',
-    Statement: [
-      { Effect: 'Allow', Action: 'iot:Connect', Resource: iotArn(region, accountId, 'client', own) },
-      { Effect: 'Allow', Action: ['iot:Publish', 'iot:Receive'], Resource: iotArn(region, accountId, 'topic', `$aws/things/${own}/jobs/*`) },
-      { Effect: 'Allow', Action: 'iot:Subscribe', Resource: iotArn(region, accountId, 'topicfilter', `$aws/things/${own}/jobs/*`) },
-    ],
-  };
+  return ownTopicsPolicy(region, accountId, '$aws/things/${iot:Connection.Thing.ThingName}/jobs/*');
 }
 
 /** Runs batches of at most `size` async tasks at a time. */

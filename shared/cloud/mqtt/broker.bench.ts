@@ -13,7 +13,7 @@ import { certificateIdOf, issueDeviceCertificate, loadOrCreateCa, loadOrCreateSe
 import { connectionVariables, evaluate, parsePolicyDocument, type PolicyVariables } from '../iot/policy';
 import { allowAllAuthorizer, PolicyAuthorizer } from './authorizer';
 import { startMqttBroker, type MqttBroker } from './broker';
-import { closeDevice, connectDevice, MemoryPrincipalDirectory } from './testing';
+import { closeDevice, connectDevice, MemoryPrincipalDirectory } from './mqtt-testing';
 
 export const name = 'MQTT broker: QoS 1 messages/s through mutual TLS, with policy checks vs without';
 

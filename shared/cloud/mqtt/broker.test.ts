@@ -14,7 +14,8 @@ import { mqtt } from 'aws-iot-device-sdk-v2';
 import { certificateIdOf, issueDeviceCertificate, loadOrCreateCa, loadOrCreateServerCertificate, type IssuedCertificate } from '../iot/ca';
 import { PolicyAuthorizer } from './authorizer';
 import { MQTT_LIMITS, startMqttBroker, type MqttBroker } from './broker';
-import { closeDevice, connectDevice, deviceConnection, Inbox, interrupted, MemoryPrincipalDirectory } from './testing';
+import { closeDevice, connectDevice, deviceConnection, Inbox, interrupted, MemoryPrincipalDirectory } from './mqtt-testing';
+import { waitUntil } from '../../labs/poll-until';
 
 const REGION = 'us-east-1';
 const ACCOUNT = '000000000000';
@@ -337,7 +338,7 @@ test('the bus hands authorised device publishes to internal handlers with the th
     await conn.publish('$aws/things/turbine-a/jobs/get', '{"clientToken":"t1"}', mqtt.QoS.AtLeastOnce);
     await inbox.next('$aws/things/turbine-a/jobs/get/accepted');
     // PUBACK precedes the hand-over to handlers: wait for it.
-    for (let i = 0; i < 100 && seen.length === 0; i++) await new Promise((r) => setTimeout(r, 20));
+    await waitUntil('the handler to see the request', () => seen.length > 0, { timeoutMs: 5000, intervalMs: 20 });
     assert.deepEqual(seen, [{ topic: '$aws/things/turbine-a/jobs/get', payload: '{"clientToken":"t1"}', thing: 'turbine-a' }]);
   } finally {
     await closeDevice(conn);

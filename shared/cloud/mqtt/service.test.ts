@@ -15,9 +15,9 @@ import {
 } from '@aws-sdk/client-iot';
 import { mqtt } from 'aws-iot-device-sdk-v2';
 import { installIotRegistry } from '../iot/registry-service';
-import { createPolicy, issueThingCertificate, startRegistryCloud, type RegistryCloud, type ThingCredentials } from '../iot/registry-testing';
+import { connectThing, createPolicy, issueThingCertificate, ownTopicsPolicy, startRegistryCloud, type RegistryCloud, type ThingCredentials } from '../iot/registry-testing';
 import { installMqttBroker } from './service';
-import { closeDevice, connectDevice, Inbox, interrupted } from './testing';
+import { closeDevice, Inbox, interrupted } from './mqtt-testing';
 
 const installers = [
   { name: 'iot-registry', install: installIotRegistry },
@@ -28,32 +28,13 @@ let rc: RegistryCloud;
 let a: ThingCredentials;
 let b: ThingCredentials;
 
-function thingPolicy(region: string, account: string) {
-  const arn = (rest: string) => `arn:aws:iot:${region}:${account}:${rest}`;
-  return {
-    Version: '2012-10-17',
-    Statement: [
-      { Effect: 'Allow', Action: 'iot:Connect', Resource: arn('client/${iot:Connection.Thing.ThingName}') },
-      { Effect: 'Allow', Action: ['iot:Publish', 'iot:Receive', 'iot:RetainPublish'], Resource: arn('topic/turbines/${iot:Connection.Thing.ThingName}/*') },
-      { Effect: 'Allow', Action: 'iot:Subscribe', Resource: arn('topicfilter/turbines/${iot:Connection.Thing.ThingName}/*') },
-    ],
-  };
-}
-
 function connect(t: ThingCredentials, clientId = t.thingName) {
-  return connectDevice({
-    certificatePem: t.certificatePem,
-    privateKeyPem: t.privateKeyPem,
-    caCertPem: rc.cloud.context.tls!.caCertPem,
-    host: rc.cloud.endpoints.mqttHost,
-    port: rc.cloud.endpoints.mqttPort,
-    clientId,
-  });
+  return connectThing(rc, t, clientId);
 }
 
 before(async () => {
   rc = await startRegistryCloud({ installers });
-  await createPolicy(rc.iot, 'turbine-policy', thingPolicy(rc.cloud.region, rc.cloud.accountId));
+  await createPolicy(rc.iot, 'turbine-policy', ownTopicsPolicy(rc.cloud.region, rc.cloud.accountId, 'turbines/${iot:Connection.Thing.ThingName}/*', ['iot:RetainPublish']));
   a = await issueThingCertificate(rc.iot, 'turbine-a', 'turbine-policy');
   b = await issueThingCertificate(rc.iot, 'turbine-b', 'turbine-policy');
 });

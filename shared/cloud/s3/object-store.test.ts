@@ -12,9 +12,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { cloudClientConfig, startLocalCloud } from '../local-cloud';
-import { FillingDisk } from '../state/disk-full.testing';
+import { FillingDisk } from '../state/disk-full-testing';
 import { MemoryStateStore } from '../state/store';
-import { mountTinyDisk } from '../state/tiny-disk.testing';
+import { mountTinyDisk } from '../state/tiny-disk-testing';
 import { S3Storage } from './object-store';
 import { s3Installer } from './service';
 

@@ -23,6 +23,7 @@ import {
 } from '@aws-sdk/client-sagemaker';
 import { rejectsWith, ROLE, startSageMakerCloud, type SageMakerCloud } from './sagemaker-testing';
 import type { EdgeToolchain } from './toolchain';
+import { pollUntil } from '../../labs/poll-until';
 
 const BUCKET = 'edge-models';
 
@@ -82,14 +83,11 @@ function compilationInput(name: string, s3Uri: string, over: Partial<CreateCompi
 }
 
 /** Poll (real time) until the describe call's status is one of want; the cloud's clock is advanced by the caller. */
-async function waitFor<T>(describe: () => Promise<T>, status: (t: T) => string | undefined, want: string[]): Promise<T> {
-  const deadline = Date.now() + 15_000;
-  for (;;) {
+function waitFor<T>(describe: () => Promise<T>, status: (t: T) => string | undefined, want: string[]): Promise<T> {
+  return pollUntil(`status ${want.join('|')}`, async () => {
     const out = await describe();
-    if (want.includes(status(out) ?? '')) return out;
-    if (Date.now() > deadline) throw new Error(`still ${status(out)} after 15 s, wanted ${want.join('|')}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
+    return want.includes(status(out) ?? '') ? out : undefined;
+  }, { timeoutMs: 15_000, intervalMs: 20, maxIntervalMs: 20 });
 }
 
 const compilation = (c: SageMakerCloud, name: string) => () => c.sm.send(new DescribeCompilationJobCommand({ CompilationJobName: name }));

@@ -7,12 +7,13 @@ import { mqtt } from 'aws-iot-device-sdk-v2';
 import { CreateDeviceFleetCommand, DescribeDeviceCommand, ListDevicesCommand, RegisterDevicesCommand, SageMakerClient } from '@aws-sdk/client-sagemaker';
 import { ManualClock } from '../clock';
 import { cloudClientConfig, startLocalCloud } from '../local-cloud';
-import { closeDevice, connectDevice } from '../mqtt/testing';
+import { closeDevice, connectDevice } from '../mqtt/mqtt-testing';
 import { provisionDevices } from '../../workflows/provisioning/provision';
 import { localTarget } from '../../workflows/provisioning/targets';
 import { installers } from '../services';
 import { parseHeartbeat } from './heartbeats';
 import { sageMakerInstaller, type SageMakerServiceHandle } from './service';
+import { waitUntil } from '../../labs/poll-until';
 
 const heartbeat = (over: Record<string, unknown> = {}) =>
   JSON.stringify({ thingName: 'ignored', agentVersion: '1.0.0', models: [{ name: 'wind-turbine', version: '1.0.0', role: 'active', inferences: 10 }], capture: { captured: 2 }, ...over });
@@ -53,13 +54,8 @@ test('an agent heartbeat on MQTT updates its SageMaker device: LatestHeartbeat, 
     });
     const topic = `wind-turbine/${device.thingName}/heartbeat`;
     const describe = () => sm.send(new DescribeDeviceCommand({ DeviceName: 'sm-turbine-0', DeviceFleetName: 'turbines' }));
-    const waitFor = async (recorded: number, ignored: number) => {
-      const deadline = Date.now() + 10_000;
-      while (handle?.heartbeats?.recorded !== recorded || handle.heartbeats.ignored !== ignored) {
-        if (Date.now() > deadline) throw new Error(`heartbeats ${JSON.stringify(handle?.heartbeats)}, wanted ${recorded} recorded, ${ignored} ignored`);
-        await new Promise((r) => setTimeout(r, 20));
-      }
-    };
+    const waitFor = (recorded: number, ignored: number): Promise<void> =>
+      waitUntil(`${recorded} heartbeats recorded, ${ignored} ignored`, () => handle?.heartbeats?.recorded === recorded && handle.heartbeats.ignored === ignored, { timeoutMs: 10_000, intervalMs: 20, maxIntervalMs: 20 });
 
     const first = clock.now();
     await connection.publish(topic, heartbeat(), mqtt.QoS.AtLeastOnce);

@@ -97,6 +97,7 @@ function describeGroup(g: ModelPackageGroupRecord, accountId: string): Record<st
   };
 }
 
+/** What ListModelPackages says of a package (DescribeModelPackage says this and more). */
 function packageSummary(p: ModelPackageRecord): Record<string, unknown> {
   return {
     ModelPackageName: p.ModelPackageName,
@@ -225,17 +226,10 @@ export function registryOperations(deps: RegistryDeps): Record<string, Operation
       const ref = f.string('ModelPackageName', { required: true, min: 1, max: 170, pattern: NAME_OR_ARN });
       const p = packageOf(ref);
       return {
-        ModelPackageName: p.ModelPackageName,
-        ModelPackageGroupName: p.ModelPackageGroupName,
-        ModelPackageVersion: p.ModelPackageVersion,
-        ModelPackageArn: p.ModelPackageArn,
-        ModelPackageDescription: p.ModelPackageDescription,
-        CreationTime: wireTime(p.creationTime),
+        ...packageSummary(p),
         InferenceSpecification: p.InferenceSpecification,
-        ModelPackageStatus: 'Completed',
         ModelPackageStatusDetails: { ValidationStatuses: [] },
         CertifyForMarketplace: false,
-        ModelApprovalStatus: p.ModelApprovalStatus,
         ApprovalDescription: p.ApprovalDescription,
         MetadataProperties: p.MetadataProperties,
         ModelMetrics: p.ModelMetrics,

@@ -22,19 +22,17 @@ import {
 import { readModelDir } from '../../detector/model-dir';
 import { modelFromFiles } from '../../detector/model-io';
 import { createOnnxSession, loadOrCreateSigningKey, runOnnx, SIGNATURE_FILE, verifyPackage } from '../../packaging';
-import { farmTestWindows, maxAbsDiff, tfjsReconstruct, writeTestModelDir } from '../../packaging/test-helpers';
+import { farmTestWindows, maxAbsDiff, tfjsReconstruct, writeTestModelDir } from '../../packaging/packaging-testing';
 import { ROLE, startSageMakerCloud, type SageMakerCloud } from './sagemaker-testing';
+import { pollUntil } from '../../labs/poll-until';
 
 const BUCKET = 'edge-models';
 
-async function waitForStatus(read: () => Promise<string | undefined>, done: string[]): Promise<string | undefined> {
-  const deadline = Date.now() + 40_000;
-  for (;;) {
+function waitForStatus(read: () => Promise<string | undefined>, done: string[]): Promise<string | undefined> {
+  return pollUntil(`status ${done.join('|')}`, async () => {
     const s = await read();
-    if (done.includes(s ?? '')) return s;
-    if (Date.now() > deadline) throw new Error(`status still ${s} after 40 s`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+    return done.includes(s ?? '') ? s : undefined;
+  }, { timeoutMs: 40_000, intervalMs: 50, maxIntervalMs: 50 });
 }
 
 async function s3Bytes(c: SageMakerCloud, uri: string): Promise<Buffer> {

@@ -14,10 +14,11 @@ import {
 import { iotshadow, mqtt } from 'aws-iot-device-sdk-v2';
 import { cloudClientConfig } from '../local-cloud';
 import { installIotRegistry } from '../iot/registry-service';
-import { createPolicy, issueThingCertificate, startRegistryCloud, type RegistryCloud, type ThingCredentials } from '../iot/registry-testing';
+import { connectThing, createPolicy, issueThingCertificate, ownTopicsPolicy, startRegistryCloud, type RegistryCloud, type ThingCredentials } from '../iot/registry-testing';
 import { installMqttBroker } from '../mqtt/service';
-import { closeDevice, connectDevice, Inbox, interrupted } from '../mqtt/testing';
+import { closeDevice, Inbox, interrupted } from '../mqtt/mqtt-testing';
 import { installShadow } from './service';
+import { waitUntil } from '../../labs/poll-until';
 
 const installers = [
   { name: 'iot-registry', install: installIotRegistry },
@@ -31,27 +32,8 @@ let b: ThingCredentials;
 let connA: mqtt.MqttClientConnection;
 let shadowA: iotshadow.IotShadowClientv2;
 
-function shadowPolicy(region: string, account: string) {
-  const arn = (rest: string) => `arn:aws:iot:${region}:${account}:${rest}`;
-  return {
-    Version: '2012-10-17',
-    Statement: [
-      { Effect: 'Allow', Action: 'iot:Connect', Resource: arn('client/${iot:Connection.Thing.ThingName}') },
-      { Effect: 'Allow', Action: ['iot:Publish', 'iot:Receive'], Resource: arn('topic/$aws/things/${iot:Connection.Thing.ThingName}/shadow/*') },
-      { Effect: 'Allow', Action: 'iot:Subscribe', Resource: arn('topicfilter/$aws/things/${iot:Connection.Thing.ThingName}/shadow/*') },
-    ],
-  };
-}
-
 function connect(t: ThingCredentials) {
-  return connectDevice({
-    certificatePem: t.certificatePem,
-    privateKeyPem: t.privateKeyPem,
-    caCertPem: rc.cloud.context.tls!.caCertPem,
-    host: rc.cloud.endpoints.mqttHost,
-    port: rc.cloud.endpoints.mqttPort,
-    clientId: t.thingName,
-  });
+  return connectThing(rc, t);
 }
 
 /** The modeled error of a rejected shadow request ({code, message, clientToken}). */
@@ -90,17 +72,13 @@ async function listen<T>(topic: string): Promise<T[]> {
   return events;
 }
 
-async function waitFor<T>(events: T[], count: number, ms = 5000): Promise<void> {
-  const until = Date.now() + ms;
-  while (events.length < count) {
-    if (Date.now() > until) throw new Error(`expected ${count} events, got ${events.length}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
+function waitFor<T>(events: T[], count: number, ms = 5000): Promise<void> {
+  return waitUntil(`${count} events`, () => events.length >= count, { timeoutMs: ms, intervalMs: 20, maxIntervalMs: 20 });
 }
 
 before(async () => {
   rc = await startRegistryCloud({ installers });
-  await createPolicy(rc.iot, 'shadow-policy', shadowPolicy(rc.cloud.region, rc.cloud.accountId));
+  await createPolicy(rc.iot, 'shadow-policy', ownTopicsPolicy(rc.cloud.region, rc.cloud.accountId, '$aws/things/${iot:Connection.Thing.ThingName}/shadow/*'));
   a = await issueThingCertificate(rc.iot, 'turbine-a', 'shadow-policy');
   b = await issueThingCertificate(rc.iot, 'turbine-b', 'shadow-policy');
   connA = await connect(a);

@@ -6,9 +6,9 @@ import { appendFileSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FillingDisk } from './disk-full.testing';
+import { FillingDisk } from './disk-full-testing';
 import { openStateStore } from './store';
-import { mountTinyDisk } from './tiny-disk.testing';
+import { mountTinyDisk } from './tiny-disk-testing';
 
 async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'state-store-'));
@@ -115,7 +115,7 @@ test('bad collection names and record ids are refused', () =>
 
 test('a writer killed with SIGKILL mid-flush loses nothing it reported durable', () =>
   withDir(async (dir) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(__dirname, 'crash-writer.testing.ts'), dir], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', join(__dirname, 'crash-writer-testing.ts'), dir], { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     child.stdout.on('data', (d) => (out += d));
     // Let it write through at least one compaction (700 live keys, thousands of updates).

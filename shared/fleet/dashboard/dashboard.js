@@ -150,6 +150,103 @@ function openDetail(index) {
   view.detail = index;
   sendView();
   $('detail').focus();
+  $('review').tBodies[0].replaceChildren();
+  text($('review-status'), '');
+  loadAlarms();
+}
+
+// Alarm review: the detail turbine's captured alarms, each with Confirm / Reject buttons until labelled.
+let reviewShown = '';
+let focusNextDecision = false; // after a decision, keyboard focus goes to the next undecided alarm
+async function loadAlarms() {
+  const index = view.detail;
+  if (index === null) return;
+  const res = await fetch(`/api/turbines/${index}/alarms`).catch(() => null);
+  const out = res ? await res.json().catch(() => ({})) : {};
+  if (view.detail !== index) return;
+  if (!res || !res.ok) {
+    text($('review-status'), `could not read the captured alarms: ${out.error ?? 'no answer'}`);
+    return;
+  }
+  renderReview(index, out.alarms);
+}
+
+function renderReview(index, alarms) {
+  const key = JSON.stringify([index, alarms]);
+  if (key === reviewShown) return;
+  reviewShown = key;
+  const focused = document.activeElement && document.activeElement.closest('#review') ? document.activeElement.dataset.action : null;
+  const tbody = $('review').tBodies[0];
+  if (alarms.length === 0) {
+    fillTable(tbody, [['no captured alarm yet', '', '', '', '']]);
+    return;
+  }
+  tbody.replaceChildren(
+    ...alarms.map((a) => {
+      const tr = document.createElement('tr');
+      for (const c of [a.inferenceTime, `${a.model} ${a.version}`, a.score.toFixed(2), a.feature]) {
+        const td = document.createElement('td');
+        td.textContent = c;
+        tr.appendChild(td);
+      }
+      const td = document.createElement('td');
+      if (a.label) td.textContent = `${a.label.decision} by ${a.label.operator}`;
+      else {
+        const group = document.createElement('div');
+        group.className = 'inline';
+        group.setAttribute('role', 'group');
+        group.setAttribute('aria-label', `Decision on the alarm scored at ${a.inferenceTime}`);
+        for (const [decision, label] of [['confirmed', 'Confirm fault'], ['rejected', 'Reject (false alarm)']]) {
+          const b = document.createElement('button');
+          b.type = 'button';
+          b.textContent = label;
+          b.dataset.action = `${a.captureId}:${decision}`;
+          b.setAttribute('aria-label', `${label}: alarm scored at ${a.inferenceTime}, score ${a.score.toFixed(2)}`);
+          b.addEventListener('click', () => decide(index, a, decision, group));
+          group.appendChild(b);
+        }
+        td.appendChild(group);
+      }
+      tr.appendChild(td);
+      return tr;
+    }),
+  );
+  // Keep keyboard focus where it was, or on the next decision after a label replaced the buttons.
+  const again = focused && tbody.querySelector(`[data-action="${CSS.escape(focused)}"]`);
+  if (again) again.focus();
+  else if (focused || focusNextDecision) (tbody.querySelector('button') ?? $('refresh-alarms')).focus();
+  focusNextDecision = false;
+}
+
+async function decide(index, alarm, decision, group) {
+  group.querySelectorAll('button').forEach((b) => (b.disabled = true));
+  focusNextDecision = true;
+  try {
+    const out = await post(`/api/turbines/${index}/alarms/${encodeURIComponent(alarm.captureId)}/label`, { decision, operator: $('operator-name').value.trim() || 'operator' });
+    text($('review-status'), `${out.created ? 'Stored' : 'Already stored'}: alarm scored at ${alarm.inferenceTime} ${out.label.decision} by ${out.label.operator}, with ${out.label.windows} captured windows`);
+  } catch (err) {
+    text($('review-status'), `Not stored: ${err.message}`);
+    focusNextDecision = false;
+    group.querySelectorAll('button').forEach((b) => (b.disabled = false));
+    group.querySelector('button').focus();
+  }
+  await loadAlarms();
+}
+
+// The monitoring report (drift verdict), read on load, every 30 s and on request.
+async function loadMonitoring() {
+  const res = await fetch('/api/monitoring').catch(() => null);
+  const out = res ? await res.json().catch(() => ({})) : {};
+  if (!res || !res.ok) {
+    text($('monitoring-verdict'), `could not build the report: ${out.error ?? 'no answer'}`);
+    return;
+  }
+  const farm = out.rows.filter((r) => r.thingName === '*');
+  text($('monitoring-verdict'), farm.length ? farm.map((r) => `${r.version}: ${r.verdict} (${r.reason})`).join(' ') : 'no captured windows yet');
+  fillTable(
+    $('monitoring').tBodies[0],
+    out.rows.map((r) => [r.version, r.thingName === '*' ? '* (farm)' : r.thingName, r.windows, `${(r.alarmRate * 100).toFixed(1)} %`, r.verdict, r.features.map((f) => `${f.feature} ${f.divergence.toFixed(2)}${f.level === 'stable' ? '' : ` (${f.level})`}`).join(', ')]),
+  );
 }
 
 function delay(rec) {
@@ -320,4 +417,9 @@ $('page-size').addEventListener('change', () => {
   view.page = 0;
   sendView();
 });
+$('refresh-alarms').addEventListener('click', () => loadAlarms());
+$('refresh-monitoring').addEventListener('click', () => loadMonitoring());
+setInterval(() => loadAlarms(), 10_000);
+setInterval(() => loadMonitoring(), 30_000);
+loadMonitoring();
 connect();

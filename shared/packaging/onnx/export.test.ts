@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs';
 import * as ort from 'onnxruntime-node';
 import { initBackend } from '../../detector/backend';
 import { buildAutoencoder } from '../../detector/models';
-import { briefTraining, farmTestWindows, randomizeWeights, maxAbsDiff, tfjsReconstruct } from '../test-helpers';
+import { briefTraining, farmTestWindows, randomizeWeights, maxAbsDiff, tfjsReconstruct } from '../packaging-testing';
 import { exportToOnnx, UnsupportedLayerError } from './export';
 import { readOnnxGraph } from '../../edge/onnx-reader';
 import { compareOnnxWithTfjs } from './equivalence';

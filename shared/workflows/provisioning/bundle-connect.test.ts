@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { mqtt } from 'aws-iot-device-sdk-v2';
 import { UpdateCertificateCommand } from '@aws-sdk/client-iot';
 import { startLocalCloud } from '../../cloud/local-cloud';
-import { closeDevice, connectDevice, Inbox, interrupted } from '../../cloud/mqtt/testing';
+import { closeDevice, connectDevice, Inbox, interrupted } from '../../cloud/mqtt/mqtt-testing';
 import { readDeviceConfig } from '../../edge/device-config';
 import { provisionDevices } from './provision';
 import { localTarget } from './targets';

@@ -82,6 +82,9 @@ test('drift the control group shares does not stop the canary; drift beyond it d
   const farmDrift = fakeTarget(() => ({ drift: shifted(0.9) }));
   const d = await runStagedRollout(farmDrift.target, virtualClock(), { ...policy, controlThings: ['t2', 't3'] }, release('2.0.0'), release('2.0.1'));
   assert.equal(d.decision, 'promoted', d.reason);
+  assert.ok(d.log.some((l) => /drift judged on \d+ canary steps per feature: roll J 0\.00 \(control 0\.00\), .*wind_speed_rps J 0\.81 \(control 0\.81\)/.test(l)), `the drift check was judged and logged: ${d.log.join(' | ')}`);
+  const few = await runStagedRollout(fakeTarget(() => ({ drift: shifted(0.9) })).target, virtualClock(), { ...policy, controlThings: ['t2'], minDriftSteps: 10 ** 9 }, release('2.0.0'), release('2.0.1'));
+  assert.ok(few.log.some((l) => /drift not judged: /.test(l)), 'too few steps: logged as not judged');
   const canaryOnly = fakeTarget((t) => ({ drift: shifted(policy.canaryThings.includes(t) ? 1.5 : 0.5) }));
   const e = await runStagedRollout(canaryOnly.target, virtualClock(), { ...policy, controlThings: ['t2'] }, release('2.0.0'), release('2.0.1'));
   assert.match(e.reason, /canary input drift beyond the control group's on wind_speed_rps \(J 2.25 against 0.25\)/);

@@ -7,7 +7,7 @@ import { IoTDataPlaneClient } from '@aws-sdk/client-iot-data-plane';
 import { cloudClientConfig } from '../../cloud';
 import { provisionTestDevices, putObjects, startTestCloud, tempDir, waitFor } from '../../edge/agent-testing';
 import { startEdgeAgent, type EdgeAgent } from '../../edge/index';
-import { testDescription, testKeys, testPackage, testVerifier } from '../../edge/testing';
+import { testDescription, testKeys, testPackage, testVerifier } from '../../edge/stand-in-model-testing';
 import { trainingStatistics } from '../../monitoring/field-capture-testing';
 import { TurbineSimulator } from '../../turbine/simulator';
 import { iotJobsTarget } from './iot-jobs-target';

@@ -54,6 +54,10 @@ export interface RolloutPolicy {
   holdMs: number;
   /** How long (clock ms) the canary may take to run the new version. */
   deployTimeoutMs: number;
+  /**
+   * Clock ms between checks. Each heartbeat carries the input statistics since the one before, so poll at
+   * least as often as the devices send heartbeats, or the drift test pools only a sample of the steps.
+   */
   pollMs: number;
   /** Largest share of scored windows with an alarm during the hold (e.g. 0.01), or the control group's share if higher. */
   maxAlarmRate: number;
@@ -172,6 +176,7 @@ export async function runStagedRollout(target: RolloutTarget, clock: RolloutCloc
       // fails only when clearly worse than the farm: J over twice the control group's plus the drift threshold.
       const drifted = canaryDrift.verdict === 'insufficient-data' ? [] : canaryDrift.features.filter((f, k) => f.level === 'drift' && f.divergence > 2 * controlJ(k) + canaryDrift.thresholds.drift);
       if (canaryDrift.verdict === 'insufficient-data') note(`drift not judged: ${canaryDrift.reason}`);
+      else note(`drift judged on ${Math.min(...canaryDrift.features.map((f) => f.steps))} canary steps per feature: ${canaryDrift.features.map((f, k) => `${f.feature} J ${f.divergence.toFixed(2)} (control ${controlJ(k).toFixed(2)})`).join(', ')}`);
       if (drifted.length > 0) {
         return stop(`canary input drift beyond the control group's on ${drifted.map((f) => `${f.feature} (J ${f.divergence.toFixed(2)} against ${controlJ(policy.featureNames.indexOf(f.feature)).toFixed(2)})`).join(', ')}`);
       }

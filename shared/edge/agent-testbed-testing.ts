@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import type { LocalCloud } from '../cloud';
 import { type EdgeAgent, type EdgeAgentOptions, startEdgeAgent } from './agent';
 import { provisionTestDevices, startTestCloud, tempDir } from './agent-testing';
-import { testDescription, testKeys, testPackage, testVerifier } from './testing';
+import { testDescription, testKeys, testPackage, testVerifier } from './stand-in-model-testing';
 
 /** A running agent and its cloud; see startAgentTestbed. */
 export interface AgentTestbed {

@@ -1,10 +1,10 @@
 /**
- * Memory stays flat over 100k inferences: the JS heap (after a forced GC) and the process's resident
- * size (onnxruntime's native tensors) do not grow between the first 20k and the last 80k inferences.
- * Windows every step (stride 1) make 100k inferences from about 100k frames.
+ * Memory over 100k inferences: how much the JS heap (after a forced GC) and the process's resident size
+ * (onnxruntime's native tensors) grow over the last 80k inferences, against their size after the first
+ * 20k (flat is the goal: a leak shows as growth). Windows every step (stride 1) make 100k inferences from
+ * about 100k frames. A figure, not a test threshold: memory on a shared machine is not a pass/fail signal.
  */
-import { test } from 'node:test';
-import assert from 'node:assert/strict';
+import type { BenchLine } from '../bench/types';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { createHash } from 'node:crypto';
@@ -12,7 +12,7 @@ import { DEFAULT_PREPROCESSING } from '../features/params';
 import { TurbineSimulator } from '../turbine/simulator';
 import { ModelManager } from './model-manager';
 import { ScoringRuntime } from './scoring-runtime';
-import { deployWithFrames, testDescription, testKeys, testPackage, testVerifier } from './testing';
+import { deployWithFrames, testDescription, testKeys, testPackage, testVerifier } from './stand-in-model-testing';
 
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
@@ -23,7 +23,10 @@ function settle(): { heap: number; rss: number } {
   return { heap: m.heapUsed, rss: m.rss };
 }
 
-test('heap and native memory stay flat over 100k inferences', { timeout: 85_000 }, async () => {
+export const name = 'edge agent memory';
+
+/** Runs 100k inferences and reports heap and resident-size growth. */
+export async function run(): Promise<BenchLine[]> {
   const keys = testKeys();
   const manager = new ModelManager(testVerifier(keys.publicKey));
   const runtime = new ScoringRuntime(manager, { keepTensors: false });
@@ -45,12 +48,13 @@ test('heap and native memory stay flat over 100k inferences', { timeout: 85_000 
   const seconds = (Date.now() - t0) / 1000;
   const after = settle();
   const c = runtime.counters;
-  assert.ok(c.windowsScored >= 100_000);
-  assert.equal(c.windowsUnscored + c.inferenceErrors + c.framesRejected + c.framesDropped, 0);
-  const heapGrowth = (after.heap - before.heap) / 2 ** 20;
-  const rssGrowth = (after.rss - before.rss) / 2 ** 20;
-  console.log(`100k inferences: ${c.windowsScored} windows, last 80k in ${seconds.toFixed(1)} s; heap ${(before.heap / 2 ** 20).toFixed(1)} -> ${(after.heap / 2 ** 20).toFixed(1)} MiB, rss ${(before.rss / 2 ** 20).toFixed(1)} -> ${(after.rss / 2 ** 20).toFixed(1)} MiB`);
-  assert.ok(heapGrowth < 4, `heap grew ${heapGrowth.toFixed(2)} MiB`);
-  assert.ok(rssGrowth < 40, `rss grew ${rssGrowth.toFixed(2)} MiB`);
   await manager.close();
-});
+  const lost = c.windowsUnscored + c.inferenceErrors + c.framesRejected + c.framesDropped;
+  if (c.windowsScored < 100_000 || lost > 0) throw new Error(`the run did not score every window: ${JSON.stringify(c)}`);
+  const mib = (bytes: number): number => Number((bytes / 2 ** 20).toFixed(2));
+  const note = `${c.windowsScored} windows, last 80k in ${seconds.toFixed(1)} s`;
+  return [
+    { label: 'heap growth over the last 80k inferences', value: mib(after.heap - before.heap), unit: 'MiB', baseline: { label: 'heap after the first 20k', value: mib(before.heap) }, note },
+    { label: 'resident size growth over the last 80k inferences', value: mib(after.rss - before.rss), unit: 'MiB', baseline: { label: 'resident size after the first 20k', value: mib(before.rss) } },
+  ];
+}
