@@ -21,7 +21,8 @@ const program = new Command()
   .name('npm run notebooks --')
   .description(
     'Execute Jupyter notebooks top to bottom in the TypeScript (tslab) kernel, each in its own folder, ' +
-      'stopping at the first failing cell. Without paths: every notebook under lab/, in sorted order. ' +
+      'stopping at the first failing cell. Notebooks run in the order the paths are given (the notebooks of a folder sorted); ' +
+      'without paths: every notebook under lab/, in sorted order. ' +
       'Notebooks are left untouched unless --write is given; committed notebooks keep outputs cleared.',
   )
   .argument('[paths...]', 'notebooks (.ipynb) or folders to search')

@@ -8,10 +8,17 @@ import { join } from 'node:path';
 const ROOT = join(__dirname, '..', '..');
 const START = ['--import', 'tsx', join(ROOT, 'shared/cli/start.ts')];
 
+/** The environment of a user who never heard of the SDK's switch for its Node version notice. */
+function userEnv(): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  delete env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED;
+  return env;
+}
+
 /** Runs npm start's script to its end; the first run may train the model (minutes on a loaded machine). */
 function start(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
   return new Promise((done) => {
-    const child = spawn(process.execPath, [...START, ...args], { cwd: ROOT, env: process.env });
+    const child = spawn(process.execPath, [...START, ...args], { cwd: ROOT, env: userEnv() });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
@@ -39,11 +46,13 @@ test('npm start reaches a running farm with its dashboard, and a second run reus
   assert.match(first.stdout, /dashboard: http:\/\/127\.0\.0\.1:\d+/);
   for (const thing of ['turbine-0', 'turbine-1']) assert.match(first.stdout, new RegExp(`'${thing}'\\s*│\\s*'1\\.0\\.0'`), first.stdout);
   assert.doesNotMatch(first.stdout, /"state"|\{\s*"/, 'summaries are tables, not JSON dumps');
+  assert.doesNotMatch(first.stdout + first.stderr, /NodeVersionSupportWarning|DeprecationWarning/, 'no library noise');
 
   const second = await start(args);
   assert.equal(second.status, 0, second.stderr);
   assert.match(second.stdout, /model reused from/);
   assert.match(second.stdout, /dashboard: http:\/\/127\.0\.0\.1:\d+/);
+  assert.doesNotMatch(second.stdout + second.stderr, /NodeVersionSupportWarning|DeprecationWarning/, 'no library noise');
   const seconds = Number(/farm running after ([\d.]+) s/.exec(second.stdout)?.[1]);
   console.log(`# second run: farm running after ${seconds} s`);
 });

@@ -47,7 +47,7 @@ async function modelStep(cacheDir: string): Promise<Awaited<ReturnType<typeof tr
   bar.start(MODEL_STAGES.length + 1, 0, { stage: 'checking the cache' });
   const model = await trainedFleetPackages(cacheDir, (line) => {
     const stage = MODEL_STAGES.findIndex((s) => line.startsWith(s));
-    bar.update(Math.max(bar.getProgress() * bar.getTotal(), stage + 1), { stage: line });
+    bar.update(Math.max(bar.getProgress() * bar.getTotal(), stage + 1), { stage: line.trim() });
   });
   bar.update(bar.getTotal(), { stage: 'done' });
   bar.stop();

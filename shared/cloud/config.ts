@@ -17,6 +17,11 @@
  */
 import type { CloudCredentials } from './credentials';
 
+// The AWS SDK's documented switch for its Node version notice (NodeVersionSupportWarning, on Node < 22):
+// the project supports Node 20 on purpose. Every SDK client here takes its settings from this module, so
+// setting it here keeps every command, lab and test quiet. A user's own setting wins.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
 export type CloudMode = 'local' | 'aws';
 
 /** Resolved cloud settings. */

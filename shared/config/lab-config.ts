@@ -6,7 +6,7 @@
  *   LAB_FLEET_SECONDS=<s> LAB_SEED=<n>       LAB_DATA_DIR=<folder>
  *   CLOUD_MODE=local|aws  (read by shared/cloud/config.ts, the same setting every command honours)
  *
- * `npm run notebooks` (and so `npm test`) defaults LAB_PROFILE to ci; JupyterLab uses full (`npm start` and Labs 00 and 04 run the fleet's cached detector, shared/fleet/trained-packages.ts).
+ * `npm run notebooks` (and so `npm test`) defaults LAB_PROFILE to ci; JupyterLab uses full (`npm start` and Lab 04 run the fleet's cached detector, shared/fleet/trained-packages.ts; Lab 00 a small warm-up one, shared/labs/warmup-model.ts).
  */
 import { isAbsolute, join, resolve } from 'node:path';
 import { cloudModeFromEnv, type CloudMode } from '../cloud/config';

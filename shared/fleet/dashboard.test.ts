@@ -23,6 +23,9 @@ import { type Fleet, startFleet } from './fleet';
 import { type TrainedPackages, trainedFleetPackages } from './trained-packages';
 
 const ALARM_SECONDS = Number(process.env.DASHBOARD_ALARM_SECONDS ?? 5);
+// Every other wait is for an event, with a limit generous enough for a busy 2-core machine: only the
+// alarm's 5 s is a bound the issue sets.
+const BUSY_MACHINE_MS = 120_000;
 let fleet: Fleet;
 let browser: Browser;
 let page: Page;
@@ -37,6 +40,26 @@ before(async () => {
   fleet = await startFleet({ dir: tmp.dir, packagePath: trained.packages['1.0.0'], publicKeyPem: trained.publicKeyPem, turbines: 5, heartbeatSeconds: 2, dashboardPort: 0, captureSampleRate: 1 });
   browser = await launchChromium();
   page = await browser.newPage();
+  // The alarm's delay is measured in the page, from the browser's dispatch of the click on Vib to the first
+  // frame painted with turbine 3's tile alarming, so a slow test harness (playwright's actionability checks,
+  // its polling) does not count as the dashboard's latency. Also noted: when the alarming view arrived.
+  await page.addInitScript(`(() => {
+    window.__vib = { clickedAt: null, receivedAt: null, shownAt: null };
+    document.addEventListener('click', (e) => {
+      if (window.__vib.clickedAt === null && e.target.closest && e.target.closest('button.fault[data-kind="vib"]')) window.__vib.clickedAt = Date.now();
+    }, true);
+    const Native = window.WebSocket;
+    window.WebSocket = class extends Native {
+      constructor(...args) {
+        super(...args);
+        this.addEventListener('message', (m) => { if (window.__vib.receivedAt === null && m.data.includes('"alarming":true')) window.__vib.receivedAt = Date.now(); });
+      }
+    };
+    new MutationObserver((changes) => {
+      if (window.__vib.shownAt !== null) return;
+      if (changes.some((c) => c.target.dataset.index === '3' && c.target.dataset.alarming === 'true')) requestAnimationFrame(() => (window.__vib.shownAt ??= Date.now()));
+    }).observe(document, { subtree: true, attributes: true, attributeFilter: ['data-alarming'] });
+  })()`);
   await page.goto(fleet.url);
 });
 
@@ -56,8 +79,8 @@ async function post(path: string, body: unknown): Promise<{ status: number; body
 }
 
 test('the grid shows every turbine with its model version from the cloud', async () => {
-  await waitFor(async () => (await page.locator('#grid li').count()) === 5, 30_000, 'five tiles');
-  await waitFor(async () => (await versions()).every((v) => v === 'v1.0.0'), 30_000, 'every turbine to report model 1.0.0');
+  await waitFor(async () => (await page.locator('#grid li').count()) === 5, BUSY_MACHINE_MS, 'five tiles');
+  await waitFor(async () => (await versions()).every((v) => v === 'v1.0.0'), BUSY_MACHINE_MS, 'every turbine to report model 1.0.0');
   assert.deepEqual(await versions(), ['v1.0.0', 'v1.0.0', 'v1.0.0', 'v1.0.0', 'v1.0.0']);
 });
 
@@ -75,34 +98,43 @@ test('bad commands are refused with the reason and change nothing', async () => 
 
 test('Vib on turbine 3: its alarm shows (no other turbine alarms), the brake engages, Release frees it', async () => {
   await page.getByRole('button', { name: 'Details of turbine 3' }).click();
-  await page.waitForSelector('#detail-body:not([hidden])');
+  await page.waitForSelector('#detail-body:not([hidden])', { timeout: BUSY_MACHINE_MS });
+  await waitFor(async () => /Turbine 3 details/.test(await textOf('#detail-title')), BUSY_MACHINE_MS, "the detail view to show turbine 3");
   // The detector needs a full window of normal frames first; the farm has run for a while by now.
   for (let i = 0; i < 5; i++) assert.equal(await page.getAttribute(tile(i), 'data-alarming'), 'false', `turbine ${i} alarming before any fault`);
-  const clicked = Date.now();
   await page.getByRole('button', { name: 'Vib', exact: true }).click();
-  await page.waitForSelector(`${tile(3)}[data-alarming="true"]`, { timeout: 60_000 });
-  const shownAfter = (Date.now() - clicked) / 1000;
+  await page.waitForSelector(`${tile(3)}[data-alarming="true"]`, { timeout: BUSY_MACHINE_MS });
+  type Vib = { clickedAt: number | null; receivedAt: number | null; shownAt: number | null };
+  const vib = async (): Promise<Vib> => (await page.evaluate('window.__vib')) as Vib;
+  await waitFor(async () => (await vib()).shownAt !== null, BUSY_MACHINE_MS, "the page to paint turbine 3's alarm");
+  const { clickedAt, receivedAt, shownAt } = await vib();
+  assert.ok(clickedAt !== null && shownAt !== null, 'the page saw the click on Vib');
+  const shownAfter = (shownAt - clickedAt) / 1000;
   const rec = fleet.injections.find((r) => r.index === 3 && r.kind === 'vib');
-  console.log(`# alarm on the dashboard ${shownAfter.toFixed(2)} s after the click: fault onset +${rec ? rec.onsetAt - clicked : '?'} ms, device alarm +${rec?.deviceAlarmAt ? rec.deviceAlarmAt - clicked : '?'} ms, console +${rec?.cloudAlarmAt ? rec.cloudAlarmAt - clicked : '?'} ms (detector delay ${rec?.detectorDelayS} simulated s)`);
+  const after = (t: number | null | undefined): string => (t ? `+${t - clickedAt} ms` : '?');
+  console.log(`# alarm on the dashboard ${shownAfter.toFixed(2)} s after the click: fault onset ${after(rec?.onsetAt)}, device alarm ${after(rec?.deviceAlarmAt)}, console ${after(rec?.cloudAlarmAt)}, page received ${after(receivedAt)} (detector delay ${rec?.detectorDelayS} simulated s)`);
   assert.ok(shownAfter <= ALARM_SECONDS, `turbine 3's alarm showed after ${shownAfter.toFixed(2)} s, more than ${ALARM_SECONDS} s`);
-  const lights = await Promise.all((await page.locator('#lights li[data-on="true"]').all()).map((l) => l.getAttribute('data-feature')));
-  assert.ok(lights.some((f) => f === 'roll' || f === 'pitch' || f === 'yaw'), `a vibration feature light should be on, got ${lights.join(', ')}`);
+  const vibrationLight = async (): Promise<boolean> => {
+    const lights = await Promise.all((await page.locator('#lights li[data-on="true"]').all()).map((l) => l.getAttribute('data-feature')));
+    return lights.some((f) => f === 'roll' || f === 'pitch' || f === 'yaw');
+  };
+  await waitFor(vibrationLight, BUSY_MACHINE_MS, 'a vibration feature light (roll, pitch or yaw) to be on');
 
-  await waitFor(async () => /brake engaged/.test(await textOf('#contingency')), 30_000, 'the dashboard to show the brake engaged');
-  assert.equal(await page.getAttribute(tile(3), 'data-engaged'), 'true');
-  await waitFor(() => fleet.status().find((s) => s.index === 3)?.brake === true, 10_000, 'the simulated rotor of turbine 3 to be braked');
-  await waitFor(() => (fleet.status().find((s) => s.index === 3)?.rps ?? 1) < 0.5, 30_000, 'the braked rotor to slow down');
+  await waitFor(async () => /brake engaged/.test(await textOf('#contingency')), BUSY_MACHINE_MS, 'the dashboard to show the brake engaged');
+  await waitFor(async () => (await page.getAttribute(tile(3), 'data-engaged')) === 'true', BUSY_MACHINE_MS, "turbine 3's tile to show the brake");
+  await waitFor(() => fleet.status().find((s) => s.index === 3)?.brake === true, BUSY_MACHINE_MS, 'the simulated rotor of turbine 3 to be braked');
+  await waitFor(() => (fleet.status().find((s) => s.index === 3)?.rps ?? 1) < 0.5, BUSY_MACHINE_MS, 'the braked rotor to slow down');
 
   await page.getByRole('button', { name: 'Release' }).click();
-  await waitFor(async () => /^normal/.test(await textOf('#contingency')), 30_000, 'the dashboard to show the contingency released');
-  await waitFor(() => fleet.status().find((s) => s.index === 3)?.brake === false, 10_000, 'the brake of turbine 3 to be released');
-  assert.equal(await page.getAttribute(tile(3), 'data-engaged'), 'false');
+  await waitFor(async () => /^normal/.test(await textOf('#contingency')), BUSY_MACHINE_MS, 'the dashboard to show the contingency released');
+  await waitFor(() => fleet.status().find((s) => s.index === 3)?.brake === false, BUSY_MACHINE_MS, 'the brake of turbine 3 to be released');
+  await waitFor(async () => (await page.getAttribute(tile(3), 'data-engaged')) === 'false', BUSY_MACHINE_MS, "turbine 3's tile to show the release");
 
   // No other turbine alarmed at any time: the cloud received alarms from turbine 3 only.
   for (const [thing, d] of fleet.console.devices) if (thing !== fleet.thingNames[3]) assert.equal(d.alarms, 0, `${thing} alarmed`);
   assert.ok((fleet.console.devices.get(fleet.thingNames[3])?.alarms ?? 0) > 0);
-  const alerts = await page.locator('#alerts li').allTextContents();
-  assert.ok(alerts.some((a) => a.includes(fleet.thingNames[3]) && /rotor braked/.test(a)), `alert feed: ${alerts.join(' | ')}`);
+  const braked = async (): Promise<boolean> => (await page.locator('#alerts li').allTextContents()).some((a) => a.includes(fleet.thingNames[3]) && /rotor braked/.test(a));
+  await waitFor(braked, BUSY_MACHINE_MS, "the alert feed to show turbine 3's rotor braked");
 });
 
 test("the operator confirms turbine 3's captured alarm with its button: stored once with its windows; the drift verdict is shown", async () => {
@@ -147,9 +179,9 @@ test('a rollout by IoT Job while the farm runs: every turbine reads 1.0.0 before
   const before = fleet.status().map((s) => s.produced);
   const rollout = await fleet.deployModel(trained.packages['1.1.0']);
   assert.equal(rollout.version, '1.1.0');
-  await waitFor(async () => (await versions()).every((v) => v === 'v1.1.0'), 180_000, 'every turbine to report model 1.1.0');
+  await waitFor(async () => (await versions()).every((v) => v === 'v1.1.0'), 2 * BUSY_MACHINE_MS, 'every turbine to report model 1.1.0');
   assert.deepEqual(await versions(), ['v1.1.0', 'v1.1.0', 'v1.1.0', 'v1.1.0', 'v1.1.0']);
-  await waitFor(async () => (await page.locator('#jobs tbody tr').allTextContents()).some((t) => t.includes(rollout.jobId) && t.includes('5 succeeded')), 30_000, 'the job to show 5 succeeded');
+  await waitFor(async () => (await page.locator('#jobs tbody tr').allTextContents()).some((t) => t.includes(rollout.jobId) && t.includes('5 succeeded')), BUSY_MACHINE_MS, 'the job to show 5 succeeded');
   const after = fleet.status();
   after.forEach((s, i) => {
     assert.ok(s.produced > before[i], `turbine ${i} kept producing frames`);

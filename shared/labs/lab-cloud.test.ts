@@ -1,7 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ListBucketsCommand, S3Client } from '@aws-sdk/client-s3';
@@ -50,25 +49,4 @@ test('local mode starts the embedded cloud that the client settings point at, an
     rmSync(keys, { recursive: true, force: true });
   }
   assert.equal(existsSync(lab.workDir), false);
-});
-
-test("the AWS SDK's Node version notice stays out of a lab's output once lab-cloud is loaded", () => {
-  const dir = mkdtempSync(join(tmpdir(), 'labtest-sdk-'));
-  try {
-    const script = (withLabCloud: boolean) => {
-      const file = join(dir, `${withLabCloud ? 'with' : 'without'}.ts`);
-      const imports = withLabCloud ? `import '${join(__dirname, 'lab-cloud')}';\n` : '';
-      writeFileSync(file, `${imports}import { S3Client } from '${require.resolve('@aws-sdk/client-s3')}';\nnew S3Client({ region: 'us-east-1' }).destroy();\n`);
-      const env = { ...process.env };
-      delete env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED;
-      return spawnSync(process.execPath, ['--import', 'tsx', file], { cwd: join(__dirname, '..', '..'), env, encoding: 'utf8' });
-    };
-    const quiet = script(true);
-    assert.equal(quiet.status, 0, quiet.stderr);
-    assert.doesNotMatch(quiet.stderr, /NodeVersionSupportWarning|NodeDeprecationWarning/);
-    // The control: this SDK warns on Node before 22, so without lab-cloud the notice is there.
-    if (Number(process.versions.node.split('.')[0]) < 22) assert.match(script(false).stderr, /NodeVersionSupportWarning/);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
 });

@@ -15,10 +15,6 @@ import { installers } from '../cloud/services';
 import { withSageMakerOptions } from '../cloud/sagemaker/service';
 import { awsTarget, localTarget, type ProvisionTarget } from '../workflows/provisioning/targets';
 
-// The SDK's documented switch for its Node version notice: labs pin Node 20 on purpose, and the notice
-// would otherwise appear in every notebook's output. A user's own setting wins.
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-
 /** A lab's cloud: client settings for the SDK, and in local mode the embedded cloud itself. */
 export interface LabCloud {
   settings: CloudSettings;

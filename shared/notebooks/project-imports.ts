@@ -5,8 +5,9 @@
  * Why this is needed: tslab compiles cells with `rootDir` set to the kernel's working directory (the
  * notebook's folder), so TypeScript refuses any imported .ts file outside it ("is not under 'rootDir'"),
  * and tslab could not place its output anyway. The fix: resolve such files as TypeScript resolves files
- * found in node_modules. They are still type-checked against the cell, but not emitted by tslab; at run time
- * Node loads them through tsx's require hook, exactly as the CLIs and tests load them.
+ * found in node_modules. A cell is still type-checked against their types, but they are not emitted by
+ * tslab; at run time Node loads them through tsx's require hook, exactly as the CLIs and tests load them.
+ * Their own bodies are not checked again in the kernel (`npm run typecheck` does that, same TypeScript).
  */
 import { relative, isAbsolute } from 'node:path';
 import type * as TS from 'typescript';
@@ -55,6 +56,18 @@ export function allowImportsOutsideNotebookFolder(notebookDir: string): void {
         });
       return host;
     },
+  });
+  // Diagnostics: only the notebook's own files (the cells). The library's bodies are checked by `npm run
+  // typecheck` with the same TypeScript (5.0.4); checking them again in every kernel took most of a lab's
+  // run time (about 50 s of Lab 00 on a busy machine). A cell is still checked against their types.
+  type FilesDiagnostics = (program: TS.Program, files: readonly TS.SourceFile[], token?: TS.CancellationToken) => readonly TS.Diagnostic[];
+  // Internal to TypeScript (tslab calls it for a cell and its dependencies): refuse to start if it moved.
+  const getPreEmitDiagnosticsOfFiles = (real as unknown as Record<string, unknown>).getPreEmitDiagnosticsOfFiles as FilesDiagnostics | undefined;
+  if (typeof getPreEmitDiagnosticsOfFiles !== 'function') throw new Error(`tslab's TypeScript ${real.version} has no getPreEmitDiagnosticsOfFiles`);
+  Object.defineProperty(patched, 'getPreEmitDiagnosticsOfFiles', {
+    enumerable: true,
+    value: (program: TS.Program, files: readonly TS.SourceFile[], token?: TS.CancellationToken) =>
+      getPreEmitDiagnosticsOfFiles(program, files.filter((f) => !isOutside(notebookDir, f.fileName)), token),
   });
   const cached = require.cache[path];
   if (!cached) throw new Error(`tslab's TypeScript was not loaded from ${path}`);

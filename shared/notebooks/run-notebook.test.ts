@@ -1,11 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { TslabKernel } from './kernel-client';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseNotebook } from './notebook-file';
-import { formatFailure, runNotebook, type RunProgress } from './run-notebook';
+import { findNotebooks, formatFailure, runNotebook, type RunProgress } from './run-notebook';
 import { projectImport, writeTestNotebook } from './notebook-files-testing';
 
 // Each notebook starts its own kernel (about 2-3 s), so every test here runs one notebook.
@@ -15,6 +15,18 @@ function tempDir(t: { after: (fn: () => void) => void }): string {
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   return dir;
 }
+
+test('notebooks run in the order the paths are given, a folder sorted, each once', (t) => {
+  const dir = tempDir(t);
+  for (const lab of ['00-Warmup', '01-Data', '02-Training']) mkdirSync(join(dir, lab));
+  const nb = (lab: string, name: string) => writeTestNotebook(join(dir, lab), name, ['1']);
+  const warmup = nb('00-Warmup', 'w.ipynb');
+  const data = nb('01-Data', 'd.ipynb');
+  const [b, a] = [nb('02-Training', 'b.ipynb'), nb('02-Training', 'a.ipynb')];
+  assert.deepEqual(findNotebooks([join(dir, '01-Data'), join(dir, '02-Training'), warmup, data]), [data, a, b, warmup]);
+  assert.deepEqual(findNotebooks([dir]), [warmup, data, a, b]);
+  assert.throws(() => findNotebooks([join(dir, 'missing')]), /missing: no such notebook or folder/);
+});
 
 test('a passing notebook imports the project library relatively, sees the environment, and --write stores valid outputs', async (t) => {
   const dir = tempDir(t);

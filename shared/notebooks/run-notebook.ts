@@ -49,7 +49,9 @@ export const DEFAULT_CELL_TIMEOUT_MS = 10 * 60 * 1000;
 
 /**
  * Expands paths (notebooks or folders, searched recursively, skipping hidden folders, node_modules and
- * .ipynb_checkpoints) into a sorted list of notebook files; a path that does not exist is an error.
+ * .ipynb_checkpoints) into a list of notebook files, in the order the paths were given (a folder's
+ * notebooks sorted), each once: labs that build on each other run in the order asked for
+ * (`lab/01-... lab/02-... lab/00-Warmup`). A path that does not exist is an error.
  */
 export function findNotebooks(paths: readonly string[]): string[] {
   const found = new Set<string>();
@@ -67,7 +69,7 @@ export function findNotebooks(paths: readonly string[]): string[] {
     else if (p.endsWith('.ipynb')) found.add(p);
     else throw new Error(`${p}: not a notebook (expected a .ipynb file or a folder)`);
   }
-  return [...found].sort();
+  return [...found];
 }
 
 /** Runs one notebook top to bottom in a fresh kernel; resolves with the outcome (a failing cell does not reject). */

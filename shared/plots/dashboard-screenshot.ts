@@ -10,9 +10,6 @@ import type { FindChromiumOptions } from '../browser/find-chromium';
 import { startFleet } from '../fleet/fleet';
 import { trainedFleetPackages } from '../fleet/trained-packages';
 
-// The AWS SDK's Node version notice is noise in a picture-making run (its documented switch).
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-
 /** Starts a farm, shows turbine 3's alarm in the dashboard and writes a PNG of the page to out. */
 export async function screenshotDashboard(out: string, browserOptions: FindChromiumOptions = {}, log: (line: string) => void = () => undefined): Promise<void> {
   const model = await trainedFleetPackages(undefined, log);
