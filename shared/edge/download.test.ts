@@ -252,42 +252,40 @@ test('a transient error followed by a permanent one stops at the permanent one',
   );
 });
 
-test('a server that keeps dropping connections fails once the time budget is spent, naming attempts and the last error', async () => {
+/** A server that drops every connection before answering; fn gets its URL and the count of requests so far. */
+async function withDroppingServer(fn: (url: string, requests: () => number) => Promise<void>): Promise<void> {
   let requests = 0;
   await withServer(
     (req) => {
       requests++;
       req.socket.destroy();
     },
-    async (url) => {
+    (url) => fn(url, () => requests),
+  );
+}
+
+test('a server that keeps dropping connections fails once the time budget is spent, naming attempts and the last error', async () => {
+  await withDroppingServer(async (url, requests) => {
       const { retry, pauses, clock } = recordedRetry(3);
       await assert.rejects(
         download(url, { timeoutMs: 30_000, retry }),
         rejectedAs(/failed after \d+ attempts in \d+\.\d s \(stopped by the time budget of 30\.0 s\); last error: cannot download the package: fetch failed \(other side closed\)/),
       );
-      assert.equal(requests, pauses.length + 1, 'one request per attempt');
+      assert.equal(requests(), pauses.length + 1, 'one request per attempt');
       assert.deepEqual(pauses, expectedPauses(pauses.length, 3));
       assert.ok(clock.ms < 30_000, 'no pause runs past the budget');
       assert.ok(pauses.length >= 5, `several retries fit in the budget (${pauses.length})`);
-    },
-  );
+  });
 });
 
 test('maxAttempts bounds the attempts; an abort (the agent stopping) ends a pause between attempts at once', async () => {
-  let requests = 0;
-  await withServer(
-    (req) => {
-      requests++;
-      req.socket.destroy();
-    },
-    async (url) => {
+  await withDroppingServer(async (url, requests) => {
       const { retry } = recordedRetry();
       await assert.rejects(download(url, { retry: { ...retry, maxAttempts: 3 } }), rejectedAs(/failed after 3 attempts .*stopped by the limit of 3 attempts/));
-      assert.equal(requests, 3);
+      assert.equal(requests(), 3);
       // A real pause of about an hour, cut short by the abort: the promise settles without waiting it out.
       const stopping = new AbortController();
       const done = download(url, { signal: stopping.signal, timeoutMs: 7_200_000, retry: { baseDelayMs: 3_600_000, maxDelayMs: 3_600_000, random: () => 0.99, onRetry: () => stopping.abort(new Error('the agent stopped')) } });
       await assert.rejects(done, rejectedAs(/failed after 1 attempt in \d+\.\d s \(stopped by the agent stopped\)/));
-    },
-  );
+  });
 });
