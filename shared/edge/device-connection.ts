@@ -3,6 +3,12 @@
  * certificate), built as the SDK samples build theirs. It keeps trying until the first connect succeeds
  * (a device may boot before the network or the cloud is up), lets the SDK reconnect after interruptions,
  * and re-subscribes every registered subscription whenever the broker did not keep the session.
+ *
+ * A connection whose first connect() failed is never reused: aws-crt's Node binding then drops that
+ * connection's interrupt/resume callbacks for good (mqtt_client_connection.c, s_on_connect_call), so a
+ * device that needed a second attempt (cloud not up yet, or a TLS handshake timed out in a reconnect
+ * storm) would never notice a later outage. Each attempt gets a fresh native connection; `connection`
+ * forwards to whichever is live.
  */
 import { EventEmitter } from 'node:events';
 import { iot, mqtt } from 'aws-iot-device-sdk-v2';
@@ -21,8 +27,14 @@ type Handler = (topic: string, payload: ArrayBuffer) => void;
 
 /** A self-healing device connection; emits 'online' (after (re)subscribing) and 'offline'. */
 export class DeviceConnection extends EventEmitter {
+  /**
+   * For the SDK's service clients (IotShadowClient, IotJobsClient): publish/subscribe/unsubscribe go to the
+   * live native connection. Listen to this object's 'online'/'offline', not to events of `connection`.
+   */
   readonly connection: mqtt.MqttClientConnection;
   private readonly client = new mqtt.MqttClient();
+  private readonly config: mqtt.MqttConnectionConfig;
+  private live: mqtt.MqttClientConnection;
   private readonly subscriptions = new Map<string, Handler>();
   private online = false;
   private stopped = false;
@@ -33,7 +45,7 @@ export class DeviceConnection extends EventEmitter {
     private readonly log: (message: string) => void = () => undefined,
   ) {
     super();
-    const config = iot.AwsIotMqttConnectionConfigBuilder.new_mtls_builder(endpoint.certificatePem, endpoint.privateKeyPem)
+    this.config = iot.AwsIotMqttConnectionConfigBuilder.new_mtls_builder(endpoint.certificatePem, endpoint.privateKeyPem)
       .with_certificate_authority(endpoint.caPem)
       .with_endpoint(endpoint.host)
       .with_port(endpoint.port)
@@ -44,14 +56,26 @@ export class DeviceConnection extends EventEmitter {
       .with_reconnect_max_sec(4)
       .with_ping_timeout_ms(3000)
       .build();
-    this.connection = this.client.new_connection(config);
-    this.connection.on('interrupt', (err) => {
-      this.setOffline(`connection interrupted (${(err as Error)?.message ?? err})`);
+    this.live = this.newNativeConnection();
+    this.connection = new Proxy(this.live, {
+      get: (_target, property) => {
+        const value: unknown = Reflect.get(this.live, property, this.live);
+        return typeof value === 'function' ? value.bind(this.live) : value;
+      },
     });
-    this.connection.on('resume', (_code: number, sessionPresent: boolean) => {
-      void this.afterConnect(sessionPresent);
+  }
+
+  /** A native connection wired to this object's state. */
+  private newNativeConnection(): mqtt.MqttClientConnection {
+    const native = this.client.new_connection(this.config);
+    native.on('interrupt', (err) => {
+      if (native === this.live) this.setOffline(`connection interrupted (${errorText(err)})`);
     });
-    this.connection.on('error', (err) => this.log(`mqtt error: ${(err as Error).message}`));
+    native.on('resume', (_code: number, sessionPresent: boolean) => {
+      if (native === this.live) void this.afterConnect(sessionPresent);
+    });
+    native.on('error', (err) => this.log(`mqtt error: ${errorText(err)}`));
+    return native;
   }
 
   get isOnline(): boolean {
@@ -67,13 +91,13 @@ export class DeviceConnection extends EventEmitter {
   /** Registers a subscription (made now when online, and again after every reconnect). */
   async subscribe(topic: string, handler: Handler): Promise<void> {
     this.subscriptions.set(topic, handler);
-    if (this.online) await this.connection.subscribe(topic, mqtt.QoS.AtLeastOnce, handler);
+    if (this.online) await this.live.subscribe(topic, mqtt.QoS.AtLeastOnce, handler);
   }
 
   /** Publishes at QoS 1; resolves at PUBACK, rejects when offline. */
   async publish(topic: string, payload: string | Buffer): Promise<void> {
     if (!this.online) throw new Error(`offline: cannot publish to ${topic}`);
-    await this.connection.publish(topic, payload, mqtt.QoS.AtLeastOnce);
+    await this.live.publish(topic, payload, mqtt.QoS.AtLeastOnce);
   }
 
   /** Disconnects and stops reconnecting. */
@@ -81,7 +105,7 @@ export class DeviceConnection extends EventEmitter {
     this.stopped = true;
     this.online = false;
     try {
-      await Promise.race([this.connection.disconnect(), new Promise((r) => setTimeout(r, 2000))]);
+      await Promise.race([this.live.disconnect(), new Promise((r) => setTimeout(r, 2000))]);
     } catch {
       // never connected or already closed
     }
@@ -99,12 +123,15 @@ export class DeviceConnection extends EventEmitter {
     let delay = 500;
     while (!this.stopped) {
       try {
-        const sessionPresent = await this.connection.connect();
+        const sessionPresent = await this.live.connect();
         await this.afterConnect(sessionPresent);
         return;
       } catch (err) {
         if (this.stopped) return;
-        this.log(`cannot connect to ${this.endpoint.host}:${this.endpoint.port} (${(err as Error).message}); retrying in ${delay} ms`);
+        this.log(`cannot connect to ${this.endpoint.host}:${this.endpoint.port} (${errorText(err)}); retrying in ${delay} ms`);
+        // The failed connection would never report an interruption again (see the file comment); its
+        // native part is freed when it is garbage-collected.
+        this.live = this.newNativeConnection();
         await new Promise((r) => setTimeout(r, delay));
         delay = Math.min(delay * 2, 4000);
       }
@@ -114,13 +141,23 @@ export class DeviceConnection extends EventEmitter {
   private async afterConnect(sessionPresent: boolean): Promise<void> {
     if (this.stopped) return;
     try {
-      if (!sessionPresent) for (const [topic, handler] of this.subscriptions) await this.connection.subscribe(topic, mqtt.QoS.AtLeastOnce, handler);
+      if (!sessionPresent) for (const [topic, handler] of this.subscriptions) await this.live.subscribe(topic, mqtt.QoS.AtLeastOnce, handler);
     } catch (err) {
-      this.log(`re-subscribing failed: ${(err as Error).message}`);
+      // Under load a SUBSCRIBE can fail on a connection that stays up: no 'resume' would come to retry it.
+      this.log(`re-subscribing failed: ${errorText(err)}; retrying in 1 s`);
+      const native = this.live;
+      setTimeout(() => {
+        if (native === this.live && !this.online) void this.afterConnect(false);
+      }, 1000);
       return;
     }
     this.online = true;
     this.log(`connected to ${this.endpoint.host}:${this.endpoint.port} as ${this.endpoint.clientId}`);
     this.emit('online');
   }
+}
+
+/** The text of an error the SDK may reject with (an Error, a CrtError or a plain string). */
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
 }

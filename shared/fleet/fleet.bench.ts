@@ -5,8 +5,10 @@
  * latency from fault onset to the dashboard's server (p50/p99, and beyond the detector's own delay), CPU
  * (share of all cores) and memory. FLEET_BENCH_SIZES (e.g. "5,100") and FLEET_BENCH_SECONDS (measured
  * seconds per size, default 60) change the run; FLEET_BENCH_CLOUD_DIR runs the farm on a local cloud in
- * another process (npm run cloud -- --dir <dir>). State (certificates) is kept in .state/fleet-bench.
+ * another process (npm run cloud -- --dir <dir>); FLEET_BENCH_LOG=<file> writes the farm's log (agents, cloud) there.
+ * State (certificates) is kept in .state/fleet-bench.
  */
+import { createWriteStream } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';
 import type { BenchLine } from '../bench/types';
@@ -15,6 +17,8 @@ import { trainedFleetPackages } from './trained-packages';
 
 export const name = 'fleet: turbines with their own edge agents in real time';
 
+const logFile = process.env.FLEET_BENCH_LOG ? createWriteStream(process.env.FLEET_BENCH_LOG, { flags: 'a' }) : undefined;
+const farmLog = logFile ? (line: string): void => void logFile.write(`${new Date().toISOString()} ${line}\n`) : undefined;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const pct = (v: number[], q: number): number => (v.length ? [...v].sort((a, b) => a - b)[Math.min(v.length - 1, Math.floor(q * v.length))] : Number.NaN);
 
@@ -33,6 +37,8 @@ interface SizeResult {
   detectorS: number[];
   missed: number;
   falseAlarms: number;
+  /** 1-minute load average of the machine at the start and the end of the measured window. */
+  load: [number, number];
 }
 
 async function measure(turbines: number, seconds: number, packagePath: string, publicKeyPem: string): Promise<SizeResult> {
@@ -48,6 +54,7 @@ async function measure(turbines: number, seconds: number, packagePath: string, p
       heartbeatSeconds: 10,
       cloudDir: process.env.FLEET_BENCH_CLOUD_DIR,
       dashboardPort: 0,
+      log: farmLog,
       onProgress: (step, done, total) => {
         const key = `${step} ${Math.floor(done / 100)}`;
         if ((done === total || done % 100 === 0 || step === 'online' || step === 'models') && key !== shown.get(step)) {
@@ -62,6 +69,7 @@ async function measure(turbines: number, seconds: number, packagePath: string, p
     const sum = (): { due: number; produced: number; processed: number } => fleet!.status().reduce((a, s) => ({ due: a.due + s.due, produced: a.produced + s.produced, processed: a.processed + s.processed }), { due: 0, produced: 0, processed: 0 });
     const alarmsBefore = new Map([...fleet.console.devices].map(([t, d]) => [t, d.alarms]));
     const start = sum();
+    const load0 = loadavg()[0];
     const cpu0 = process.cpuUsage();
     const wall0 = performance.now();
     let rss = 0;
@@ -99,6 +107,7 @@ async function measure(turbines: number, seconds: number, packagePath: string, p
       transportMs: seen.filter((r) => r.deviceAlarmAt !== null).map((r) => (r.cloudAlarmAt as number) - (r.deviceAlarmAt as number)),
       missed: injected.length - seen.length,
       falseAlarms,
+      load: [load0, loadavg()[0]],
     };
   } finally {
     await fleet?.stop();
@@ -120,8 +129,8 @@ export async function run(): Promise<BenchLine[]> {
       continue;
     }
     baseRss ??= r.rssBytes;
-    const note = `${availableParallelism()} cores shared with other users (load average ${loadavg()[0].toFixed(1)}); ${r.delaysMs.length} faults seen, ${r.missed} missed, ${r.falseAlarms} alarms on turbines without a fault; start-up ${r.startSeconds.toFixed(0)} s`;
-    lines.push({ label: `${n} turbines: frames processed per second`, value: r.processed / seconds, unit: 'frames/s', baseline: { label: 'frames due in real time', value: r.due / seconds }, note });
+    const note = `${availableParallelism()} cores shared with other users (load average ${r.load[0].toFixed(1)} at the start, ${r.load[1].toFixed(1)} at the end of the window); ${r.delaysMs.length} faults seen, ${r.missed} missed, ${r.falseAlarms} alarms on turbines without a fault; start-up ${r.startSeconds.toFixed(0)} s`;
+    lines.push({ label: `${n} turbines: frames scored per second (through the pipeline and the model)`, value: r.processed / seconds, unit: 'frames/s', baseline: { label: 'frames produced', value: r.produced / seconds }, note });
     lines.push({ label: `${n} turbines: frames produced per second`, value: r.produced / seconds, unit: 'frames/s', baseline: { label: 'frames due in real time', value: r.due / seconds }, note: 'a turbine pauses while its agent has 400 frames waiting' });
     lines.push({ label: `${n} turbines: alarm latency p50, onset to dashboard`, value: pct(r.delaysMs, 0.5) / 1000, unit: 's', baseline: { label: 'detector delay p50 (simulated time)', value: pct(r.detectorS, 0.5) } });
     lines.push({ label: `${n} turbines: alarm latency p99, onset to dashboard`, value: pct(r.delaysMs, 0.99) / 1000, unit: 's', baseline: { label: 'detector delay p99 (simulated time)', value: pct(r.detectorS, 0.99) } });

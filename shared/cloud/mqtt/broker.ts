@@ -12,6 +12,7 @@ import { createBroker, type AuthenticateError, type Client } from 'aedes';
 import type { MqttBus } from '../contracts';
 import type { ConnectionIdentity, MqttAuthorizer } from './authorizer';
 import { guardPacketSize } from './packet-size-guard';
+import { dispatchIteratively } from './iterative-dispatch';
 import { clientIdProblem, MAX_CLIENT_ID_BYTES, printableClientId } from './client-id';
 import { topicFilterProblem, topicMatches } from './topic-filter';
 
@@ -194,6 +195,9 @@ export async function startMqttBroker(options: MqttBrokerOptions): Promise<MqttB
       done(null);
     },
   });
+
+  // A reconnect storm queues thousands of messages; their release must not recurse (see iterative-dispatch.ts).
+  dispatchIteratively((aedes as unknown as { mq: unknown }).mq);
 
   // Lifecycle events on $aws/events/presence/..., as AWS IoT publishes them (checked by iot:Receive like any delivery).
   const now = options.now ?? Date.now;

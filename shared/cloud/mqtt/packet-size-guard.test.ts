@@ -2,19 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PassThrough } from 'node:stream';
 import { guardPacketSize, MqttPacketScanner } from './packet-size-guard';
-
-/** An MQTT packet: first byte, remaining length as a variable byte integer, body. */
-function packet(first: number, body: Buffer): Buffer {
-  const length: number[] = [];
-  let n = body.length;
-  do {
-    let byte = n % 128;
-    n = Math.floor(n / 128);
-    if (n > 0) byte |= 0x80;
-    length.push(byte);
-  } while (n > 0);
-  return Buffer.concat([Buffer.from([first, ...length]), body]);
-}
+import { mqttPacket as packet } from './testing';
 
 test('packets up to the limit pass, whatever the chunking; the first one over it is reported from its header', () => {
   const stream = Buffer.concat([packet(0x30, Buffer.alloc(100)), packet(0xc0, Buffer.alloc(0)), packet(0x30, Buffer.alloc(200)), packet(0x30, Buffer.alloc(201))]);

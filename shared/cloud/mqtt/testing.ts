@@ -174,3 +174,16 @@ export async function interrupted(connection: mqtt.MqttClientConnection, ms = 50
   const timeout = new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`not interrupted within ${ms} ms`)), ms).unref());
   await Promise.race([once(connection, 'interrupt'), timeout]);
 }
+
+/** An MQTT packet built by hand: first byte, remaining length as a variable byte integer, body. */
+export function mqttPacket(first: number, body: Buffer): Buffer {
+  const length: number[] = [];
+  let n = body.length;
+  do {
+    let byte = n % 128;
+    n = Math.floor(n / 128);
+    if (n > 0) byte |= 0x80;
+    length.push(byte);
+  } while (n > 0);
+  return Buffer.concat([Buffer.from([first, ...length]), body]);
+}
