@@ -39,6 +39,8 @@ test(`cloud unreachable for ${OUTAGE_SECONDS} s while capturing: every capture r
     await waitFor(() => !agent.online, 30_000, 'the agent to notice the outage');
     const scoredAtOutage = agent.counters.windowsScored;
     await new Promise((r) => setTimeout(r, Math.max(0, OUTAGE_SECONDS * 1000 - (Date.now() - down))));
+    // On a stalled machine the short outage could pass before a window is scored: the outage lasts until one is.
+    await waitFor(() => agent.counters.windowsScored > scoredAtOutage, 60_000, 'a window scored while offline');
     const outageMs = Date.now() - down;
     const scoredOffline = agent.counters.windowsScored - scoredAtOutage;
     const pendingAtReturn = agent.capture.counters.pendingRecords;
