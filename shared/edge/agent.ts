@@ -18,7 +18,7 @@ import { type CloudConnection, DeviceConnection } from './device-connection';
 import type { EngineFactory } from './inference-engine';
 import { type LoadedModel, ModelManager } from './model-manager';
 import { ModelRejected, type PackageVerifier } from './model-package';
-import { JobRunner } from './ota';
+import { JobRunner, type JobRunnerDeps } from './ota';
 import { monitorActivatedModels, type PostActivationHealthOptions } from './post-activation-health';
 import { type FeatureDrift, type HealthOptions, type RuntimeCounters, ScoringRuntime, type ScoredWindow, type WaitingModel } from './scoring-runtime';
 
@@ -49,6 +49,8 @@ export interface EdgeAgentOptions {
   /** Seconds to wait for a batch's confirmation before re-sending (default 10). */
   captureAckSeconds?: number;
   log?: (line: string) => void;
+  /** A job's package download: time budget and retry settings (see download.ts; default JOB_DOWNLOAD_BUDGET_MS). */
+  download?: JobRunnerDeps['download'];
   /** The turbine's brake and generator switch, for contingency actions (without one, actions are only reported). */
   actuator?: TurbineActuator;
   /** Contingency rules (default device.json agent.contingency, else DEFAULT_CONTINGENCY). */
@@ -274,6 +276,7 @@ export async function startEdgeAgent(opts: EdgeAgentOptions): Promise<EdgeAgent>
     },
     install,
     log,
+    download: opts.download,
     onJob: (e) => agent.emit('job', e),
   });
 

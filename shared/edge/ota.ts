@@ -10,7 +10,7 @@
  *
  * The runner listens on notify-next and start-next: a job arriving is taken with StartNextPending (now
  * IN_PROGRESS), reported IN_PROGRESS with statusDetails.step = "downloading", then the package is
- * downloaded, verified, loaded and health-checked (by the agent's install callback), and the execution
+ * downloaded (a refused or broken connection or a 5xx retried with backoff within JOB_DOWNLOAD_BUDGET_MS), verified, loaded and health-checked (by the agent's install callback), and the execution
  * ends SUCCEEDED, or FAILED with statusDetails { reason, message } where reason is one of wrong-model-name,
  * not-newer, download-failed, bad-hash, bad-signature, wrong-input-shape, load-error, failed-health-check,
  * invalid-package, invalid-job-document. A job id already finished is never run again (its final status is
@@ -21,10 +21,17 @@ import { createHash } from 'node:crypto';
 import { iotjobs, mqtt } from 'aws-iot-device-sdk-v2';
 import type { AgentStateFile, FinishedJob } from './agent-state';
 import type { CloudConnection } from './device-connection';
-import { download } from './download';
+import { download, type DownloadOptions } from './download';
 import { compareVersions, ModelRejected, parseVersion } from './model-package';
 
 export { download, MAX_DOWNLOAD_BYTES } from './download';
+
+/**
+ * How long a job's package download may take, retries of a refused or broken connection included:
+ * below AWS IoT Jobs' shortest in-progress timeout (1 minute), so a device whose download keeps failing
+ * reports FAILED with its own reason before any job could time it out.
+ */
+export const JOB_DOWNLOAD_BUDGET_MS = 50_000;
 
 /** The deploy-model job document. */
 export interface DeployModelJobDocument {
@@ -67,6 +74,8 @@ export interface JobRunnerDeps {
   /** Verifies, loads, health-checks and activates package bytes; records state.inflight.installed. */
   install(bytes: Buffer, sha256: string, expected: { name: string; version: string }): Promise<{ canaryWindows: number; medianScore: number }>;
   log(message: string): void;
+  /** Download budget and retry settings (default: JOB_DOWNLOAD_BUDGET_MS, the download's retry defaults). */
+  download?: Omit<DownloadOptions, 'signal'>;
   /** Called when a job ends (or is re-reported). */
   onJob(event: { jobId: string; status: string; statusDetails: Record<string, string> }): void;
 }
@@ -80,6 +89,8 @@ export class JobRunner {
   private again = false;
   private stopped = false;
   private lastJobId: string | null = null;
+  /** Aborts a download in progress (and its pauses between attempts) when the runner stops. */
+  private readonly stopping = new AbortController();
 
   constructor(private readonly deps: JobRunnerDeps) {
     this.jobs = new iotjobs.IotJobsClient(deps.connection.connection);
@@ -108,8 +119,10 @@ export class JobRunner {
     await this.startNext();
   }
 
+  /** Takes no more jobs and abandons a download in progress (the job stays in flight for the next start). */
   stop(): void {
     this.stopped = true;
+    this.stopping.abort(new Error('the agent stopped'));
   }
 
   /** Asks IoT Jobs for the next pending execution (or the one in progress). */
@@ -187,7 +200,15 @@ export class JobRunner {
         throw new ModelRejected('not-newer', `version ${version} is not newer than the active ${active.version}`);
       }
       await this.update(jobId, iotjobs.model.JobStatus.IN_PROGRESS, { step: 'downloading', model: name, version });
-      const bytes = await download(url);
+      const bytes = await download(url, {
+        timeoutMs: JOB_DOWNLOAD_BUDGET_MS,
+        ...this.deps.download,
+        signal: this.stopping.signal,
+        retry: {
+          onRetry: ({ attempt, delayMs, error }) => this.deps.log(`job ${jobId}: download attempt ${attempt} failed (${error.message}); retrying in ${delayMs} ms`),
+          ...this.deps.download?.retry,
+        },
+      });
       const sha256 = createHash('sha256').update(bytes).digest('hex');
       if (doc.model.sha256 && doc.model.sha256 !== sha256) throw new ModelRejected('bad-hash', `downloaded package sha256 ${sha256} differs from the job document's ${doc.model.sha256}`);
       const health = await this.deps.install(bytes, sha256, { name, version });

@@ -27,6 +27,11 @@ export interface HealthRollback {
   scoredWindows: number;
   /** Milliseconds from the activation to the decision. */
   afterActivationMs: number;
+  /**
+   * Health checks that saw failed windows, the deciding one included: 1 when the first check after the
+   * failures began decided, 2 when that check saw only the start of them (a partial period).
+   */
+  checksWithFailures: number;
   error?: string;
 }
 
@@ -46,12 +51,12 @@ export function monitorActivatedModels(
   const o: PostActivationHealthOptions = { periodSeconds: 10, watchSeconds: 600, maxFailedShare: 0.5, ...options };
   validatePostActivationHealth(o);
   const log = hooks.log ?? (() => undefined);
-  let watched: { name: string; version: string; since: number; failed: number; scored: number } | null = null;
+  let watched: { name: string; version: string; since: number; failed: number; scored: number; checksWithFailures: number } | null = null;
   let rollingBack = false;
   const failedNow = (): number => runtime.counters.windowsUnscored;
   const onSwap = (e: { to: { name: string; version: string } }): void => {
     // The swap a rollback makes is not watched.
-    watched = rollingBack ? null : { ...e.to, since: Date.now(), failed: failedNow(), scored: runtime.counters.windowsScored };
+    watched = rollingBack ? null : { ...e.to, since: Date.now(), failed: failedNow(), scored: runtime.counters.windowsScored, checksWithFailures: 0 };
   };
   runtime.on('swap', onSwap);
   const timer = setInterval(() => {
@@ -64,8 +69,10 @@ export function monitorActivatedModels(
     const scored = runtime.counters.windowsScored - watched.scored;
     watched.failed += failed;
     watched.scored += scored;
+    if (failed > 0) watched.checksWithFailures++;
     if (failed === 0 || failed < o.maxFailedShare * (failed + scored)) return;
     const from = { name: watched.name, version: watched.version };
+    const checksWithFailures = watched.checksWithFailures;
     const afterActivationMs = Date.now() - watched.since;
     watched = null;
     rollingBack = true;
@@ -75,11 +82,11 @@ export function monitorActivatedModels(
       .then(
         () => {
           const to = runtime.activeModel ? { name: runtime.activeModel.description.name, version: runtime.activeModel.description.version } : null;
-          hooks.onRollback?.({ from, to, failedWindows: failed, scoredWindows: scored, afterActivationMs });
+          hooks.onRollback?.({ from, to, failedWindows: failed, scoredWindows: scored, afterActivationMs, checksWithFailures });
         },
         (err: Error) => {
           log(`rollback of ${from.name} ${from.version} failed: ${err.message}`);
-          hooks.onRollback?.({ from, to: null, failedWindows: failed, scoredWindows: scored, afterActivationMs, error: err.message });
+          hooks.onRollback?.({ from, to: null, failedWindows: failed, scoredWindows: scored, afterActivationMs, checksWithFailures, error: err.message });
         },
       )
       .finally(() => (rollingBack = false));

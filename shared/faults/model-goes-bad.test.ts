@@ -91,11 +91,16 @@ for (const fault of ['nan', 'throw'] as const) {
       const failedWindows = a.counters.windowsUnscored - unscoredBefore;
       const withinMs = rolledBack - firstFailure;
       const back = versions.slice(scoredBy1).includes('1.0.0') && a.runtime.activeModel?.description.version === '1.0.0';
-      const ok = r !== null && !r.error && back && withinMs <= PERIOD_SECONDS * 1000 + 2000;
+      // Within one period: decided at the first health check that saw the failures, or at the next when that
+      // first check saw only the start of them. Counted in checks, not milliseconds: a loaded machine may
+      // fire a check late, which says nothing about the monitor.
+      const ok = r !== null && !r.error && back && r.checksWithFailures <= 2;
       recordFigure({
         scenario: `model-${fault === 'nan' ? 'nan' : 'crash'}-after-activation`,
         injected: `model 2.0.0, activated by an IoT job after a clean canary, ${fault === 'nan' ? 'returns NaN for every window' : 'throws on every inference'} from then on; health-check period ${PERIOD_SECONDS} s`,
-        held: r ? `rolled back to ${r.to?.version ?? 'nothing'} ${Math.round(withinMs)} ms after the first failed window (${r.failedWindows} failed windows in the deciding period); 1.0.0 ${back ? 'scores again' : 'does NOT score'}` : 'no rollback within 30 s',
+        held: r
+          ? `rolled back to ${r.to?.version ?? 'nothing'} at health check ${r.checksWithFailures} after the failures began, ${Math.round(withinMs)} ms after the first failed window (${r.failedWindows} failed windows in the deciding period); 1.0.0 ${back ? 'scores again' : 'does NOT score'}`
+          : 'no rollback within 30 s',
         ok,
         lost: failedWindows,
         duplicated: 0,
@@ -107,8 +112,7 @@ for (const fault of ['nan', 'throw'] as const) {
       assert.equal(r.error, undefined);
       assert.deepEqual([r.from.version, r.to?.version], ['2.0.0', '1.0.0']);
       assert.ok(back, '1.0.0 scores again');
-      // Decided at the first check after the first failure (one period), plus the rollback's own swap.
-      assert.ok(withinMs <= PERIOD_SECONDS * 1000 + 2000, `rolled back ${withinMs} ms after the first failure`);
+      assert.ok(r.checksWithFailures <= 2, `decided at health check ${r.checksWithFailures} after the failures began`);
       assert.ok(logs.some((l) => /failed \d+ of \d+ windows .* after activation: rolling back/.test(l)));
     } finally {
       clearInterval(feedTimer.t);

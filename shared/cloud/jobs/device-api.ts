@@ -1,6 +1,7 @@
 /**
  * The device side of IoT Jobs, shared by the MQTT API and the jobs data plane REST API: request checks,
  * the four operations, and documents with pre-signed URL placeholders resolved for each delivery.
+ * Changes go through engine.commit(), so they are durable before any answer is sent.
  */
 import type { Clock, Presigner } from '../contracts';
 import type { JobsEngine } from './engine';
@@ -48,7 +49,7 @@ export class JobsDeviceApi {
   async startNext(thingName: string, req: Json, form: DeviceForm): Promise<Json> {
     const statusDetails = optStatusDetails(req);
     const stepTimeoutInMinutes = stepTimeout(req);
-    const exec = this.engine.startNext(thingName, { statusDetails, stepTimeoutInMinutes });
+    const exec = await this.engine.commit(() => this.engine.startNext(thingName, { statusDetails, stepTimeoutInMinutes }));
     return exec ? { execution: await this.execution(exec, true, form) } : {};
   }
 
@@ -73,13 +74,15 @@ export class JobsDeviceApi {
     const includeJobExecutionState = optBoolean(req, 'includeJobExecutionState') ?? false;
     const includeJobDocument = optBoolean(req, 'includeJobDocument') ?? false;
     const stepTimeoutInMinutes = stepTimeout(req);
-    const state = this.engine.updateFromDevice(thingName, jobId, {
-      status: status as ExecutionStatus,
-      statusDetails,
-      expectedVersion,
-      executionNumber: executionNumber || undefined,
-      stepTimeoutInMinutes,
-    });
+    const state = await this.engine.commit(() =>
+      this.engine.updateFromDevice(thingName, jobId, {
+        status: status as ExecutionStatus,
+        statusDetails,
+        expectedVersion,
+        executionNumber: executionNumber || undefined,
+        stepTimeoutInMinutes,
+      }),
+    );
     const out: Json = {};
     if (includeJobExecutionState) out.executionState = state;
     if (includeJobDocument) out.jobDocument = form === 'mqtt' ? JSON.parse(await this.documentFor(jobId)) : await this.documentFor(jobId);

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { ManualClock } from '../clock';
 import type { StateStore } from '../contracts';
 import { MemoryStateStore, openStateStore } from '../state/store';
+import { FillingDisk } from '../state/disk-full-testing';
 import { JobsEngine, type JobsDirectory } from './engine';
 import { parseCreateJob } from './validate';
 import type { JobSpec } from './records';
@@ -378,5 +379,83 @@ test('executions of a deleted thing end as REMOVED, and a snapshot job can then 
   assert.equal(engine.getExecution('j1', 'x1').status, 'REMOVED');
   assert.equal(engine.getJob('j1').status, 'COMPLETED');
   assert.equal(clock.pending(), 0, 'no poll once no job runs');
+  engine.stop();
+});
+
+test('a change is answered only once saved; a save that fails is InternalFailureException and leaves the state as it was', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'jobs-engine-save-'));
+  t.after(() => rm(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 50 }));
+  const disk = new FillingDisk(1 << 20);
+  const store = openStateStore(dir, { files: disk });
+  const { engine, clock } = setup({}, store);
+  t.after(() => engine.stop());
+  await engine.commit(() => engine.createJob(spec('j1', { targets: [thingArn('t0'), thingArn('t1')], timeoutConfig: { inProgressTimeoutInMinutes: 2 } })));
+  await engine.commit(() => engine.startNext('t0'));
+  const before = { t0: structuredClone(engine.getExecution('j1', 't0')), t1: structuredClone(engine.getExecution('j1', 't1')), job: structuredClone(engine.getJob('j1')) };
+
+  // The disk fills: each device change is refused with an error, and nothing it did remains.
+  disk.bytesLeft = 0;
+  const failedSave = (err: unknown): boolean => {
+    assert.equal((err as { code?: string }).code, 'InternalFailureException');
+    assert.equal((err as { status?: number }).status, 500);
+    assert.match((err as Error).message, /could not be saved \(ENOSPC.*nothing was changed/);
+    return true;
+  };
+  await assert.rejects(engine.commit(() => engine.updateFromDevice('t0', 'j1', { status: 'SUCCEEDED', statusDetails: { model: '2.0.0' } })), failedSave);
+  await assert.rejects(engine.commit(() => engine.startNext('t1')), failedSave);
+  await assert.rejects(engine.commit(() => engine.cancelJob('j1')), failedSave);
+  assert.deepEqual(engine.getExecution('j1', 't0'), before.t0, 't0 is still IN_PROGRESS at its old version');
+  assert.deepEqual(engine.getExecution('j1', 't1'), before.t1, 't1 is still QUEUED');
+  assert.deepEqual(engine.getJob('j1'), before.job);
+  assert.equal(engine.next('t1')?.status, 'QUEUED', 'the indexes were rebuilt from the records put back');
+  assert.equal(engine.counts('j1').IN_PROGRESS, 1);
+  // A bad request is still answered with its own error.
+  await assert.rejects(engine.commit(() => engine.updateFromDevice('t1', 'j1', { status: 'SUCCEEDED', expectedVersion: 99 })), /VersionConflict|version/);
+
+  // The timeout timer, rebuilt from the record put back, still fires; with room again the same change succeeds and survives a restart.
+  disk.bytesLeft = 1 << 20;
+  const done = await engine.commit(() => engine.updateFromDevice('t0', 'j1', { status: 'SUCCEEDED', statusDetails: { model: '2.0.0' } }));
+  assert.equal(done.status, 'SUCCEEDED');
+  await clock.advance(3 * MIN);
+  assert.equal(engine.getExecution('j1', 't1').status, 'QUEUED', 'a QUEUED execution has no timeout');
+  engine.stop();
+  await store.close();
+  const reopened = openStateStore(dir);
+  t.after(() => reopened.close());
+  const again = setup({}, reopened);
+  t.after(() => again.engine.stop());
+  assert.equal(again.engine.getExecution('j1', 't0').status, 'SUCCEEDED');
+  assert.deepEqual(again.engine.getExecution('j1', 't0').statusDetails, { model: '2.0.0' });
+  assert.equal(again.engine.getExecution('j1', 't1').status, 'QUEUED');
+  assert.equal(again.engine.getJob('j1').status, 'IN_PROGRESS');
+});
+
+test('commit resolves only after the store flush has resolved, and runs changes one at a time', async () => {
+  let release!: () => void;
+  const memory = new MemoryStateStore();
+  const flushes: string[] = [];
+  const gated: StateStore = {
+    collection: (name) => memory.collection(name),
+    close: () => memory.close(),
+    flush: () => {
+      flushes.push('flush');
+      return new Promise<void>((r) => (release = r));
+    },
+  };
+  const { engine } = setup({}, gated);
+  const created = engine.commit(() => engine.createJob(spec('j1', { targets: [thingArn('t0')] })));
+  let answered = false;
+  void created.then(() => (answered = true));
+  const second = engine.commit(() => engine.startNext('t0'));
+  await new Promise((r) => setImmediate(r));
+  assert.equal(flushes.length, 1);
+  assert.equal(answered, false, 'not answered while the save is pending');
+  assert.equal(engine.getExecution('j1', 't0').status, 'QUEUED', 'the second change waits for the first save');
+  release();
+  await created;
+  await new Promise((r) => setImmediate(r));
+  assert.equal(flushes.length, 2);
+  release();
+  assert.equal((await second)?.status, 'IN_PROGRESS');
   engine.stop();
 });

@@ -4,9 +4,14 @@
  * routes and the MQTT handler call it, and it tells listeners which things' pending executions changed.
  * Every timer runs on the Clock it is given, and every record lives in the StateStore, so a restart
  * picks up where it stopped (deadlines and rollout windows are stored as times, not as running timers).
+ *
+ * Durability: callers that answer a client (REST routes, the MQTT API) make their change through
+ * commit(), which runs changes one at a time and resolves only once the store has flushed them. If the
+ * flush fails (a full disk), the records the change touched are put back as last saved and the indexes
+ * and timers rebuilt, so the client gets an error and the state is as before the request.
  */
 import type { Clock, Collection, StateStore } from '../contracts';
-import { alreadyExists, invalidRequest, invalidTransition, notFound, terminalState, versionConflict } from './errors';
+import { alreadyExists, invalidRequest, invalidTransition, notFound, stateNotSaved, terminalState, versionConflict } from './errors';
 import { readDocumentSource } from './document';
 import { abortComment, retryCriterion } from './failure-rules';
 import { iotArn } from '../iot/arn';
@@ -40,7 +45,12 @@ export interface JobsEngineOptions {
   readS3Object?: (bucket: string, key: string) => Promise<string>;
   /** How often (clock time) running jobs look for things that joined or left their groups or were deleted; default 10 s. */
   groupPollMs?: number;
+  /** Told of changes made by timers that could not be saved (they are retried). */
+  log?: (line: string) => void;
 }
+
+/** After a failed save, timers wait at least this long before they change anything again (no busy loop on a full disk). */
+const RETRY_AFTER_FAILED_SAVE_MS = 1000;
 
 /** Told after every change: which thing, and whether its set of pending (QUEUED/IN_PROGRESS) executions changed. */
 export type ThingChangeListener = (thingName: string, pendingChanged: boolean) => void;
@@ -81,20 +91,109 @@ export class JobsEngine {
   private pollTimer: { cancel(): void } | undefined;
   private seq = 0;
   private stopped = false;
+  /** Records as last saved (JSON), to put back what a change touched when its save fails. */
+  private readonly saved = new Map<string, string>();
+  /** Records changed since the last save began. */
+  private touched = new Map<string, { collection: Collection<unknown>; id: string }>();
+  /** commit() runs one change at a time. */
+  private turn: Promise<unknown> = Promise.resolve();
+  /** Timers do not fire before this time after a failed save. */
+  private retryAfter = 0;
 
   constructor(private readonly opts: JobsEngineOptions) {
     this.clock = opts.clock;
     this.store = opts.store;
-    this.jobs = opts.store.collection<JobRecord>('iot-jobs');
-    this.executions = opts.store.collection<ExecutionRecord>('iot-job-executions');
-    for (const job of this.jobs.values()) this.seq = Math.max(this.seq, job.seq);
+    this.jobs = this.tracked('iot-jobs', opts.store.collection<JobRecord>('iot-jobs'));
+    this.executions = this.tracked('iot-job-executions', opts.store.collection<ExecutionRecord>('iot-job-executions'));
+    this.rebuild();
+    // Resume what was running before a restart: rollouts release what fell due meanwhile.
+    for (const job of this.jobs.values()) if (job.status === 'IN_PROGRESS' && job.pendingThings.length > 0) this.releaseDue(job);
+  }
+
+  /**
+   * Runs a change (a call of this engine's methods) after the changes before it, and resolves with its
+   * result only once the store has made it durable. When saving fails, every record the change touched
+   * is put back as last saved and InternalFailureException is thrown: nothing changed. A change that
+   * throws (bad input) has its error passed on.
+   */
+  commit<T>(change: () => T | Promise<T>): Promise<T> {
+    const run = this.turn.then(async () => {
+      let result: T | undefined;
+      let failure: { err: unknown } | undefined;
+      try {
+        result = await change();
+      } catch (err) {
+        failure = { err };
+      }
+      const touched = this.touched;
+      this.touched = new Map();
+      try {
+        await this.store.flush();
+      } catch (err) {
+        this.putBack(touched);
+        throw failure ? failure.err : stateNotSaved(err);
+      }
+      for (const [key, { collection, id }] of touched) {
+        const value = collection.get(id);
+        if (value === undefined) this.saved.delete(key);
+        else this.saved.set(key, JSON.stringify(value));
+      }
+      if (failure) throw failure.err;
+      return result as T;
+    });
+    this.turn = run.catch(() => undefined);
+    return run;
+  }
+
+  /** The store's collection, its records noted as saved, with put and delete noted in `touched`. */
+  private tracked<T>(name: string, collection: Collection<T>): Collection<T> {
+    for (const id of collection.keys()) this.saved.set(`${name}/${id}`, JSON.stringify(collection.get(id)));
+    const note = (id: string): void => void this.touched.set(`${name}/${id}`, { collection: collection as Collection<unknown>, id });
+    return {
+      get: (id) => collection.get(id),
+      values: () => collection.values(),
+      keys: () => collection.keys(),
+      size: () => collection.size(),
+      put: (id, value) => {
+        note(id);
+        collection.put(id, value);
+      },
+      delete: (id) => {
+        note(id);
+        return collection.delete(id);
+      },
+    };
+  }
+
+  /** Puts touched records back as last saved (re-saved by the next flush), then rebuilds indexes and timers. */
+  private putBack(touched: Map<string, { collection: Collection<unknown>; id: string }>): void {
+    for (const [key, { collection, id }] of touched) {
+      const text = this.saved.get(key);
+      if (text === undefined) collection.delete(id);
+      else collection.put(id, JSON.parse(text));
+    }
+    this.retryAfter = this.clock.now() + RETRY_AFTER_FAILED_SAVE_MS;
+    this.rebuild();
+  }
+
+  /** Indexes, execution timers, rollout timers and the group poll from the stored records. */
+  private rebuild(): void {
+    for (const t of this.executionTimers.values()) t.cancel();
+    this.executionTimers.clear();
+    for (const t of this.rolloutTimers.values()) t.timer.cancel();
+    this.rolloutTimers.clear();
+    this.byJob.clear();
+    this.byThing.clear();
+    for (const job of this.jobs.values()) {
+      this.seq = Math.max(this.seq, job.seq);
+      this.byJob.set(job.jobId, new Map());
+    }
     for (const exec of this.executions.values()) {
       this.index(exec);
       this.seq = Math.max(this.seq, exec.seq);
     }
-    // Resume what was running before a restart: timeouts from their stored deadlines, rollouts, polling.
     for (const exec of this.executions.values()) if (exec.status === 'IN_PROGRESS') this.armExecutionTimer(exec);
-    for (const job of this.jobs.values()) if (job.status === 'IN_PROGRESS' && job.pendingThings.length > 0) this.releaseDue(job);
+    for (const job of this.jobs.values()) if (job.status === 'IN_PROGRESS' && job.pendingThings.length > 0) this.scheduleRelease(job, job.rollout.windowStart + MINUTE);
     this.schedulePoll();
   }
 
@@ -401,7 +500,7 @@ export class JobsEngine {
         this.checkCompleted(job);
       }
     }
-    this.flushSoon();
+    this.saveTimerChange('a group membership change');
   }
 
   // ---------------------------------------------------------------- internals
@@ -508,10 +607,10 @@ export class JobsEngine {
       this.executionTimers.delete(key);
       const current = this.byJob.get(exec.jobId)?.get(exec.thingName);
       if (!current || current.status !== 'IN_PROGRESS') return;
-      if (this.clock.now() < due) return this.armExecutionTimer(current);
+      if (this.clock.now() < Math.max(due, this.retryAfter)) return this.armExecutionTimer(current);
       this.finish(current, 'TIMED_OUT');
-      this.flushSoon();
-    }, Math.max(0, due - this.clock.now()));
+      this.saveTimerChange('a timeout');
+    }, Math.max(0, Math.max(due, this.retryAfter) - this.clock.now()));
     this.executionTimers.set(key, timer);
   }
 
@@ -616,7 +715,12 @@ export class JobsEngine {
       this.cancelRollout(job.jobId);
       return;
     }
-    const due = job.rollout.windowStart + MINUTE;
+    this.scheduleRelease(job, job.rollout.windowStart + MINUTE);
+  }
+
+  /** Releases more of the job's waiting things at `due` (the next rollout minute). */
+  private scheduleRelease(job: JobRecord, due: number): void {
+    if (this.stopped) return;
     const existing = this.rolloutTimers.get(job.jobId);
     if (existing && existing.due === due) return;
     existing?.timer.cancel();
@@ -624,8 +728,8 @@ export class JobsEngine {
       this.rolloutTimers.delete(job.jobId);
       const current = this.jobs.get(job.jobId);
       if (current) this.releaseDue(current);
-      this.flushSoon();
-    }, Math.max(0, due - now));
+      this.saveTimerChange('a rollout release');
+    }, Math.max(0, Math.max(due, this.retryAfter) - this.clock.now()));
     this.rolloutTimers.set(job.jobId, { due, timer });
   }
 
@@ -644,8 +748,8 @@ export class JobsEngine {
     }, this.opts.groupPollMs ?? 10_000);
   }
 
-  /** Changes made by timers are not inside a request: make them durable now. */
-  private flushSoon(): void {
-    this.store.flush().catch(() => undefined);
+  /** Changes made by timers are not inside a request: save them now (put back and retried later if that fails). */
+  private saveTimerChange(what: string): void {
+    this.commit(() => undefined).catch((err) => this.opts.log?.(`jobs: ${what} could not be saved and will be retried: ${(err as Error).message}`));
   }
 }

@@ -56,6 +56,11 @@ export function limitExceeded(message: string): JobsError {
   return new JobsError('LimitExceededException', message, 410);
 }
 
+/** 500 InternalFailureException: a change could not be made durable, so it was undone. */
+export function stateNotSaved(cause: unknown): JobsError {
+  return new JobsError('InternalFailureException', `The change could not be saved (${(cause as Error).message}); nothing was changed, retry later`, 500);
+}
+
 const MQTT_CODES: Record<string, string> = {
   InvalidRequestException: 'InvalidRequest',
   ResourceNotFoundException: 'ResourceNotFound',

@@ -78,7 +78,7 @@ export function controlPlaneRoutes(engine: JobsEngine, clock: { now(): number })
       action: 'CreateJob',
       async handler(req, params) {
         const spec = parseCreateJob(params.jobId, parseJsonBody(req.body, 'CreateJob'));
-        const job = await engine.createJob(spec);
+        const job = await engine.commit(() => engine.createJob(spec));
         return ok({ jobArn: job.jobArn, jobId: job.jobId, description: job.description });
       },
     },
@@ -158,11 +158,8 @@ export function controlPlaneRoutes(engine: JobsEngine, clock: { now(): number })
       action: 'CancelJob',
       async handler(req, params) {
         const body = parseJsonBody(req.body, 'CancelJob');
-        const job = engine.cancelJob(jobIdParam(params), {
-          force: queryFlag(req, 'force') ?? false,
-          comment: optString(body, 'comment', 2028),
-          reasonCode: optString(body, 'reasonCode', 128),
-        });
+        const options = { force: queryFlag(req, 'force') ?? false, comment: optString(body, 'comment', 2028), reasonCode: optString(body, 'reasonCode', 128) };
+        const job = await engine.commit(() => engine.cancelJob(jobIdParam(params), options));
         return ok({ jobArn: job.jobArn, jobId: job.jobId, description: job.description });
       },
     },
@@ -174,11 +171,8 @@ export function controlPlaneRoutes(engine: JobsEngine, clock: { now(): number })
         const body = parseJsonBody(req.body, 'CancelJobExecution');
         const expected = body.expectedVersion;
         if (expected !== undefined && (typeof expected !== 'number' || !Number.isInteger(expected))) throw invalidRequest('expectedVersion must be a whole number');
-        engine.cancelExecution(jobIdParam(params), thingParam(params), {
-          force: queryFlag(req, 'force') ?? false,
-          expectedVersion: expected as number | undefined,
-          statusDetails: optStatusDetails(body),
-        });
+        const options = { force: queryFlag(req, 'force') ?? false, expectedVersion: expected as number | undefined, statusDetails: optStatusDetails(body) };
+        await engine.commit(() => engine.cancelExecution(jobIdParam(params), thingParam(params), options));
         return ok();
       },
     },
@@ -187,7 +181,8 @@ export function controlPlaneRoutes(engine: JobsEngine, clock: { now(): number })
       path: '/jobs/{jobId}',
       action: 'DeleteJob',
       async handler(req, params) {
-        engine.deleteJob(jobIdParam(params), queryFlag(req, 'force') ?? false);
+        const force = queryFlag(req, 'force') ?? false;
+        await engine.commit(() => engine.deleteJob(jobIdParam(params), force));
         return ok();
       },
     },
@@ -198,7 +193,8 @@ export function controlPlaneRoutes(engine: JobsEngine, clock: { now(): number })
       async handler(req, params) {
         const n = Number(params.executionNumber);
         if (!/^\d+$/.test(params.executionNumber)) throw invalidRequest(`executionNumber must be a whole number, got "${params.executionNumber}"`);
-        engine.deleteExecution(jobIdParam(params), thingParam(params), n, queryFlag(req, 'force') ?? false);
+        const force = queryFlag(req, 'force') ?? false;
+        await engine.commit(() => engine.deleteExecution(jobIdParam(params), thingParam(params), n, force));
         return ok();
       },
     },
@@ -217,7 +213,7 @@ export function controlPlaneRoutes(engine: JobsEngine, clock: { now(): number })
         const parsed = parseCreateJob(jobId, { ...body, targets: ['-'], document: '{}' });
         const update: JobUpdate = {};
         for (const k of known) if (body[k] !== undefined && body[k] !== null) (update as Json)[k] = (parsed as unknown as Json)[k];
-        engine.updateJob(jobId, update);
+        await engine.commit(() => engine.updateJob(jobId, update));
         return ok();
       },
     },

@@ -23,6 +23,7 @@ export async function installJobs(ctx: CloudContext): Promise<JobsServiceHandle>
     region: ctx.region,
     accountId: ctx.accountId,
     directory: () => ctx.directory,
+    log: (line) => process.stderr.write(`[local cloud] ${line}\n`),
     readS3Object: async (bucket, key) => {
       if (!ctx.presigner) throw new Error('the S3 service is not installed');
       const url = await ctx.presigner.presignGet(bucket, key, 60);

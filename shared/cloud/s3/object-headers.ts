@@ -7,7 +7,7 @@ import * as zlib from 'node:zlib';
 import type { ServiceResponse, SignedRequest } from '../contracts';
 import { AwsError } from '../http/errors';
 import type { ObjectHeaders, ObjectRecord } from './object-store';
-import { httpDate, requestHeader as header, unquote } from './route-context';
+import { httpDate, preconditionFailed, requestHeader as header, unquote } from './route-context';
 
 /** Stored headers of a new object from the request (Content-Type, Content-*, Cache-Control, x-amz-meta-*). */
 export function objectHeadersFrom(req: SignedRequest): ObjectHeaders {
@@ -105,10 +105,10 @@ export function checkConditions(req: SignedRequest, o: ObjectRecord): ServiceRes
   const ifUnmodifiedSince = header(req, 'if-unmodified-since');
   const lastModifiedSec = Math.floor(o.lastModified / 1000) * 1000;
   if (ifMatch !== undefined && ifMatch !== '*' && !ifMatch.split(',').map(unquote).includes(unquote(o.etag))) {
-    throw new AwsError('PreconditionFailed', 'At least one of the pre-conditions you specified did not hold', 412, { Condition: 'If-Match' });
+    throw preconditionFailed('If-Match');
   }
   if (ifMatch === undefined && ifUnmodifiedSince !== undefined && lastModifiedSec > Date.parse(ifUnmodifiedSince)) {
-    throw new AwsError('PreconditionFailed', 'At least one of the pre-conditions you specified did not hold', 412, { Condition: 'If-Unmodified-Since' });
+    throw preconditionFailed('If-Unmodified-Since');
   }
   const notModified = { status: 304, headers: { etag: o.etag, 'last-modified': httpDate(o.lastModified) } };
   if (ifNoneMatch !== undefined && (ifNoneMatch === '*' || ifNoneMatch.split(',').map(unquote).includes(unquote(o.etag)))) return notModified;

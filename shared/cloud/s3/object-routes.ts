@@ -8,7 +8,7 @@ import { AwsError } from '../http/errors';
 import { safeDecode } from '../http/sigv4';
 import { checkConditions, objectHeadersFrom, objectResponseHeaders, parseRange, verifyBodyDigests } from './object-headers';
 import { objectId, type ObjectHeaders, type ObjectRecord } from './object-store';
-import { iso, requestHeader as header, validateKey, xmlResponse as xml, type S3RouteContext } from './route-context';
+import { iso, preconditionFailed, requestHeader as header, validateKey, xmlResponse as xml, type S3RouteContext } from './route-context';
 import { readXmlDocument, s3Xml, xmlChildElements, xmlChildText, type XmlNode } from './xml';
 
 /** Most keys one DeleteObjects request may list, as S3. */
@@ -116,12 +116,12 @@ export function objectRoutes(ctx: S3RouteContext): RestRoute[] {
         const copySource = header(req, 'x-amz-copy-source');
         if (copySource !== undefined) return copyObject(req, p, copySource);
         const checksumCrc32 = verifyBodyDigests(req, req.body);
-        if (header(req, 'if-none-match') === '*' && storage.objects.get(objectId(p.Bucket, p.Key))) {
-          throw new AwsError('PreconditionFailed', 'At least one of the pre-conditions you specified did not hold', 412, { Condition: 'If-None-Match' });
-        }
+        // If-None-Match: * is checked early (no bytes written for a key that exists) and again, atomically, at commit.
+        const ifAbsent = header(req, 'if-none-match') === '*';
+        if (ifAbsent && storage.objects.get(objectId(p.Bucket, p.Key))) throw preconditionFailed('If-None-Match');
         const written = await storage.writeData(req.body);
         const etag = `"${written.md5}"`;
-        await commitObject({ ...objectHeadersFrom(req), bucket: p.Bucket, key: p.Key, size: written.size, etag, lastModified: clock.now(), file: written.file, checksumCrc32 });
+        await commitObject({ ...objectHeadersFrom(req), bucket: p.Bucket, key: p.Key, size: written.size, etag, lastModified: clock.now(), file: written.file, checksumCrc32 }, { ifAbsent });
         return { status: 200, headers: { etag } };
       },
     },

@@ -137,6 +137,11 @@ export class S3Storage {
     return createReadStream('', { fd, autoClose: true, ...range });
   }
 
+  /** Remove a data file that no record ever pointed at (a write that lost its condition). */
+  async removeUnreferenced(file: string): Promise<void> {
+    await rm(this.pathOf(file), { force: true });
+  }
+
   /** Remove data files once the metadata no longer points at them; waits for the store first. */
   async releaseFiles(files: string[]): Promise<void> {
     if (files.length === 0) return;

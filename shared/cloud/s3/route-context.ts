@@ -31,8 +31,12 @@ export interface S3RouteContext {
   requireObject(bucket: string, key: string): ObjectRecord;
   /** The multipart upload of bucket/key with that id, or NoSuchUpload. */
   requireUpload(bucket: string, key: string, uploadId: string | null): UploadRecord;
-  /** Store a new version of an object and release the bytes of the one it replaces. */
-  commitObject(record: ObjectRecord): Promise<void>;
+  /**
+   * Store a new version of an object and release the bytes of the one it replaces. With ifAbsent
+   * (If-None-Match: *) the key is checked in the same synchronous step that stores the record, so of two
+   * concurrent conditional writes exactly one wins; the loser's bytes are removed and it gets 412.
+   */
+  commitObject(record: ObjectRecord, options?: { ifAbsent?: boolean }): Promise<void>;
 }
 
 /** The route context over one storage. */
@@ -65,13 +69,22 @@ export function createRouteContext(options: S3RouteOptions): S3RouteContext {
       }
       return u;
     },
-    async commitObject(record) {
+    async commitObject(record, commitOptions = {}) {
       const id = objectId(record.bucket, record.key);
       const previous = storage.objects.get(id);
+      if (previous && commitOptions.ifAbsent) {
+        await storage.removeUnreferenced(record.file);
+        throw preconditionFailed('If-None-Match');
+      }
       storage.objects.put(id, record);
       if (previous && previous.file !== record.file) await storage.releaseFiles([previous.file]);
     },
   };
+}
+
+/** 412 PreconditionFailed naming the condition that did not hold. */
+export function preconditionFailed(condition: string): AwsError {
+  return new AwsError('PreconditionFailed', 'At least one of the pre-conditions you specified did not hold', 412, { Condition: condition });
 }
 
 /** An XML response. */

@@ -8,12 +8,15 @@ import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import type { CloudContext, Presigner, ServiceHandle } from '../contracts';
 import { loadOrCreateCredentials } from '../credentials';
 import type { Installer } from '../services';
+import type { FileLayer } from '../state/file-writes';
 import { S3Storage } from './object-store';
 import { s3Routes } from './routes';
 
 export interface S3ServiceOptions {
   /** Minimum size of every multipart part but the last (default 5 MiB, as AWS). */
   minPartSize?: number;
+  /** The disk object files are written to (default the real one; tests stand in a slow or full disk). */
+  files?: FileLayer;
 }
 
 /** Pre-signs S3 URLs against the local cloud's endpoint with its own key. */
@@ -65,7 +68,7 @@ export class LocalPresigner implements Presigner {
 /** An S3 installer with options (tests use a small minimum part size). */
 export function s3Installer(options: S3ServiceOptions = {}): Installer {
   return async (ctx: CloudContext): Promise<ServiceHandle> => {
-    const storage = new S3Storage(ctx.dir, ctx.store);
+    const storage = new S3Storage(ctx.dir, ctx.store, options.files);
     ctx.routes.add('s3', s3Routes({ storage, clock: ctx.clock, region: ctx.region, minPartSize: options.minPartSize }));
     const presigner = new LocalPresigner(ctx);
     ctx.presigner = presigner;

@@ -159,6 +159,22 @@ test('a full disk (short write, then ENOSPC) fails the flush, leaves no torn lin
     assert.deepEqual(again.keys().sort(), ['after', 'big', 'kept'], 'the failed changes were retried with the next flush');
   }));
 
+test('a flush that fails on one collection keeps the changes of the collections after it for the next flush', () =>
+  withDir(async (dir) => {
+    const disk = new FillingDisk(0);
+    const store = openStateStore(dir, { files: disk });
+    store.collection<number>('first').put('a', 1);
+    store.collection<number>('second').put('b', 2);
+    await assert.rejects(store.flush(), (err: NodeJS.ErrnoException) => err.code === 'ENOSPC');
+    disk.bytesLeft = 1 << 20;
+    await store.flush(); // nothing changed in between: the second collection must still be written
+    await store.close();
+    const again = openStateStore(dir);
+    assert.equal(again.collection<number>('first').get('a'), 1);
+    assert.equal(again.collection<number>('second').get('b'), 2, 'the collection after the failed one was written');
+    await again.close();
+  }));
+
 test('a full disk during compaction keeps the old journal and fails the flush', () =>
   withDir(async (dir) => {
     const disk = new FillingDisk(1 << 20);

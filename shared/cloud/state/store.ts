@@ -185,15 +185,15 @@ export class JournalStateStore implements StateStore {
     if (this.dirty.size === 0) return;
     const batch = [...this.dirty];
     this.dirty.clear();
-    for (const c of batch) {
+    for (const [i, c] of batch.entries()) {
       const pending = c.pending;
       c.pending = new Map();
       try {
         await this.appendPending(c, pending);
       } catch (err) {
-        // Put the changes back so a later flush retries them.
+        // Put the changes back so a later flush retries them, with the collections not reached yet.
         for (const [id, v] of pending) if (!c.pending.has(id)) c.pending.set(id, v);
-        this.dirty.add(c);
+        for (const later of batch.slice(i)) this.dirty.add(later);
         throw err;
       }
     }
