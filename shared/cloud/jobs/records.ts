@@ -106,16 +106,8 @@ export interface JobRecord extends JobSpec {
   seq: number;
 }
 
-/** One earlier attempt of an execution that was retried. */
-export interface ExecutionAttempt {
-  executionNumber: number;
-  status: ExecutionStatus;
-  statusDetails: Record<string, string>;
-  queuedAt: number;
-  startedAt?: number;
-  lastUpdatedAt: number;
-  versionNumber: number;
-}
+/** One earlier attempt of an execution that was retried: the record's per-attempt fields. */
+export type ExecutionAttempt = Pick<ExecutionRecord, 'executionNumber' | 'status' | 'statusDetails' | 'queuedAt' | 'startedAt' | 'lastUpdatedAt' | 'versionNumber'>;
 
 /** The execution of one job on one thing (the latest attempt; earlier ones in history). */
 export interface ExecutionRecord {
