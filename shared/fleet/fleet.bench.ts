@@ -4,8 +4,10 @@
  * trained detector. Per size: frames processed by the agents against frames the turbines produced, alarm
  * latency from fault onset to the dashboard's server (p50/p99, and beyond the detector's own delay), CPU
  * (share of all cores) and memory. FLEET_BENCH_SIZES (e.g. "5,100") and FLEET_BENCH_SECONDS (measured
- * seconds per size, default 60) change the run; FLEET_BENCH_CLOUD_DIR runs the farm on a local cloud in
- * another process (npm run cloud -- --dir <dir>); FLEET_BENCH_LOG=<file> writes the farm's log (agents, cloud) there;
+ * seconds per size, default 60) change the run. The local cloud runs in a child process of its own (its state
+ * in .state/fleet-bench/<size>/cloud), counted in CPU and memory; FLEET_BENCH_CLOUD_DIR uses one already
+ * running instead (npm run cloud -- --dir <dir>, not counted), FLEET_BENCH_CLOUD=in-process runs it on the
+ * farm's main thread (as `npm run fleet` does without --cloud-dir). FLEET_BENCH_LOG=<file> writes the farm's log (agents, cloud) there;
  * FLEET_BENCH_PROFILE=<file> writes a CPU profile of the main thread (cloud, broker, console) taken over the
  * first FLEET_BENCH_PROFILE_SECONDS (default 240) of the first size, ready or not (open it in Chrome DevTools).
  * State (certificates) is kept in .state/fleet-bench.
@@ -15,6 +17,7 @@ import { Session } from 'node:inspector';
 import { availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';
 import type { BenchLine } from '../bench/types';
+import { type CloudProcess, startCloudProcess } from '../cloud/cloud-process';
 import { type Fleet, type InjectionRecord, startFleet } from './fleet';
 import { trainedFleetPackages } from './trained-packages';
 
@@ -56,20 +59,27 @@ interface SizeResult {
   falseAlarms: number;
   /** 1-minute load average of the machine at the start and the end of the measured window. */
   load: [number, number];
+  /** Where the local cloud ran. */
+  cloudWhere: string;
 }
 
 async function measure(turbines: number, seconds: number, packagePath: string, publicKeyPem: string): Promise<SizeResult> {
   const t0 = performance.now();
   const shown = new Map<string, string>();
+  const dir = join(__dirname, '..', '..', '.state', 'fleet-bench', String(turbines));
   let fleet: Fleet | undefined;
+  let cloud: CloudProcess | undefined;
   try {
+    const ownProcess = !process.env.FLEET_BENCH_CLOUD_DIR && process.env.FLEET_BENCH_CLOUD !== 'in-process';
+    // The same state folder the farm's own cloud would use, so certificates provisioned either way are reused.
+    if (ownProcess) cloud = await startCloudProcess({ dir: join(dir, 'cloud'), log: farmLog });
     fleet = await startFleet({
-      dir: join(__dirname, '..', '..', '.state', 'fleet-bench', String(turbines)),
+      dir,
       packagePath,
       publicKeyPem,
       turbines,
       heartbeatSeconds: 10,
-      cloudDir: process.env.FLEET_BENCH_CLOUD_DIR,
+      cloudDir: cloud?.dir ?? process.env.FLEET_BENCH_CLOUD_DIR,
       dashboardPort: 0,
       log: farmLog,
       onProgress: (step, done, total) => {
@@ -88,7 +98,9 @@ async function measure(turbines: number, seconds: number, packagePath: string, p
     const start = sum();
     const load0 = loadavg()[0];
     const cpu0 = process.cpuUsage();
+    const cloudCpu0 = cloud?.cpuSeconds() ?? 0;
     const wall0 = performance.now();
+    const memory = (): number => process.memoryUsage().rss + (cloud?.rssBytes() ?? 0);
     let rss = 0;
     // Faults on a spread of turbines, one at a time per turbine, during the measured window.
     const targets = Array.from({ length: Math.min(turbines, 20) }, (_, k) => Math.floor((k * turbines) / Math.min(turbines, 20)));
@@ -96,15 +108,16 @@ async function measure(turbines: number, seconds: number, packagePath: string, p
     const injected: InjectionRecord[] = [];
     for (const index of targets) {
       injected.push(await fleet.injectFault(index, 'vib', 'severe', 10));
-      rss = Math.max(rss, process.memoryUsage().rss);
+      rss = Math.max(rss, memory());
       await sleep(gap);
     }
     const remaining = seconds * 1000 - (performance.now() - wall0);
     if (remaining > 0) await sleep(remaining);
     const end = sum();
     const cpu = process.cpuUsage(cpu0);
+    const cloudCpuS = (cloud?.cpuSeconds() ?? 0) - cloudCpu0;
     const wall = performance.now() - wall0;
-    rss = Math.max(rss, process.memoryUsage().rss);
+    rss = Math.max(rss, memory());
     await sleep(5000); // late alarms of the last injections
     const targeted = new Set(targets.map((i) => fleet!.thingNames[i]));
     let falseAlarms = 0;
@@ -116,7 +129,7 @@ async function measure(turbines: number, seconds: number, packagePath: string, p
       due: end.due - start.due,
       produced: end.produced - start.produced,
       processed: end.processed - start.processed,
-      cpuShare: (cpu.user + cpu.system) / 1000 / wall / availableParallelism(),
+      cpuShare: ((cpu.user + cpu.system) / 1000 + cloudCpuS * 1000) / wall / availableParallelism(),
       rssBytes: rss,
       delaysMs: seen.map((r) => r.dashboardDelayMs as number),
       beyondMs: seen.map((r) => (r.dashboardDelayMs as number) - (r.detectorDelayS as number) * 1000),
@@ -125,9 +138,11 @@ async function measure(turbines: number, seconds: number, packagePath: string, p
       missed: injected.length - seen.length,
       falseAlarms,
       load: [load0, loadavg()[0]],
+      cloudWhere: cloud ? 'local cloud in its own process (counted)' : process.env.FLEET_BENCH_CLOUD_DIR ? 'local cloud already running (not counted)' : "local cloud on the farm's main thread",
     };
   } finally {
     await fleet?.stop();
+    await cloud?.stop();
   }
 }
 
@@ -147,7 +162,7 @@ export async function run(): Promise<BenchLine[]> {
       continue;
     }
     baseRss ??= r.rssBytes;
-    const note = `${availableParallelism()} cores shared with other users (load average ${r.load[0].toFixed(1)} at the start, ${r.load[1].toFixed(1)} at the end of the window); ${r.delaysMs.length} faults seen, ${r.missed} missed, ${r.falseAlarms} alarms on turbines without a fault; start-up ${r.startSeconds.toFixed(0)} s`;
+    const note = `${availableParallelism()} cores shared with other users (load average ${r.load[0].toFixed(1)} at the start, ${r.load[1].toFixed(1)} at the end of the window); ${r.delaysMs.length} faults seen, ${r.missed} missed, ${r.falseAlarms} alarms on turbines without a fault; start-up ${r.startSeconds.toFixed(0)} s; ${r.cloudWhere}`;
     lines.push({ label: `${n} turbines: frames scored per second (through the pipeline and the model)`, value: r.processed / seconds, unit: 'frames/s', baseline: { label: 'frames produced', value: r.produced / seconds }, note });
     lines.push({ label: `${n} turbines: frames produced per second`, value: r.produced / seconds, unit: 'frames/s', baseline: { label: 'frames due in real time', value: r.due / seconds }, note: 'a turbine pauses while its agent has 400 frames waiting' });
     lines.push({ label: `${n} turbines: alarm latency p50, onset to dashboard`, value: pct(r.delaysMs, 0.5) / 1000, unit: 's', baseline: { label: 'detector delay p50 (simulated time)', value: pct(r.detectorS, 0.5) } });
