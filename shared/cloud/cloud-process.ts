@@ -31,6 +31,8 @@ export interface CloudProcessOptions {
   log?: (line: string) => void;
   /** How long the child may take to come up (default 120 s). */
   startTimeoutMs?: number;
+  /** Extra node flags for the child (e.g. --cpu-prof). */
+  nodeFlags?: string[];
 }
 
 /** Clock ticks per second of /proc/<pid>/stat times (USER_HZ, 100 on every Linux architecture node runs on). */
@@ -41,11 +43,19 @@ const CLI = join(__dirname, '..', 'cli', 'cloud.ts');
 export async function startCloudProcess(options: CloudProcessOptions): Promise<CloudProcess> {
   const dir = resolve(options.dir);
   const log = options.log ?? (() => undefined);
-  const child = spawn(process.execPath, ['--import', 'tsx', CLI, '--dir', dir, '--port', '0', '--mqtt-port', '0'], {
+  const child = spawn(process.execPath, [...(options.nodeFlags ?? []), '--import', 'tsx', CLI, '--dir', dir, '--port', '0', '--mqtt-port', '0'], {
     env: { ...process.env, CLOUD_MODE: 'local' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  // A parent that exits without stop() (an uncaught error) does not leave the cloud running.
+  const killOnExit = (): void => void child.kill('SIGKILL');
+  process.once('exit', killOnExit);
+  const exited = new Promise<void>((r) =>
+    child.once('exit', () => {
+      process.off('exit', killOnExit);
+      r();
+    }),
+  );
   let output = '';
   const lines = (chunk: Buffer): void => {
     const text = chunk.toString();

@@ -9,7 +9,8 @@
  * running instead (npm run cloud -- --dir <dir>, not counted), FLEET_BENCH_CLOUD=in-process runs it on the
  * farm's main thread (as `npm run fleet` does without --cloud-dir). FLEET_BENCH_LOG=<file> writes the farm's log (agents, cloud) there;
  * FLEET_BENCH_PROFILE=<file> writes a CPU profile of the main thread (cloud, broker, console) taken over the
- * first FLEET_BENCH_PROFILE_SECONDS (default 240) of the first size, ready or not (open it in Chrome DevTools).
+ * first FLEET_BENCH_PROFILE_SECONDS (default 240) of the first size, ready or not (open it in Chrome DevTools);
+ * FLEET_BENCH_CLOUD_PROFILE=<dir> writes the cloud process's profile there when it stops (node --cpu-prof).
  * State (certificates) is kept in .state/fleet-bench.
  */
 import { createWriteStream, writeFileSync } from 'node:fs';
@@ -72,7 +73,7 @@ async function measure(turbines: number, seconds: number, packagePath: string, p
   try {
     const ownProcess = !process.env.FLEET_BENCH_CLOUD_DIR && process.env.FLEET_BENCH_CLOUD !== 'in-process';
     // The same state folder the farm's own cloud would use, so certificates provisioned either way are reused.
-    if (ownProcess) cloud = await startCloudProcess({ dir: join(dir, 'cloud'), log: farmLog });
+    if (ownProcess) cloud = await startCloudProcess({ dir: join(dir, 'cloud'), log: farmLog, nodeFlags: process.env.FLEET_BENCH_CLOUD_PROFILE ? ['--cpu-prof', '--cpu-prof-dir', process.env.FLEET_BENCH_CLOUD_PROFILE] : [] });
     fleet = await startFleet({
       dir,
       packagePath,
