@@ -16,9 +16,6 @@ interface WorkerHandle {
   stopped: boolean;
 }
 
-/** Young-generation size of a worker's heap (V8's default is 16 MiB semi-spaces, about 48 MiB). */
-const WORKER_YOUNG_GENERATION_MB = 192;
-
 /** What every worker is started with, beyond its own turbines. */
 export type SharedWorkerSetup = Omit<WorkerSetup, 'entry' | 'turbines'>;
 
@@ -46,9 +43,7 @@ export class TurbineWorkers {
     turbines.forEach((t, i) => specs[i % this.count].push(t));
     this.handles = specs.map((share, w) => {
       const workerData: WorkerSetup = { entry: join(__dirname, 'turbine-worker.ts'), turbines: share, ...setup };
-      // A worker allocates fast (frames, windows, tensors for hundreds of agents): a larger young generation lets
-      // that garbage die young instead of being promoted and marked again and again in the old one.
-      const worker = new Worker(join(__dirname, 'worker-bootstrap.cjs'), { workerData, resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB } });
+      const worker = new Worker(join(__dirname, 'worker-bootstrap.cjs'), { workerData });
       return { worker, w, ready: false, stopped: false };
     });
     this.ready = Promise.all(
