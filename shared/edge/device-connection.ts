@@ -163,7 +163,10 @@ export class DeviceConnection extends EventEmitter implements CloudConnection {
     this.stopped = true;
     this.online = false;
     try {
-      await Promise.race([this.live.disconnect(), new Promise((r) => setTimeout(r, 2000))]);
+      // A process that exits while aws-crt still closes the connection can abort inside the binding (a
+      // callback into a closing environment), so wait for the close; a busy broker may take seconds.
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([this.live.disconnect(), new Promise((r) => (timer = setTimeout(r, 10_000)))]).finally(() => clearTimeout(timer));
     } catch {
       // never connected or already closed
     }

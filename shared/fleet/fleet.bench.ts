@@ -170,6 +170,12 @@ export async function run(): Promise<BenchLine[]> {
       continue;
     }
     baseRss ??= r.rssBytes;
+    // Printed at once: the table comes only when every size is done, and a later size may fail.
+    process.stderr.write(
+      `  ${n} turbines measured over ${r.wallSeconds.toFixed(0)} s: scored/produced ${(r.processed / r.produced).toFixed(3)}, produced/due ${(r.produced / r.due).toFixed(3)}, ` +
+        `beyond the detector p50/p99 ${(pct(r.beyondMs, 0.5) / 1000).toFixed(2)}/${(pct(r.beyondMs, 0.99) / 1000).toFixed(2)} s, onset to dashboard p50/p99 ${(pct(r.delaysMs, 0.5) / 1000).toFixed(2)}/${(pct(r.delaysMs, 0.99) / 1000).toFixed(2)} s, ` +
+        `${r.delaysMs.length} seen, ${r.missed} missed, ${r.falseAlarms} false, CPU ${(r.cpuShare * availableParallelism()).toFixed(2)} cores, RSS ${(r.rssBytes / 2 ** 20).toFixed(0)} MiB, load ${r.load.map((l) => l.toFixed(1)).join('/')}\n`,
+    );
     const note = `${availableParallelism()} cores shared with other users (load average ${r.load[0].toFixed(1)} at the start, ${r.load[1].toFixed(1)} at the end of the window); ${r.delaysMs.length} faults seen, ${r.missed} missed, ${r.falseAlarms} alarms on turbines without a fault; start-up ${r.startSeconds.toFixed(0)} s; ${r.cloudWhere}`;
     lines.push({ label: `${n} turbines: frames scored per second (through the pipeline and the model)`, value: r.processed / r.wallSeconds, unit: 'frames/s', baseline: { label: 'frames produced', value: r.produced / r.wallSeconds }, note });
     lines.push({ label: `${n} turbines: frames produced per second`, value: r.produced / r.wallSeconds, unit: 'frames/s', baseline: { label: 'frames due in real time', value: r.due / r.wallSeconds }, note: 'a turbine pauses while its agent has 400 frames waiting' });
