@@ -11,9 +11,9 @@
  * FLEET_BENCH_PROFILE=<file> writes a CPU profile of the main thread (cloud, broker, console) taken over the
  * first FLEET_BENCH_PROFILE_SECONDS (default 240) of the first size, ready or not (open it in Chrome DevTools);
  * FLEET_BENCH_CLOUD_PROFILE=<dir> writes the cloud process's profile there when it stops (node --cpu-prof).
- * State (certificates) is kept in .state/fleet-bench.
+ * State (certificates) is kept in .state/fleet-bench; each run starts its agents with fresh state (no model, empty capture spool).
  */
-import { createWriteStream, writeFileSync } from 'node:fs';
+import { createWriteStream, rmSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector';
 import { availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';
@@ -70,6 +70,9 @@ async function measure(turbines: number, seconds: number, packagePath: string, p
   const t0 = performance.now();
   const shown = new Map<string, string>();
   const dir = join(__dirname, '..', '..', '.state', 'fleet-bench', String(turbines));
+  // Fresh agent state per run (certificates are kept): an earlier run's capture spools would otherwise all be
+  // uploaded at start, a backlog of thousands of batches that is a different scenario from this one.
+  rmSync(join(dir, 'agents'), { recursive: true, force: true });
   let fleet: Fleet | undefined;
   let cloud: CloudProcess | undefined;
   try {
