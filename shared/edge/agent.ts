@@ -14,7 +14,7 @@ import { AgentStateFile, type StoredModel } from './agent-state';
 import { type CaptureOptions, CaptureSpool } from './capture';
 import { readDeviceConfig } from './device-config';
 import { type ContingencyConfig, ContingencyController, type ContingencyState, DEFAULT_CONTINGENCY, linkContingency, parseContingencyConfig, type TurbineActuator } from './contingency';
-import { type CloudConnection, DeviceConnection } from './device-connection';
+import { type CloudConnection, type ConnectionTiming, DeviceConnection } from './device-connection';
 import type { EngineFactory } from './inference-engine';
 import { type LoadedModel, ModelManager } from './model-manager';
 import { ModelRejected, type PackageVerifier } from './model-package';
@@ -57,6 +57,8 @@ export interface EdgeAgentOptions {
   contingency?: ContingencyConfig;
   /** The link to the cloud (default: the agent's own MQTT connection with the bundle's certificate). */
   connection?: CloudConnection;
+  /** MQTT timing of the agent's own connection (default DEFAULT_CONNECTION_TIMING, see device-connection.ts). */
+  connectionTiming?: Partial<ConnectionTiming>;
   /** Take models from IoT Jobs (default true; false when a Greengrass Model component brings them). */
   jobs?: boolean;
   /** Load initialPackage even when another model is kept (a Greengrass Model component decides the version). */
@@ -231,6 +233,7 @@ export async function startEdgeAgent(opts: EdgeAgentOptions): Promise<EdgeAgent>
     connection = opts.connection ?? new DeviceConnection(
       { host: config.mqtt.host, port: config.mqtt.port, clientId: thingName, certificatePem: pem(config.files.certificate), privateKeyPem: pem(config.files.privateKey), caPem: pem(config.files.ca) },
       log,
+      opts.connectionTiming,
     );
   } catch (err) {
     await manager.close();

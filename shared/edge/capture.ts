@@ -204,6 +204,8 @@ export class CaptureSpool {
   }
 
   private makeRoom(bytes: number, records: number): boolean {
+    // The usual case needs no listing of the spool (a farm's worker closes several batches a second).
+    if (this.counters.pendingBytes + bytes <= this.options.bufferMaxBytes) return true;
     // Oldest first, but batches already sent last: they are probably in S3 and only await confirmation.
     const all = this.pending();
     const pending = [...all.filter((p) => !this.sent.has(p.file)), ...all.filter((p) => this.sent.has(p.file))];

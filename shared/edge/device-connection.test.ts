@@ -74,3 +74,10 @@ test('a device whose first connect failed still notices a broker outage and reco
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+test('connection timing that would make a device give up on a live broker, or never retry, is refused with the reason', () => {
+  const endpoint = { host: '127.0.0.1', port: 1, clientId: 'timing-device', certificatePem: '', privateKeyPem: '', caPem: '' };
+  assert.throws(() => new DeviceConnection(endpoint, undefined, { pingTimeoutMs: 30_000 }), /pingTimeoutMs \(30000\) must be above 0 and below keepAliveSeconds \(30 s\)/);
+  assert.throws(() => new DeviceConnection(endpoint, undefined, { reconnectMinSeconds: 8, reconnectMaxSeconds: 4 }), /reconnect back-off 8\.\.4 s/);
+  assert.throws(() => new DeviceConnection(endpoint, undefined, { firstRetryMs: 0 }), /firstRetryMs must be above 0/);
+});

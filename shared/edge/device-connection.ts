@@ -11,7 +11,9 @@
  * forwards to whichever is live.
  */
 import { EventEmitter } from 'node:events';
+import { createHash } from 'node:crypto';
 import { iot, mqtt } from 'aws-iot-device-sdk-v2';
+import { mulberry32 } from '../turbine/random';
 
 /** Where and as whom to connect. */
 export interface DeviceEndpoint {
@@ -24,6 +26,36 @@ export interface DeviceEndpoint {
 }
 
 type Handler = (topic: string, payload: ArrayBuffer) => void;
+
+/**
+ * MQTT timing of a device connection. The defaults suit one device and a farm of a thousand alike: a broker
+ * that is busy for a few seconds (a reconnect storm, a farm starting) must not look dead to its clients,
+ * or they drop and reconnect all at once and keep it busy; and devices that failed together must not all
+ * retry in the same millisecond.
+ */
+export interface ConnectionTiming {
+  /** MQTT keep-alive (PINGREQ after this much silence). */
+  keepAliveSeconds: number;
+  /** How long a PINGRESP may take before the connection counts as lost (the SDK's default is 3 s). */
+  pingTimeoutMs: number;
+  /** The SDK's reconnect back-off after an interruption, doubling from min to max. */
+  reconnectMinSeconds: number;
+  reconnectMaxSeconds: number;
+  /** Retry delay of a failed first connect, doubling up to 8 s; each wait is drawn from 50-150 % of it. */
+  firstRetryMs: number;
+  /** The first connect waits a random 0..this (a farm's devices do not all boot in the same millisecond). */
+  startJitterMs: number;
+}
+
+/** See ConnectionTiming. */
+export const DEFAULT_CONNECTION_TIMING: Readonly<ConnectionTiming> = Object.freeze({
+  keepAliveSeconds: 30,
+  pingTimeoutMs: 10_000,
+  reconnectMinSeconds: 1,
+  reconnectMaxSeconds: 8,
+  firstRetryMs: 500,
+  startJitterMs: 0,
+});
 
 /**
  * What the agent needs of its link to the cloud: a DeviceConnection (its own MQTT connection), or, when
@@ -55,21 +87,32 @@ export class DeviceConnection extends EventEmitter implements CloudConnection {
   private stopped = false;
   private connecting: Promise<void> | null = null;
 
+  private readonly timing: ConnectionTiming;
+  /** Jitter draws, seeded by the client id: devices differ, a device's run is reproducible. */
+  private readonly random: () => number;
+
   constructor(
     readonly endpoint: DeviceEndpoint,
     private readonly log: (message: string) => void = () => undefined,
+    timing: Partial<ConnectionTiming> = {},
   ) {
     super();
+    this.timing = { ...DEFAULT_CONNECTION_TIMING, ...timing };
+    this.random = mulberry32(createHash('sha256').update(endpoint.clientId).digest().readUInt32LE(0));
+    const t = this.timing;
+    if (!(t.pingTimeoutMs > 0 && t.pingTimeoutMs < t.keepAliveSeconds * 1000)) throw new Error(`pingTimeoutMs (${t.pingTimeoutMs}) must be above 0 and below keepAliveSeconds (${t.keepAliveSeconds} s)`);
+    if (!(t.reconnectMinSeconds >= 1 && t.reconnectMaxSeconds >= t.reconnectMinSeconds)) throw new Error(`reconnect back-off ${t.reconnectMinSeconds}..${t.reconnectMaxSeconds} s must start at 1 s or more and not shrink`);
+    if (!(t.firstRetryMs > 0 && t.startJitterMs >= 0)) throw new Error('firstRetryMs must be above 0 and startJitterMs not negative');
     this.config = iot.AwsIotMqttConnectionConfigBuilder.new_mtls_builder(endpoint.certificatePem, endpoint.privateKeyPem)
       .with_certificate_authority(endpoint.caPem)
       .with_endpoint(endpoint.host)
       .with_port(endpoint.port)
       .with_client_id(endpoint.clientId)
       .with_clean_session(true)
-      .with_keep_alive_seconds(30)
-      .with_reconnect_min_sec(1)
-      .with_reconnect_max_sec(4)
-      .with_ping_timeout_ms(3000)
+      .with_keep_alive_seconds(t.keepAliveSeconds)
+      .with_reconnect_min_sec(t.reconnectMinSeconds)
+      .with_reconnect_max_sec(t.reconnectMaxSeconds)
+      .with_ping_timeout_ms(t.pingTimeoutMs)
       .build();
     this.live = this.newNativeConnection();
     this.connection = new Proxy(this.live, {
@@ -120,7 +163,10 @@ export class DeviceConnection extends EventEmitter implements CloudConnection {
     this.stopped = true;
     this.online = false;
     try {
-      await Promise.race([this.live.disconnect(), new Promise((r) => setTimeout(r, 2000))]);
+      // A process that exits while aws-crt still closes the connection can abort inside the binding (a
+      // callback into a closing environment), so wait for the close; a busy broker may take seconds.
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([this.live.disconnect(), new Promise((r) => (timer = setTimeout(r, 10_000)))]).finally(() => clearTimeout(timer));
     } catch {
       // never connected or already closed
     }
@@ -135,7 +181,8 @@ export class DeviceConnection extends EventEmitter implements CloudConnection {
   }
 
   private async connectLoop(): Promise<void> {
-    let delay = 500;
+    let delay = this.timing.firstRetryMs;
+    if (this.timing.startJitterMs > 0) await new Promise((r) => setTimeout(r, this.random() * this.timing.startJitterMs));
     while (!this.stopped) {
       try {
         const sessionPresent = await this.live.connect();
@@ -143,12 +190,13 @@ export class DeviceConnection extends EventEmitter implements CloudConnection {
         return;
       } catch (err) {
         if (this.stopped) return;
-        this.log(`cannot connect to ${this.endpoint.host}:${this.endpoint.port} (${errorText(err)}); retrying in ${delay} ms`);
+        this.log(`cannot connect to ${this.endpoint.host}:${this.endpoint.port} (${errorText(err)}); retrying in about ${delay} ms`);
         // The failed connection would never report an interruption again (see the file comment); its
         // native part is freed when it is garbage-collected.
         this.live = this.newNativeConnection();
-        await new Promise((r) => setTimeout(r, delay));
-        delay = Math.min(delay * 2, 4000);
+        // Jittered, so devices refused together (a TLS handshake timeout in a storm) do not retry together.
+        await new Promise((r) => setTimeout(r, delay * (0.5 + this.random())));
+        delay = Math.min(delay * 2, 8000);
       }
     }
   }

@@ -4,17 +4,21 @@
  * trained detector. Per size: frames processed by the agents against frames the turbines produced, alarm
  * latency from fault onset to the dashboard's server (p50/p99, and beyond the detector's own delay), CPU
  * (share of all cores) and memory. FLEET_BENCH_SIZES (e.g. "5,100") and FLEET_BENCH_SECONDS (measured
- * seconds per size, default 60) change the run; FLEET_BENCH_CLOUD_DIR runs the farm on a local cloud in
- * another process (npm run cloud -- --dir <dir>); FLEET_BENCH_LOG=<file> writes the farm's log (agents, cloud) there;
+ * seconds per size, default 60) change the run. The local cloud runs in a child process of its own (its state
+ * in .state/fleet-bench/<size>/cloud), counted in CPU and memory; FLEET_BENCH_CLOUD_DIR uses one already
+ * running instead (npm run cloud -- --dir <dir>, not counted), FLEET_BENCH_CLOUD=in-process runs it on the
+ * farm's main thread (as `npm run fleet` does without --cloud-dir). FLEET_BENCH_LOG=<file> writes the farm's log (agents, cloud) there;
  * FLEET_BENCH_PROFILE=<file> writes a CPU profile of the main thread (cloud, broker, console) taken over the
- * first FLEET_BENCH_PROFILE_SECONDS (default 240) of the first size, ready or not (open it in Chrome DevTools).
- * State (certificates) is kept in .state/fleet-bench.
+ * first FLEET_BENCH_PROFILE_SECONDS (default 240) of the first size, ready or not (open it in Chrome DevTools);
+ * FLEET_BENCH_CLOUD_PROFILE=<dir> writes the cloud process's profile there when it stops (node --cpu-prof).
+ * State (certificates) is kept in .state/fleet-bench; each run starts its agents with fresh state (no model, empty capture spool).
  */
-import { createWriteStream, writeFileSync } from 'node:fs';
+import { createWriteStream, rmSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector';
 import { availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';
 import type { BenchLine } from '../bench/types';
+import { type CloudProcess, startCloudProcess } from '../cloud/cloud-process';
 import { type Fleet, type InjectionRecord, startFleet } from './fleet';
 import { trainedFleetPackages } from './trained-packages';
 
@@ -45,6 +49,8 @@ interface SizeResult {
   due: number;
   produced: number;
   processed: number;
+  /** Length of the measured window (s). */
+  wallSeconds: number;
   cpuShare: number;
   rssBytes: number;
   delaysMs: number[];
@@ -56,20 +62,30 @@ interface SizeResult {
   falseAlarms: number;
   /** 1-minute load average of the machine at the start and the end of the measured window. */
   load: [number, number];
+  /** Where the local cloud ran. */
+  cloudWhere: string;
 }
 
 async function measure(turbines: number, seconds: number, packagePath: string, publicKeyPem: string): Promise<SizeResult> {
   const t0 = performance.now();
   const shown = new Map<string, string>();
+  const dir = join(__dirname, '..', '..', '.state', 'fleet-bench', String(turbines));
+  // Fresh agent state per run (certificates are kept): an earlier run's capture spools would otherwise all be
+  // uploaded at start, a backlog of thousands of batches that is a different scenario from this one.
+  rmSync(join(dir, 'agents'), { recursive: true, force: true });
   let fleet: Fleet | undefined;
+  let cloud: CloudProcess | undefined;
   try {
+    const ownProcess = !process.env.FLEET_BENCH_CLOUD_DIR && process.env.FLEET_BENCH_CLOUD !== 'in-process';
+    // The same state folder the farm's own cloud would use, so certificates provisioned either way are reused.
+    if (ownProcess) cloud = await startCloudProcess({ dir: join(dir, 'cloud'), log: farmLog, nodeFlags: process.env.FLEET_BENCH_CLOUD_PROFILE ? ['--cpu-prof', '--cpu-prof-dir', process.env.FLEET_BENCH_CLOUD_PROFILE] : [] });
     fleet = await startFleet({
-      dir: join(__dirname, '..', '..', '.state', 'fleet-bench', String(turbines)),
+      dir,
       packagePath,
       publicKeyPem,
       turbines,
       heartbeatSeconds: 10,
-      cloudDir: process.env.FLEET_BENCH_CLOUD_DIR,
+      cloudDir: cloud?.dir ?? process.env.FLEET_BENCH_CLOUD_DIR,
       dashboardPort: 0,
       log: farmLog,
       onProgress: (step, done, total) => {
@@ -88,23 +104,30 @@ async function measure(turbines: number, seconds: number, packagePath: string, p
     const start = sum();
     const load0 = loadavg()[0];
     const cpu0 = process.cpuUsage();
+    const cloudCpu0 = cloud?.cpuSeconds() ?? 0;
     const wall0 = performance.now();
+    const memory = (): number => process.memoryUsage().rss + (cloud?.rssBytes() ?? 0);
     let rss = 0;
     // Faults on a spread of turbines, one at a time per turbine, during the measured window.
     const targets = Array.from({ length: Math.min(turbines, 20) }, (_, k) => Math.floor((k * turbines) / Math.min(turbines, 20)));
     const gap = (seconds * 1000 * 0.6) / targets.length;
+    // Not awaited: a turbine that is behind produces its fault's first frame late, and the window must not
+    // stretch for it (an injection whose onset never came counts as missed).
     const injected: InjectionRecord[] = [];
+    let injections = 0;
     for (const index of targets) {
-      injected.push(await fleet.injectFault(index, 'vib', 'severe', 10));
-      rss = Math.max(rss, process.memoryUsage().rss);
+      injections++;
+      fleet.injectFault(index, 'vib', 'severe', 10).then((r) => injected.push(r), (err: Error) => farmLog?.(`injection on turbine ${index} failed: ${err.message}`));
+      rss = Math.max(rss, memory());
       await sleep(gap);
     }
     const remaining = seconds * 1000 - (performance.now() - wall0);
     if (remaining > 0) await sleep(remaining);
     const end = sum();
     const cpu = process.cpuUsage(cpu0);
+    const cloudCpuS = (cloud?.cpuSeconds() ?? 0) - cloudCpu0;
     const wall = performance.now() - wall0;
-    rss = Math.max(rss, process.memoryUsage().rss);
+    rss = Math.max(rss, memory());
     await sleep(5000); // late alarms of the last injections
     const targeted = new Set(targets.map((i) => fleet!.thingNames[i]));
     let falseAlarms = 0;
@@ -116,18 +139,21 @@ async function measure(turbines: number, seconds: number, packagePath: string, p
       due: end.due - start.due,
       produced: end.produced - start.produced,
       processed: end.processed - start.processed,
-      cpuShare: (cpu.user + cpu.system) / 1000 / wall / availableParallelism(),
+      wallSeconds: wall / 1000,
+      cpuShare: ((cpu.user + cpu.system) / 1000 + cloudCpuS * 1000) / wall / availableParallelism(),
       rssBytes: rss,
       delaysMs: seen.map((r) => r.dashboardDelayMs as number),
       beyondMs: seen.map((r) => (r.dashboardDelayMs as number) - (r.detectorDelayS as number) * 1000),
       detectorS: seen.map((r) => r.detectorDelayS as number),
       transportMs: seen.filter((r) => r.deviceAlarmAt !== null).map((r) => (r.cloudAlarmAt as number) - (r.deviceAlarmAt as number)),
-      missed: injected.length - seen.length,
+      missed: injections - seen.length,
       falseAlarms,
       load: [load0, loadavg()[0]],
+      cloudWhere: cloud ? 'local cloud in its own process (counted)' : process.env.FLEET_BENCH_CLOUD_DIR ? 'local cloud already running (not counted)' : "local cloud on the farm's main thread",
     };
   } finally {
     await fleet?.stop();
+    await cloud?.stop();
   }
 }
 
@@ -147,9 +173,15 @@ export async function run(): Promise<BenchLine[]> {
       continue;
     }
     baseRss ??= r.rssBytes;
-    const note = `${availableParallelism()} cores shared with other users (load average ${r.load[0].toFixed(1)} at the start, ${r.load[1].toFixed(1)} at the end of the window); ${r.delaysMs.length} faults seen, ${r.missed} missed, ${r.falseAlarms} alarms on turbines without a fault; start-up ${r.startSeconds.toFixed(0)} s`;
-    lines.push({ label: `${n} turbines: frames scored per second (through the pipeline and the model)`, value: r.processed / seconds, unit: 'frames/s', baseline: { label: 'frames produced', value: r.produced / seconds }, note });
-    lines.push({ label: `${n} turbines: frames produced per second`, value: r.produced / seconds, unit: 'frames/s', baseline: { label: 'frames due in real time', value: r.due / seconds }, note: 'a turbine pauses while its agent has 400 frames waiting' });
+    // Printed at once: the table comes only when every size is done, and a later size may fail.
+    process.stderr.write(
+      `  ${n} turbines measured over ${r.wallSeconds.toFixed(0)} s: scored/produced ${(r.processed / r.produced).toFixed(3)}, produced/due ${(r.produced / r.due).toFixed(3)}, ` +
+        `beyond the detector p50/p99 ${(pct(r.beyondMs, 0.5) / 1000).toFixed(2)}/${(pct(r.beyondMs, 0.99) / 1000).toFixed(2)} s, onset to dashboard p50/p99 ${(pct(r.delaysMs, 0.5) / 1000).toFixed(2)}/${(pct(r.delaysMs, 0.99) / 1000).toFixed(2)} s, ` +
+        `${r.delaysMs.length} seen, ${r.missed} missed, ${r.falseAlarms} false, CPU ${(r.cpuShare * availableParallelism()).toFixed(2)} cores, RSS ${(r.rssBytes / 2 ** 20).toFixed(0)} MiB, load ${r.load.map((l) => l.toFixed(1)).join('/')}\n`,
+    );
+    const note = `${availableParallelism()} cores shared with other users (load average ${r.load[0].toFixed(1)} at the start, ${r.load[1].toFixed(1)} at the end of the window); ${r.delaysMs.length} faults seen, ${r.missed} missed, ${r.falseAlarms} alarms on turbines without a fault; start-up ${r.startSeconds.toFixed(0)} s; ${r.cloudWhere}`;
+    lines.push({ label: `${n} turbines: frames scored per second (through the pipeline and the model)`, value: r.processed / r.wallSeconds, unit: 'frames/s', baseline: { label: 'frames produced', value: r.produced / r.wallSeconds }, note });
+    lines.push({ label: `${n} turbines: frames produced per second`, value: r.produced / r.wallSeconds, unit: 'frames/s', baseline: { label: 'frames due in real time', value: r.due / r.wallSeconds }, note: 'a turbine pauses while its agent has 400 frames waiting' });
     lines.push({ label: `${n} turbines: alarm latency p50, onset to dashboard`, value: pct(r.delaysMs, 0.5) / 1000, unit: 's', baseline: { label: 'detector delay p50 (simulated time)', value: pct(r.detectorS, 0.5) } });
     lines.push({ label: `${n} turbines: alarm latency p99, onset to dashboard`, value: pct(r.delaysMs, 0.99) / 1000, unit: 's', baseline: { label: 'detector delay p99 (simulated time)', value: pct(r.detectorS, 0.99) } });
     lines.push({ label: `${n} turbines: latency beyond the detector's delay p50 / p99`, value: pct(r.beyondMs, 0.5) / 1000, unit: 's', baseline: { label: 'p99', value: pct(r.beyondMs, 0.99) / 1000 }, note: 'target p99 < 2 s' });

@@ -14,6 +14,7 @@ import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client
 import { cloudSettings, resourceName } from '../config';
 import type { CloudContext, ServiceHandle } from '../contracts';
 import { loadOrCreateCredentials } from '../credentials';
+import { SingleFlight } from './single-flight';
 
 /** Bucket the capture ingest writes to: CLOUD_CAPTURE_BUCKET, else "<resource prefix>data". */
 export function captureBucketName(env: NodeJS.ProcessEnv = process.env): string {
@@ -46,6 +47,7 @@ export async function installCaptureIngest(ctx: CloudContext): Promise<ServiceHa
       },
     ));
   const inflight = new Set<Promise<void>>();
+  const storing = new SingleFlight<void>();
 
   const ingest = async (topic: string, payload: Buffer): Promise<void> => {
     const thing = topic.split('/')[1];
@@ -62,8 +64,11 @@ export async function installCaptureIngest(ctx: CloudContext): Promise<ServiceHa
     }
     const key = captureKey(thing, batchId as string);
     try {
-      await ensureBucket();
-      await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: payload, ContentType: 'application/json' }));
+      // A copy re-sent while the first is being stored waits for that write (same key, same bytes).
+      await storing.run(key, async () => {
+        await ensureBucket();
+        await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: payload, ContentType: 'application/json' }));
+      });
     } catch (err) {
       if (!stopped) await bus.publish(`${topic}/rejected`, JSON.stringify({ batchId, message: `cannot store the batch: ${(err as Error).message}` }), { qos: 1 });
       return;

@@ -11,6 +11,7 @@ import {
   CreateThingCommand,
   IoTClient,
   DescribeCertificateCommand,
+  DetachPolicyCommand,
   ListCertificatesCommand,
   GetPolicyCommand,
   ListAttachedPoliciesCommand,
@@ -95,15 +96,28 @@ test('provisioning 3 devices writes valid bundles; a re-run reuses them and reis
       assert.deepEqual(cloud.context.directory?.thingsForPrincipal(bundle.certificateArn as string), [device.thingName]);
     }
 
-    // Re-run: nothing new is issued.
+    // Re-run: nothing new is issued, and a complete device costs one call (the rest is read in paged lists).
+    const calls: string[] = [];
+    target.iot.middlewareStack.add(
+      (next, context) => async (args) => {
+        calls.push(context.commandName as string);
+        return next(args);
+      },
+      { step: 'initialize' },
+    );
     const again = await provisionDevices({ ...target, devices: 3, outDir: out });
     assert.deepEqual(again.devices.map((d) => [d.certificateId, d.newCertificate]), result.devices.map((d) => [d.certificateId, false]));
-    // A removed bundle and a revoked certificate each get a new certificate; the rest keep theirs; a 4th device is added.
+    const perDevice = calls.filter((c) => !/ThingGroupCommand$|PolicyCommand$|^List/.test(c));
+    assert.deepEqual(perDevice, ['AttachThingPrincipalCommand', 'AttachThingPrincipalCommand', 'AttachThingPrincipalCommand']);
+    // A removed bundle and a revoked certificate each get a new certificate; the rest keep theirs; a 4th device is added;
+    // a certificate detached from the policy is attached again.
     await rm(result.devices[0].bundleDir, { recursive: true });
     await iot.send(new UpdateCertificateCommand({ certificateId: result.devices[1].certificateId, newStatus: 'REVOKED' }));
+    await iot.send(new DetachPolicyCommand({ policyName: 'edge-devices-policy', target: result.devices[2].certificateArn }));
     const third = await provisionDevices({ ...target, devices: 4, outDir: out });
     assert.deepEqual(third.devices.map((d) => d.newCertificate), [true, true, false, true]);
     assert.equal(third.devices[2].certificateId, result.devices[2].certificateId);
+    assert.deepEqual((await iot.send(new ListAttachedPoliciesCommand({ target: result.devices[2].certificateArn }))).policies?.map((p) => p.policyName), ['edge-devices-policy']);
     assert.notEqual(third.devices[1].certificateId, result.devices[1].certificateId);
     assert.equal(readDeviceConfig(third.devices[1].bundleDir).config.certificateId, third.devices[1].certificateId);
 
