@@ -73,6 +73,13 @@ const KERNEL_WAT = `
       (br $loopI)))))
 `;
 
+/** The parts of the WebAssembly API used here (the project's TypeScript lib has no DOM types). */
+interface WasmMemory {
+  readonly buffer: ArrayBuffer;
+  grow(pages: number): number;
+}
+const wasmApi = (globalThis as unknown as { WebAssembly: { Module: new (bytes: Uint8Array) => object; Instance: new (module: object, imports: object) => { exports: Record<string, unknown> } } }).WebAssembly;
+
 /** The assembled kernel and its memory. */
 export interface TransposedMatMul {
   /**
@@ -92,8 +99,8 @@ export async function loadTransposedMatMul(): Promise<TransposedMatMul> {
   } finally {
     parsed.destroy();
   }
-  const instance = new WebAssembly.Instance(new WebAssembly.Module(binary), {});
-  const memory = instance.exports.memory as WebAssembly.Memory;
+  const instance = new wasmApi.Instance(new wasmApi.Module(binary), {});
+  const memory = instance.exports.memory as WasmMemory;
   const matmul = instance.exports.matmul as (a: number, b: number, out: number, m: number, k: number, n: number) => void;
   return {
     multiply(a, b, m, k, n, transposeA, transposeB, out) {
