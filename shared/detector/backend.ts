@@ -102,7 +102,9 @@ export async function initBackend(preferred?: BackendName): Promise<BackendName>
   for (const name of order) {
     if (name === 'tensorflow' && !tryLoadNodeBackend()) continue;
     if (name === 'wasm') {
-      await registerWasmTransposedMatMul(); // first: the Conv2DBackpropFilter kernel multiplies with it
+      // First: the Conv2DBackpropFilter kernel multiplies with it. DETECTOR_WASM_MATMUL=tfjs keeps tfjs's own
+      // (same results, slower; the bench's baseline).
+      if (process.env.DETECTOR_WASM_MATMUL !== 'tfjs') await registerWasmTransposedMatMul();
       registerWasmConv2dBackpropFilter();
     }
     if (tf.getBackend() === name) return name;

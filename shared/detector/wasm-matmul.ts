@@ -17,17 +17,19 @@ const K_BLOCK = 48;
 const COLUMNS = 16;
 
 /**
- * out (m x n) = a (m x k, row-major) . b (k x n, row-major), n a multiple of 16. Each output is
- * out = (...((0 + S1) + S2) ...) with S the products of one 48-block of k added in order from 0.
+ * out (m x n) = A (m x k) . b (k x n, row-major), n a multiple of 16, A(i, kk) at a + 4 (i ai + kk ak) (so
+ * a transposed A needs no copy). Each output is out = (...((0 + S1) + S2) ...) with S the products of one
+ * 48-block of k added in order from 0.
  */
 const KERNEL_WAT = `
 (module
   (memory (export "memory") 1)
-  (func (export "matmul") (param $a i32) (param $b i32) (param $out i32) (param $m i32) (param $k i32) (param $n i32)
-    (local $i i32) (local $j i32) (local $k0 i32) (local $k1 i32) (local $kk i32)
+  (func (export "matmul") (param $a i32) (param $ai i32) (param $ak i32) (param $b i32) (param $out i32) (param $m i32) (param $k i32) (param $n i32)
+    (local $stepA i32) (local $i i32) (local $j i32) (local $k0 i32) (local $k1 i32) (local $kk i32)
     (local $ap i32) (local $bp i32) (local $op i32) (local $rowB i32)
     (local $x v128) (local $c0 v128) (local $c1 v128) (local $c2 v128) (local $c3 v128)
     (local.set $rowB (i32.shl (local.get $n) (i32.const 2)))
+    (local.set $stepA (i32.shl (local.get $ak) (i32.const 2)))
     (block $doneI (loop $loopI
       (br_if $doneI (i32.ge_u (local.get $i) (local.get $m)))
       (local.set $j (i32.const 0))
@@ -47,7 +49,7 @@ const KERNEL_WAT = `
           (local.set $c1 (v128.const i32x4 0 0 0 0))
           (local.set $c2 (v128.const i32x4 0 0 0 0))
           (local.set $c3 (v128.const i32x4 0 0 0 0))
-          (local.set $ap (i32.add (local.get $a) (i32.shl (i32.add (i32.mul (local.get $i) (local.get $k)) (local.get $k0)) (i32.const 2))))
+          (local.set $ap (i32.add (local.get $a) (i32.shl (i32.add (i32.mul (local.get $i) (local.get $ai)) (i32.mul (local.get $k0) (local.get $ak))) (i32.const 2))))
           (local.set $bp (i32.add (local.get $b) (i32.shl (i32.add (i32.mul (local.get $k0) (local.get $n)) (local.get $j)) (i32.const 2))))
           (local.set $kk (local.get $k0))
           (block $doneK (loop $loopK
@@ -57,7 +59,7 @@ const KERNEL_WAT = `
             (local.set $c1 (f32x4.add (local.get $c1) (f32x4.mul (local.get $x) (v128.load offset=16 (local.get $bp)))))
             (local.set $c2 (f32x4.add (local.get $c2) (f32x4.mul (local.get $x) (v128.load offset=32 (local.get $bp)))))
             (local.set $c3 (f32x4.add (local.get $c3) (f32x4.mul (local.get $x) (v128.load offset=48 (local.get $bp)))))
-            (local.set $ap (i32.add (local.get $ap) (i32.const 4)))
+            (local.set $ap (i32.add (local.get $ap) (local.get $stepA)))
             (local.set $bp (i32.add (local.get $bp) (local.get $rowB)))
             (local.set $kk (i32.add (local.get $kk) (i32.const 1)))
             (br $loopK)))
@@ -101,7 +103,7 @@ export async function loadTransposedMatMul(): Promise<TransposedMatMul> {
   }
   const instance = new wasmApi.Instance(new wasmApi.Module(binary), {});
   const memory = instance.exports.memory as WasmMemory;
-  const matmul = instance.exports.matmul as (a: number, b: number, out: number, m: number, k: number, n: number) => void;
+  const matmul = instance.exports.matmul as (a: number, ai: number, ak: number, b: number, out: number, m: number, k: number, n: number) => void;
   return {
     multiply(a, b, m, k, n, transposeA, transposeB, out) {
       const n16 = Math.ceil(n / COLUMNS) * COLUMNS;
@@ -111,12 +113,9 @@ export async function loadTransposedMatMul(): Promise<TransposedMatMul> {
       const aAt = 0;
       const bAt = m * k;
       const outAt = bAt + k * n16;
-      // a row-major (m x k), b row-major (k x n16) with zero padding: copies, which change no arithmetic.
-      if (transposeA) {
-        for (let kk = 0; kk < k; kk++) for (let i = 0; i < m; i++) heap[aAt + i * k + kk] = a[kk * m + i];
-      } else {
-        heap.set(a.subarray(0, m * k), aAt);
-      }
+      // a as it is (strides tell the kernel its layout), b row-major (k x n16) with zero padding: copies,
+      // which change no arithmetic.
+      heap.set(a.subarray(0, m * k), aAt);
       if (transposeB) {
         for (let j = 0; j < n; j++) for (let kk = 0; kk < k; kk++) heap[bAt + kk * n16 + j] = b[j * k + kk];
       } else if (n16 === n) {
@@ -125,7 +124,7 @@ export async function loadTransposedMatMul(): Promise<TransposedMatMul> {
         for (let kk = 0; kk < k; kk++) heap.set(b.subarray(kk * n, (kk + 1) * n), bAt + kk * n16);
       }
       if (n16 !== n) for (let kk = 0; kk < k; kk++) heap.fill(0, bAt + kk * n16 + n, bAt + (kk + 1) * n16);
-      matmul(aAt * 4, bAt * 4, outAt * 4, m, k, n16);
+      matmul(aAt * 4, transposeA ? 1 : k, transposeA ? m : 1, bAt * 4, outAt * 4, m, k, n16);
       if (n16 === n) out.set(heap.subarray(outAt, outAt + m * n));
       else for (let i = 0; i < m; i++) out.set(heap.subarray(outAt + i * n16, outAt + i * n16 + n), i * n);
     },
