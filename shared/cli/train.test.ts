@@ -46,6 +46,11 @@ test('npm run train writes a model directory that npm run evaluate scores, print
   assert.match(plain.stderr, /train \(cached\)/); // only the thresholds are fitted again
   assert.equal(thresholds('plain').scale, undefined);
   assert.equal(thresholds('plain').fast, undefined);
+  // The calibration on the main thread instead of the worker thread: the same thresholds and weights.
+  const oneThread = run('train', ['--data', at('normal.csv.gz'), '--out', at('one-thread'), '--epochs', '2', '--cache', at('cache-one-thread'), '--calibration-data', at('calibration.csv.gz'), '--no-calibration-worker']);
+  assert.equal(oneThread.status, 0, oneThread.stderr);
+  assert.deepEqual(thresholds('one-thread'), thresholds('model'));
+  assert.ok(readFileSync(join(at('one-thread'), 'weights.bin')).equals(readFileSync(join(at('model'), 'weights.bin'))));
 });
 
 test('bad input: one clear line on stderr, exit 1, no stack trace, no model directory', () => {
@@ -67,6 +72,6 @@ test('bad input: one clear line on stderr, exit 1, no stack trace, no model dire
 });
 
 test('both CLIs print --help', () => {
-  assert.match(run('train', ['--help']).stdout, /--data <file>[\s\S]*--out <dir>[\s\S]*--eval-data/);
+  assert.match(run('train', ['--help']).stdout, /--data <file>[\s\S]*--out <dir>[\s\S]*--eval-data[\s\S]*--no-calibration-worker/);
   assert.match(run('evaluate', ['--help']).stdout, /--model <dir>[\s\S]*--labels <file>/);
 });

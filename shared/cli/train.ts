@@ -34,13 +34,14 @@ async function main(): Promise<void> {
     .option('--no-conditioning', 'fixed thresholds, not conditioned on the rotor-speed state (for comparison)')
     .option('--false-alarm-target <rate>', 'false alarms per turbine-day the thresholds are fitted for on normal calibration data (0 = off: the budget rule alone)', numberOption('false-alarm-target', 'a number >= 0', (n) => n >= 0), DEFAULT_FALSE_ALARM_TARGET)
     .option('--calibration-data <file>', `normal farm CSV of other turbines to fit the false-alarm rate on (default: ${CALIBRATION_FARM.turbines} simulated turbines x ${CALIBRATION_FARM.minutes} min)`)
+    .option('--no-calibration-worker', 'prepare and score the calibration data on the main thread instead of a second one (the same results, slower)')
     .option('--backend <name>', 'tfjs backend: wasm | cpu | tensorflow (default: tensorflow if @tensorflow/tfjs-node loads, else wasm)')
     .option('--cache <dir>', 'cache of step outputs', '.cache/detector')
     .showHelpAfterError('(run with --help for usage)');
   program.parse();
   const o = program.opts<{
     data: string; out: string; labels?: string; evalData?: string; evalLabels?: string; arch: string; epochs: number; batchSize: number;
-    seed: number; margin: number; debounce: number; onsetMargin: number; fastMargin: number; conditioning: boolean; falseAlarmTarget: number; calibrationData?: string;
+    seed: number; margin: number; debounce: number; onsetMargin: number; fastMargin: number; conditioning: boolean; falseAlarmTarget: number; calibrationData?: string; calibrationWorker: boolean;
     backend?: string; cache: string;
   }>();
   if (!isArchitecture(o.arch)) throw new Error(`--arch must be one of ${ARCHITECTURES.join(', ')}, got "${o.arch}"`);
@@ -81,6 +82,7 @@ async function main(): Promise<void> {
     budget: { margin: o.margin, debounceWindows: o.debounce, recentMargin: o.onsetMargin, fastMargin: o.fastMargin, conditioned: o.conditioning },
     falseAlarmTarget: o.falseAlarmTarget,
     calibrationDataPath: o.calibrationData,
+    calibrationWorker: o.calibrationWorker,
     backend: o.backend as BackendName | undefined,
     onEvent,
   });

@@ -8,6 +8,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
+import { registerWasmTransposedMatMul } from './wasm-matmul';
 
 /** Backends this project knows how to use, fastest first. */
 export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
@@ -94,13 +95,18 @@ export function registerWasmConv2dBackpropFilter(): void {
 
 /**
  * Sets the tfjs backend: `preferred` if given, else tfjs-node when it loads, else wasm (with the
- * Conv2DBackpropFilter kernel added), else cpu. Returns the backend in use.
+ * Conv2DBackpropFilter kernel added and transposed products on wasm-matmul.ts), else cpu. Returns the backend in use.
  */
 export async function initBackend(preferred?: BackendName): Promise<BackendName> {
   const order: BackendName[] = preferred ? [preferred] : ['tensorflow', 'wasm', 'cpu'];
   for (const name of order) {
     if (name === 'tensorflow' && !tryLoadNodeBackend()) continue;
-    if (name === 'wasm') registerWasmConv2dBackpropFilter();
+    if (name === 'wasm') {
+      // First: the Conv2DBackpropFilter kernel multiplies with it. DETECTOR_WASM_MATMUL=tfjs keeps tfjs's own
+      // (same results, slower; the bench's baseline).
+      if (process.env.DETECTOR_WASM_MATMUL !== 'tfjs') await registerWasmTransposedMatMul();
+      registerWasmConv2dBackpropFilter();
+    }
     if (tf.getBackend() === name) return name;
     try {
       if (await tf.setBackend(name)) {

@@ -1,19 +1,21 @@
 /**
- * Detector training and scoring cost. Trains the default (dense) model with the default settings on the
- * default training data set (simulated in memory, 16 turbines x 60 min), fits its thresholds (operating-state
- * scale, budget, onset, fast rule), calibrates them for the false-alarm target and reports the wall and CPU
- * time of all four (and the load average, since the machine is shared),
- * next to the original convolutional architecture's time per epoch on the same windows, on wasm (with our
- * Conv2DBackpropFilter kernel) and on the cpu backend (what tfjs would fall back to without it).
+ * Detector training and scoring cost. End to end: `npm run train` on the default training data set (16
+ * turbines x 60 min, written as the CSV `npm run dataset` writes, empty cache) as a child process, against
+ * the same command with tfjs-backend-wasm's own transposed matMul and the calibration on the main thread
+ * (the pipeline before both speed-ups), in the same run; both must write the same weights. Then the dense
+ * model's time per epoch next to the original convolutional architecture's on the same windows, on wasm
+ * (with our Conv2DBackpropFilter kernel) and on the cpu backend (what tfjs would fall back to without it).
  */
-import { loadavg } from 'node:os';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { BenchLine } from '../bench/types';
 import { DEFAULT_PREPROCESSING } from '../features/params';
+import { writeFramesCsv } from '../turbine/csv';
 import { simulateFarm } from '../turbine/farm';
 import { initBackend } from './backend';
-import { CALIBRATION_FARM, calibrateThresholds } from './calibration';
 import { buildAutoencoder } from './models';
-import { fitAllThresholds } from './threshold-fitting';
 import { DEFAULT_TRAIN_STRIDE, DEFAULT_TRAINING_DATA, everyNth, everyNthWithTransients, prepareTrainingData } from './training-data';
 import { reconstructionErrors } from './scoring';
 import { DEFAULT_TRAINING, trainAutoencoder } from './training';
@@ -34,7 +36,42 @@ function timed<T>(fn: () => T): { value: T; wall: number; cpu: number } {
   return { value, wall: (performance.now() - w) / 1000, cpu: cpuS() - c };
 }
 
+/**
+ * One `npm run train` in a child process with an empty cache: wall seconds, its steps line, and what it
+ * wrote (weights and detector.json without its training seconds).
+ */
+function trainCommand(dir: string, name: string, extraArgs: string[], env: Record<string, string>): { wall: number; steps: string; model: string } {
+  const root = join(__dirname, '..', '..');
+  const args = ['--import', 'tsx', join(root, 'shared', 'cli', 'train.ts'), '--data', join(dir, 'train.csv.gz'), '--out', join(dir, name), '--cache', join(dir, `cache-${name}`), ...extraArgs];
+  const t0 = performance.now();
+  const child = spawnSync(process.execPath, args, { cwd: root, encoding: 'utf8', env: { ...process.env, ...env }, maxBuffer: 64 << 20 });
+  const wall = (performance.now() - t0) / 1000;
+  if (child.status !== 0) throw new Error(`npm run train (${name}) failed: ${child.stderr.slice(-2000)}`);
+  const steps = /^steps: (.*)$/m.exec(child.stdout)?.[1] ?? '?';
+  const description = JSON.parse(readFileSync(join(dir, name, 'detector.json'), 'utf8'));
+  delete description.training.seconds;
+  return { wall, steps, model: readFileSync(join(dir, name, 'weights.bin')).toString('base64') + JSON.stringify(description) };
+}
+
 export async function run(): Promise<BenchLine[]> {
+  const log = (text: string) => process.stderr.write(`detector bench: ${text}\n`);
+  const dir = mkdtempSync(join(tmpdir(), 'detector-bench-'));
+  let fast: ReturnType<typeof trainCommand>;
+  let plain: ReturnType<typeof trainCommand>;
+  const load: number[] = [];
+  try {
+    await writeFramesCsv(simulateFarm(DEFAULT_TRAINING_DATA).frames, join(dir, 'train.csv.gz'));
+    log('npm run train on the default data set, then the same without the speed-ups');
+    load.push(loadavg()[0]);
+    fast = trainCommand(dir, 'fast', [], {});
+    load.push(loadavg()[0]);
+    plain = trainCommand(dir, 'plain', ['--no-calibration-worker'], { DETECTOR_WASM_MATMUL: 'tfjs' });
+    load.push(loadavg()[0]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  if (fast.model !== plain.model) throw new Error('npm run train wrote a different model (weights or detector.json) with and without the speed-ups');
+
   const backend = await initBackend('wasm');
   const { frames } = simulateFarm(DEFAULT_TRAINING_DATA);
   const prep = timed(() => prepareTrainingData(frames, [], DEFAULT_PREPROCESSING));
@@ -42,13 +79,9 @@ export async function run(): Promise<BenchLine[]> {
   const train = everyNthWithTransients(data.train, DEFAULT_TRAIN_STRIDE);
   const validation = everyNth(data.holdout, DEFAULT_TRAIN_STRIDE);
 
-  const log = (text: string) => process.stderr.write(`detector bench: ${text}\n`);
   log(`${train.count} training windows prepared in ${prep.wall.toFixed(1)} s; training the dense model`);
   const dense = buildAutoencoder('dense', DEFAULT_TRAINING.seed);
   const fit = timed(() => trainAutoencoder(dense, train, validation));
-  const thresholds = timed(() => fitAllThresholds(dense, data));
-  // Fitting them for the false-alarm target: simulating the calibration turbines, their forward passes, the tails.
-  const calibration = timed(() => calibrateThresholds(dense, thresholds.value.thresholds, data.stats, data.params, simulateFarm(CALIBRATION_FARM).frames));
   const epochs = fit.value.curve.length;
   const denseEpoch = fit.wall / epochs;
   const scoreSet = { windows: data.holdout.windows.subarray(0, 4096 * WINDOW_SIZE), count: Math.min(4096, data.holdout.count) };
@@ -78,13 +111,18 @@ export async function run(): Promise<BenchLine[]> {
 
   return [
     {
-      label: `dense (default): preprocess, train ${epochs} epochs, fit thresholds and calibrate them on the default data set (${DEFAULT_TRAINING_DATA.turbines} turbines x ${DEFAULT_TRAINING_DATA.minutes} min, ${train.count} windows), wall`,
-      value: prep.wall + fit.wall + thresholds.wall + calibration.wall,
+      label: `npm run train on the default data set (${DEFAULT_TRAINING_DATA.turbines} turbines x ${DEFAULT_TRAINING_DATA.minutes} min CSV, empty cache), wall`,
+      value: fast.wall,
       unit: 's',
-      baseline: { label: 'original architecture, same epochs (extrapolated)', value: origEpoch.wall * epochs + prep.wall + thresholds.wall + calibration.wall },
-      note:
-        `preprocess ${prep.wall.toFixed(1)} s + train ${fit.wall.toFixed(1)} s + thresholds ${thresholds.wall.toFixed(1)} s + calibration ${calibration.wall.toFixed(1)} s; ` +
-        `CPU ${(prep.cpu + fit.cpu + thresholds.cpu + calibration.cpu).toFixed(1)} s; load average ${loadavg()[0].toFixed(1)}; best epoch ${fit.value.bestEpoch}, val MSE ${fit.value.bestValLoss.toFixed(4)}; target <= 60 s`,
+      baseline: { label: "same command with tfjs's own transposed matMul and the calibration on the main thread", value: plain.wall },
+      note: `steps ${fast.steps} | baseline ${plain.steps}; same weights and thresholds; load average ${load.map((l) => l.toFixed(1)).join(' / ')}; target < 60 s`,
+    },
+    {
+      label: `dense: preprocess in memory, then train ${epochs} epochs (${train.count} windows), wall`,
+      value: prep.wall + fit.wall,
+      unit: 's',
+      baseline: { label: 'original architecture, same epochs (extrapolated)', value: origEpoch.wall * epochs + prep.wall },
+      note: `preprocess ${prep.wall.toFixed(1)} s + train ${fit.wall.toFixed(1)} s; CPU ${(prep.cpu + fit.cpu).toFixed(1)} s; best epoch ${fit.value.bestEpoch}, val MSE ${fit.value.bestValLoss.toFixed(4)}`,
     },
     {
       label: 'dense: time per epoch (wasm)',

@@ -76,11 +76,14 @@ test('the pipeline writes a loadable model directory with the evaluation report;
   assert.equal(reloaded.auc, report.auc);
 });
 
-test('same seed and data give the same model bytes and metrics with a fresh cache', async () => {
+test('same seed and data give the same model bytes and metrics with a fresh cache, with or without the calibration worker', async () => {
   await runTrainingPipeline(options('a', 'cache-a'));
   await runTrainingPipeline(options('b', 'cache-b'));
+  // The calibration data prepared and scored on this thread instead of the worker thread.
+  await runTrainingPipeline({ ...options('c', 'cache-c'), calibrationWorker: false });
   for (const file of ['weights.bin', 'model.json', 'metrics.json']) {
     assert.ok(readFileSync(join(root, 'a', file)).equals(readFileSync(join(root, 'b', file))), file);
+    assert.ok(readFileSync(join(root, 'a', file)).equals(readFileSync(join(root, 'c', file))), file);
   }
   // detector.json also records how long training took; everything else must match.
   const description = (dir: string) => {
@@ -89,6 +92,7 @@ test('same seed and data give the same model bytes and metrics with a fresh cach
     return d;
   };
   assert.deepEqual(description('a'), description('b'));
+  assert.deepEqual(description('a'), description('c'));
 });
 
 test('bad training data gives a clear error and writes no model directory', async () => {
@@ -108,7 +112,12 @@ test('bad training data gives a clear error and writes no model directory', asyn
   await assert.rejects(runTrainingPipeline({ ...options('bad5', 'cache-bad'), architecture: 'lstm' as never }), /unknown autoencoder architecture "lstm"/);
   await assert.rejects(runTrainingPipeline({ ...options('bad7', 'cache-bad'), falseAlarmTarget: -1 }), /falseAlarmTarget must be a number >= 0/);
   await assert.rejects(runTrainingPipeline({ ...options('bad8', 'cache-bad'), calibrationDataPath: join(root, 'none.csv') }), /calibration data .*none\.csv: cannot read \(ENOENT\)/);
-  for (const name of ['bad1', 'bad2', 'bad3', 'bad4', 'bad5', 'bad7', 'bad8']) assert.equal(existsSync(join(root, name)), false, name);
+  // Calibration data too short for one window: the worker thread's error, or this thread's, names it.
+  const shortCalibration = await write('short-calibration.csv', sliceFrames(normal.frames, 0, 50));
+  for (const calibrationWorker of [true, false]) {
+    await assert.rejects(runTrainingPipeline({ ...options('bad9', 'cache-bad'), calibrationDataPath: shortCalibration, calibrationWorker }), /calibration data: no complete window \(100 frames\) in 50 frames/);
+  }
+  for (const name of ['bad1', 'bad2', 'bad3', 'bad4', 'bad5', 'bad7', 'bad8', 'bad9']) assert.equal(existsSync(join(root, name)), false, name);
 });
 
 test('labels outside the evaluation data time range are refused before anything is written', async () => {

@@ -28,11 +28,25 @@ export function reconstructionErrorsOver(model: tf.LayersModel, set: WindowSet, 
   for (let from = 0; from < set.count; from += batchSize) {
     const n = Math.min(batchSize, set.count - from);
     const input = set.windows.subarray(from * WINDOW_SIZE, (from + n) * WINDOW_SIZE);
-    const output = predictValues(model, input, [n, c, h, w]);
-    // The errors themselves come from the shared per-window kernel (window-score.ts), as on the device.
-    for (let k = 0; k < n; k++) lastStepsList.forEach((lastSteps, i) => windowErrors(input, output, k * WINDOW_SIZE, lastSteps, outs[i], (from + k) * CHANNELS));
+    withPrediction(model, input, [n, c, h, w], (output) => {
+      // The errors themselves come from the shared per-window kernel (window-score.ts), as on the device.
+      for (let k = 0; k < n; k++) lastStepsList.forEach((lastSteps, i) => windowErrors(input, output, k * WINDOW_SIZE, lastSteps, outs[i], (from + k) * CHANNELS));
+    });
   }
   return outs;
+}
+
+/**
+ * Calls `use` with the model's output values for input of shape dims, read in place from the backend's
+ * memory where it allows (wasm: no copy of every batch's output, a tenth of the scoring time) and valid only
+ * during the call.
+ */
+export function withPrediction(model: tf.LayersModel, input: Float32Array, dims: [number, number, number, number], use: (output: Float32Array) => void): void {
+  tf.tidy(() => {
+    const y = model.predict(tf.tensor4d(input, dims)) as tf.Tensor;
+    const backend = tf.backend() as unknown as { typedArrayFromHeap?(t: tf.TensorInfo): Float32Array };
+    use(backend.typedArrayFromHeap && y.dtype === 'float32' ? backend.typedArrayFromHeap(y) : (y.dataSync() as Float32Array));
+  });
 }
 
 /**
