@@ -167,7 +167,7 @@ export async function runTrainingPipeline(options: PipelineOptions): Promise<Pip
   try {
     // 3. evaluate
     const evalHash = sha256(fileHash(options.evalDataPath, 'evaluation data'), fileHash(options.evalLabelsPath, 'evaluation labels'));
-    const evalKey = sha256(JSON.stringify({ step: 'evaluate', v: 6, trainKey, budget, evalHash, falseAlarmTarget, calibrationSource }));
+    const evalKey = sha256(JSON.stringify({ step: 'evaluate', v: 7, trainKey, budget, evalHash, falseAlarmTarget, calibrationSource }));
     const evalDir = join(options.cacheDir, 'evaluate', evalKey);
     const evaluated = await timed('evaluate', evalKey, cacheHit(evalDir), () => {
       if (cacheHit(evalDir)) return JSON.parse(readFileSync(join(evalDir, 'result.json'), 'utf8')) as ReturnType<typeof fitAllThresholds> & { report: EvaluationReport | null; falseAlarm: FalseAlarmCalibration | null };
