@@ -165,3 +165,52 @@ test('a job id the agent already finished is reported again, never run again', {
     await tmp.remove();
   }
 });
+
+test("the agent counts a job report as made only once IoT Jobs accepted it, not when the broker acknowledged it", { timeout: 60_000 }, async () => {
+  const tmp = await tempDir('agent-accepted-');
+  const cloudDir = join(tmp.dir, 'cloud');
+  const cloud = await startTestCloud(cloudDir);
+  const keys = testKeys();
+  let agent: EdgeAgent | undefined;
+  let release: () => void = () => undefined;
+  try {
+    writeFileSync(join(tmp.dir, 'v1.pkg'), testPackage(keys.privateKey, testDescription()));
+    const [bundle] = await provisionTestDevices(cloudDir, join(tmp.dir, 'devices'), 1);
+    const stateDir = join(tmp.dir, 'state');
+    mkdirSync(stateDir, { recursive: true });
+    // A job this device already finished: it is only reported, so the report is the agent's first update.
+    const finished = { status: 'FAILED', statusDetails: { reason: 'failed-health-check', message: 'from the first run' }, at: '2026-01-01T00:00:00.000Z' };
+    writeFileSync(join(stateDir, 'agent-state.json'), JSON.stringify({ finished: { 'deploy-6': finished } }));
+    agent = await startEdgeAgent({ config: bundle, stateDir, verifier: testVerifier(keys.publicKey), initialPackage: join(tmp.dir, 'v1.pkg'), heartbeatSeconds: 60, capture: { sampleRate: 0 }, log: () => undefined });
+    await agent.connected();
+    const thing = agent.thingName;
+    const jobs = cloud.context.jobs!;
+    const bus = cloud.context.bus!;
+    // Once the job exists and the device took it, hold IoT Jobs' change queue: the device's report then
+    // reaches the broker (and is acknowledged) but is not applied until released.
+    const reportArrived = new Promise<void>((resolve) => bus.onPublish(`$aws/things/${thing}/jobs/deploy-6/update`, () => resolve()));
+    const ended: string[] = [];
+    agent.on('job', (e: { jobId: string; status: string }) => ended.push(`${e.jobId} ${e.status}`));
+    const reported = new Promise<{ cloudStatus: string }>((resolve) => {
+      agent!.once('job', () => void jobExecution(cloud, 'deploy-6', thing).then((e) => resolve({ cloudStatus: e.status })));
+    });
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const url = 'http://127.0.0.1:9/never-downloaded.pkg';
+    await createJob(cloud, 'deploy-6', JSON.stringify({ operation: 'deploy-model', model: { name: 'wind-turbine-anomaly', version: '6.0.0', url } }), [thing]);
+    await waitFor(async () => (await jobExecution(cloud, 'deploy-6', thing)).status === 'IN_PROGRESS', 20_000, 'the device to take the job');
+    void jobs.commit(() => held);
+    await reportArrived;
+    // The broker has the report; the agent must not say the job ended while the cloud still shows IN_PROGRESS.
+    await new Promise((r) => setTimeout(r, 300));
+    assert.deepEqual(ended, [], 'no job event before IoT Jobs applied the report');
+    assert.equal((await jobExecution(cloud, 'deploy-6', thing)).status, 'IN_PROGRESS');
+    release();
+    assert.deepEqual(await reported, { cloudStatus: 'FAILED' }, 'when the agent says the job ended, the cloud says so too');
+    assert.deepEqual(ended, ['deploy-6 FAILED']);
+  } finally {
+    release();
+    await agent?.stop();
+    await cloud.stop();
+    await tmp.remove();
+  }
+});

@@ -17,7 +17,7 @@
  * re-sent); the job in flight is persisted, so after a restart start-next hands it back and it is
  * redone (or, when its model was already installed, only reported).
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { iotjobs, mqtt } from 'aws-iot-device-sdk-v2';
 import type { AgentStateFile, FinishedJob } from './agent-state';
 import type { CloudConnection } from './device-connection';
@@ -32,6 +32,12 @@ export { download, MAX_DOWNLOAD_BYTES } from './download';
  * reports FAILED with its own reason before any job could time it out.
  */
 export const JOB_DOWNLOAD_BUDGET_MS = 50_000;
+
+/**
+ * How long a job update waits for IoT Jobs' accepted or rejected answer. Past it the update counts as not
+ * delivered; the runner then asks start-next again, which hands back a job still IN_PROGRESS for another report.
+ */
+export const JOB_UPDATE_ANSWER_MS = 30_000;
 
 /** The deploy-model job document. */
 export interface DeployModelJobDocument {
@@ -91,6 +97,8 @@ export class JobRunner {
   private lastJobId: string | null = null;
   /** Aborts a download in progress (and its pauses between attempts) when the runner stops. */
   private readonly stopping = new AbortController();
+  /** Updates waiting for IoT Jobs' answer, by client token. */
+  private readonly unanswered = new Map<string, { status: string; settle(err?: Error): void }>();
 
   constructor(private readonly deps: JobRunnerDeps) {
     this.jobs = new iotjobs.IotJobsClient(deps.connection.connection);
@@ -109,8 +117,10 @@ export class JobRunner {
       });
       await this.jobs.subscribeToStartNextPendingJobExecutionAccepted({ thingName }, qos, (err, r) => take(r?.execution));
       await this.jobs.subscribeToStartNextPendingJobExecutionRejected({ thingName }, qos, (err, r) => this.deps.log(`start-next rejected: ${r?.code} ${r?.message}`));
+      await this.deps.connection.connection.subscribe(`$aws/things/${thingName}/jobs/+/update/accepted`, qos, (_topic, payload) => this.answered(payload));
       await this.deps.connection.connection.subscribe(`$aws/things/${thingName}/jobs/+/update/rejected`, qos, (topic, payload) => {
         this.deps.log(`job update rejected on ${topic}: ${Buffer.from(payload).toString('utf8').slice(0, 300)}`);
+        this.answered(payload, true);
       });
     } catch (err) {
       this.deps.log(`cannot subscribe to IoT Jobs topics: ${(err as Error).message}`);
@@ -123,6 +133,7 @@ export class JobRunner {
   stop(): void {
     this.stopped = true;
     this.stopping.abort(new Error('the agent stopped'));
+    for (const waiting of [...this.unanswered.values()]) waiting.settle(new Error('the agent stopped'));
   }
 
   /** Asks IoT Jobs for the next pending execution (or the one in progress). */
@@ -139,8 +150,44 @@ export class JobRunner {
     }
   }
 
+  /**
+   * Reports a job's status and resolves once IoT Jobs accepted it (a PUBACK says only that the broker has
+   * the message, not that the execution changed); rejects when IoT Jobs refused it or did not answer.
+   */
   private async update(jobId: string, status: iotjobs.model.JobStatus, statusDetails: Record<string, string>): Promise<void> {
-    await this.jobs.publishUpdateJobExecution({ thingName: this.deps.thingName, jobId, status, statusDetails }, mqtt.QoS.AtLeastOnce);
+    const clientToken = randomUUID();
+    const answer = new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => settle(new Error(`IoT Jobs did not answer the ${status} update within ${JOB_UPDATE_ANSWER_MS / 1000} s`)), JOB_UPDATE_ANSWER_MS);
+      const settle = (err?: Error): void => {
+        clearTimeout(timer);
+        this.unanswered.delete(clientToken);
+        if (err) reject(err);
+        else resolve();
+      };
+      this.unanswered.set(clientToken, { status, settle });
+    });
+    answer.catch(() => undefined); // awaited below; a publish failure first must not leave it unhandled
+    try {
+      await this.jobs.publishUpdateJobExecution({ thingName: this.deps.thingName, jobId, status, statusDetails, clientToken }, mqtt.QoS.AtLeastOnce);
+    } catch (err) {
+      this.unanswered.get(clientToken)?.settle(err as Error);
+    }
+    await answer;
+  }
+
+  /** Settles the update an accepted or rejected answer belongs to (matched by client token). */
+  private answered(payload: ArrayBuffer, rejected = false): void {
+    let body: { clientToken?: unknown; code?: unknown; message?: unknown; executionState?: { status?: unknown } };
+    try {
+      body = JSON.parse(Buffer.from(payload).toString('utf8'));
+    } catch {
+      return; // not an answer to this runner (it is logged above when rejected)
+    }
+    const waiting = typeof body.clientToken === 'string' ? this.unanswered.get(body.clientToken) : undefined;
+    if (!waiting) return;
+    // A report repeated after its answer was lost finds the execution already in that state: that is success.
+    if (!rejected || body.executionState?.status === waiting.status) waiting.settle();
+    else waiting.settle(new Error(`IoT Jobs rejected the ${waiting.status} update: ${String(body.code)} ${String(body.message)}`));
   }
 
   private async handle(execution: iotjobs.model.JobExecutionData): Promise<void> {

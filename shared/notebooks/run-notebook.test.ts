@@ -69,6 +69,22 @@ test('a TypeScript error in a cell fails that cell with the compiler message, an
   assert.equal(readFileSync(path, 'utf8'), before);
 });
 
+test("a failing cell's report repeats what the cell printed before it threw, so a CI log shows why", async (t) => {
+  const dir = tempDir(t);
+  const path = writeTestNotebook(dir, 'printed.ipynb', [
+    'console.log("fine")',
+    'for (let i = 1; i <= 50; i++) console.log(`line ${i}`);\nconsole.table([{ thing: "turbine-1", status: "FAILED" }]);\nthrow new Error("not every turbine took the model");',
+  ]);
+  const result = await runNotebook(path);
+  const report = formatFailure(result);
+  assert.match(report, /printed\.ipynb: cell 2 failed: Error: not every turbine took the model/);
+  assert.match(report, /\| .*turbine-1.*FAILED/, 'the table printed before the error');
+  assert.match(report, /\| line 50\n/);
+  assert.doesNotMatch(report, /\| line 1\n/, 'only the last lines are repeated');
+  assert.equal(result.failure?.printed.length, 40);
+  assert.doesNotMatch(report, /fine/, 'earlier cells are not repeated');
+});
+
 test('a cell over the time limit fails with a timeout error, and --write keeps the outputs up to it', async (t) => {
   const dir = tempDir(t);
   const path = writeTestNotebook(dir, 'slow.ipynb', ['console.log("first")', 'await new Promise((r) => setTimeout(r, 300000));']);

@@ -16,7 +16,12 @@ export interface CellFailure {
   ename: string;
   evalue: string;
   traceback: string[];
+  /** The last lines the cell printed before it failed (what a reader of a CI log needs to see why). */
+  printed: string[];
 }
+
+/** How many printed lines of a failed cell its report repeats. */
+const PRINTED_LINES_SHOWN = 40;
 
 export interface NotebookRunResult {
   path: string;
@@ -102,20 +107,21 @@ export async function runNotebook(path: string, options: RunOptions = {}): Promi
         result.executed++;
         continue;
       }
-      const failure = (ename: string, evalue: string, traceback: string[]): CellFailure => ({
+      const failure = (ename: string, evalue: string, traceback: string[], printed: CellOutput[] = []): CellFailure => ({
         codeCell: k + 1,
         cell: index + 1,
         firstLine: firstLine(cell),
         ename,
         evalue,
         traceback,
+        printed: printedLines(printed).slice(-PRINTED_LINES_SHOWN),
       });
       try {
         const r = await Promise.race([kernel.execute(code, timeoutMs), interrupted]);
         outputs.set(index, { outputs: r.outputs, executionCount: r.executionCount });
         if (r.status !== 'ok') {
           const e = r.error ?? { ename: 'Aborted', evalue: 'the kernel aborted the cell', traceback: [] };
-          result.failure = failure(e.ename, e.evalue, e.traceback);
+          result.failure = failure(e.ename, e.evalue, e.traceback, r.outputs);
           break;
         }
       } catch (err) {
@@ -151,5 +157,21 @@ export function formatFailure(result: NotebookRunResult): string {
     `${result.path}: cell ${f.codeCell} failed: ${f.ename}: ${f.evalue}`,
     `  (code cell ${f.codeCell} of ${result.codeCells}, cell ${f.cell} counting markdown; it starts: ${f.firstLine})`,
     ...f.traceback.slice(0, 12).map((l) => `  ${l}`),
+    ...(f.printed.length > 0 ? [`  the cell printed (last ${f.printed.length} lines):`, ...f.printed.map((l) => `  | ${l}`)] : []),
   ].join('\n');
+}
+
+/** The text a cell printed (streams, and the plain-text form of displayed results), as lines. */
+function printedLines(outputs: readonly CellOutput[]): string[] {
+  const text = outputs
+    .map((o) => {
+      if (o.output_type === 'stream') return o.text;
+      if (o.output_type === 'display_data' || o.output_type === 'execute_result') {
+        const plain = o.data['text/plain'];
+        return typeof plain === 'string' ? `${plain}\n` : Array.isArray(plain) ? `${plain.join('')}\n` : '';
+      }
+      return '';
+    })
+    .join('');
+  return text.split('\n').filter((line, i, all) => line !== '' || i < all.length - 1);
 }

@@ -203,7 +203,8 @@ export function deploymentOperations(deps: DeploymentDeps, catalog: ComponentCat
         if (cached && now - cached.at < TOKEN_TTL_MS) return cached.result;
       }
       if (typeof body.targetArn !== 'string') throw validation('targetArn is required (a thing or thing group ARN)', [{ name: 'targetArn', message: 'is required' }]);
-      const target = parseTargetArn(body.targetArn);
+      const targetArn = body.targetArn;
+      const target = parseTargetArn(targetArn);
       if (!target) throw validation(`targetArn ${body.targetArn} is not a thing or thing group ARN (arn:aws:iot:<region>:<account>:thing/<name> or thinggroup/<name>)`, [{ name: 'targetArn', message: 'not a thing or thing group ARN' }]);
       const components = checkComponents(body.components);
       const policies = checkPolicies(body.deploymentPolicies);
@@ -233,7 +234,7 @@ export function deploymentOperations(deps: DeploymentDeps, catalog: ComponentCat
         artifactUrls: artifactPlaceholders(candidates.parsed),
       };
       const text = JSON.stringify(document);
-      let spec;
+      let spec: ReturnType<typeof parseCreateJob>;
       try {
         checkDocument(text, 'CreateDeployment');
         spec = parseCreateJob(iotJobId, {
@@ -249,40 +250,43 @@ export function deploymentOperations(deps: DeploymentDeps, catalog: ComponentCat
         throw validation(`iotJobConfiguration or the device document is not acceptable: ${(err as Error).message}`, [{ name: 'iotJobConfiguration', message: (err as Error).message }]);
       }
       const engine = deps.engine();
-      let job;
-      try {
-        job = await engine.createJob(spec);
-      } catch (err) {
-        const code = (err as { code?: string }).code;
-        if (code === 'ResourceNotFoundException') throw notFound(`Target ${body.targetArn} does not exist: ${(err as Error).message}`, body.targetArn, target.kind === 'thing' ? 'THING' : 'THING_GROUP');
-        throw validation((err as Error).message, [{ name: 'targetArn', message: (err as Error).message }]);
-      }
-      // The new revision replaces the previous one: its job stops reaching devices (in-flight ones finish).
-      if (previous && !previous.canceled && !previous.superseded) {
-        previous.superseded = true;
-        deps.deployments.put(previous.deploymentId, previous);
+      // One commit: the job, the previous revision's cancel and the deployment record are saved together,
+      // or (a full disk) none of them remains and the caller gets the error.
+      const job = await engine.commit(async () => {
+        let created;
         try {
-          engine.cancelJob(previous.iotJobId, { comment: `replaced by deployment ${deploymentId}` });
-        } catch {
-          // a completed job has nothing left to cancel
+          created = await engine.createJob(spec);
+        } catch (err) {
+          const code = (err as { code?: string }).code;
+          if (code === 'ResourceNotFoundException') throw notFound(`Target ${targetArn} does not exist: ${(err as Error).message}`, targetArn, target.kind === 'thing' ? 'THING' : 'THING_GROUP');
+          throw validation((err as Error).message, [{ name: 'targetArn', message: (err as Error).message }]);
         }
-      }
-      const record: DeploymentRecord = {
-        deploymentId,
-        deploymentName: typeof body.deploymentName === 'string' ? body.deploymentName : undefined,
-        targetArn: body.targetArn,
-        revisionId,
-        components,
-        deploymentPolicies: policies,
-        iotJobConfiguration: isObj(body.iotJobConfiguration) ? body.iotJobConfiguration : undefined,
-        iotJobId,
-        iotJobArn: job.jobArn,
-        parentTargetArn: typeof body.parentTargetArn === 'string' ? body.parentTargetArn : undefined,
-        tags: isObj(body.tags) ? (body.tags as Record<string, string>) : {},
-        createdAt: now,
-        seq: deps.deployments.values().reduce((m, d) => Math.max(m, d.seq), 0) + 1,
-      };
-      deps.deployments.put(deploymentId, record);
+        // The new revision replaces the previous one: its job stops reaching devices (in-flight ones finish).
+        if (previous && !previous.canceled && !previous.superseded) {
+          deps.deployments.put(previous.deploymentId, { ...previous, superseded: true });
+          try {
+            engine.cancelJob(previous.iotJobId, { comment: `replaced by deployment ${deploymentId}` });
+          } catch {
+            // a completed job has nothing left to cancel
+          }
+        }
+        deps.deployments.put(deploymentId, {
+          deploymentId,
+          deploymentName: typeof body.deploymentName === 'string' ? body.deploymentName : undefined,
+          targetArn: targetArn,
+          revisionId,
+          components,
+          deploymentPolicies: policies,
+          iotJobConfiguration: isObj(body.iotJobConfiguration) ? body.iotJobConfiguration : undefined,
+          iotJobId,
+          iotJobArn: created.jobArn,
+          parentTargetArn: typeof body.parentTargetArn === 'string' ? body.parentTargetArn : undefined,
+          tags: isObj(body.tags) ? (body.tags as Record<string, string>) : {},
+          createdAt: now,
+          seq: deps.deployments.values().reduce((m, d) => Math.max(m, d.seq), 0) + 1,
+        });
+        return created;
+      });
       const result = { deploymentId, iotJobId, iotJobArn: job.jobArn };
       if (token) tokens.set(token, { at: now, result });
       return result;
@@ -307,17 +311,20 @@ export function deploymentOperations(deps: DeploymentDeps, catalog: ComponentCat
     },
 
     /** CancelDeployment: the job is force-canceled, so devices mid-way stop and roll back too. */
-    cancelDeployment(deploymentId: string): Obj {
-      const d = get(deploymentId);
-      if (d.canceled) throw conflict(`Deployment ${deploymentId} is already canceled`, deploymentId, 'DEPLOYMENT');
-      if (d.superseded) throw conflict(`Deployment ${deploymentId} was replaced by a newer deployment to ${d.targetArn}`, deploymentId, 'DEPLOYMENT');
-      try {
-        deps.engine().cancelJob(d.iotJobId, { force: true, comment: 'CancelDeployment' });
-      } catch (err) {
-        throw conflict(`Deployment ${deploymentId} cannot be canceled: ${(err as Error).message}`, deploymentId, 'DEPLOYMENT');
-      }
-      d.canceled = true;
-      deps.deployments.put(deploymentId, d);
+    async cancelDeployment(deploymentId: string): Promise<Obj> {
+      const engine = deps.engine();
+      // The job's cancel and the record's mark are saved together, or neither remains.
+      await engine.commit(() => {
+        const d = get(deploymentId);
+        if (d.canceled) throw conflict(`Deployment ${deploymentId} is already canceled`, deploymentId, 'DEPLOYMENT');
+        if (d.superseded) throw conflict(`Deployment ${deploymentId} was replaced by a newer deployment to ${d.targetArn}`, deploymentId, 'DEPLOYMENT');
+        try {
+          engine.cancelJob(d.iotJobId, { force: true, comment: 'CancelDeployment' });
+        } catch (err) {
+          throw conflict(`Deployment ${deploymentId} cannot be canceled: ${(err as Error).message}`, deploymentId, 'DEPLOYMENT');
+        }
+        deps.deployments.put(deploymentId, { ...d, canceled: true });
+      });
       return { message: 'SUCCESS' };
     },
 

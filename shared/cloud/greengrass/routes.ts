@@ -81,7 +81,7 @@ export function greengrassRoutes(ops: {
       const { page: deployments, nextToken } = page(req, d.listDeployments(q(req, 'targetArn'), q(req, 'historyFilter')));
       return json({ deployments, nextToken });
     }),
-    route('POST', '/deployments/{deploymentId}/cancel', 'CancelDeployment', (_req, p) => json(d.cancelDeployment(p.deploymentId))),
+    route('POST', '/deployments/{deploymentId}/cancel', 'CancelDeployment', async (_req, p) => json(await d.cancelDeployment(p.deploymentId))),
     route('GET', '/coreDevices/{coreDeviceThingName}/effectiveDeployments', 'ListEffectiveDeployments', (req, p) => {
       const { page: effectiveDeployments, nextToken } = page(req, d.listEffectiveDeployments(p.coreDeviceThingName, cd.known(p.coreDeviceThingName)));
       return json({ effectiveDeployments, nextToken });

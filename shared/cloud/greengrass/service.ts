@@ -20,7 +20,9 @@ export interface GreengrassServiceHandle extends ServiceHandle {
 export async function installGreengrass(ctx: CloudContext): Promise<GreengrassServiceHandle> {
   const log = (line: string): void => void process.stderr.write(`[local cloud] ${line}\n`);
   const components = ctx.store.collection<ComponentVersionRecord>(COLLECTIONS.components);
-  const deployments = ctx.store.collection<DeploymentRecord>(COLLECTIONS.deployments);
+  // Deployment records change in the same commits as their jobs, so a failed save puts both back.
+  const storedDeployments = ctx.store.collection<DeploymentRecord>(COLLECTIONS.deployments);
+  const deployments = ctx.jobs ? ctx.jobs.trackWith(COLLECTIONS.deployments, storedDeployments) : storedDeployments;
   const coreDevices = ctx.store.collection<CoreDeviceRecord>(COLLECTIONS.coreDevices);
   const readS3: S3Reader = async (bucket, key) => {
     if (!ctx.presigner) throw new Error('the S3 service is not installed');

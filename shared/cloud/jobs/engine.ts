@@ -145,6 +145,14 @@ export class JobsEngine {
     return run;
   }
 
+  /**
+   * Another service's collection whose records change inside this engine's commits (Greengrass
+   * deployments travel as jobs): when a commit's save fails, its touched records are put back with the jobs'.
+   */
+  trackWith<T>(name: string, collection: Collection<T>): Collection<T> {
+    return this.tracked(name, collection);
+  }
+
   /** The store's collection, its records noted as saved, with put and delete noted in `touched`. */
   private tracked<T>(name: string, collection: Collection<T>): Collection<T> {
     for (const id of collection.keys()) this.saved.set(`${name}/${id}`, JSON.stringify(collection.get(id)));
