@@ -28,7 +28,8 @@ test('npm run train writes a model directory that npm run evaluate scores, print
   const trained = run('train', ['--data', at('normal.csv.gz'), '--out', at('model'), '--epochs', '2', '--cache', at('cache'), '--calibration-data', at('calibration.csv.gz')]);
   assert.equal(trained.status, 0, trained.stderr);
   assert.match(trained.stdout, /wrote .*model: dense autoencoder, 2 epochs/);
-  assert.match(trained.stdout, /thresholds fitted for 0.5 false alarms per turbine-day on 0\.04 normal turbine-days of calibration data: error thresholds x roll [\d.]+, pitch/);
+  assert.match(trained.stdout, /thresholds fitted for 0.5 false alarms per turbine-day on 0\.04 normal turbine-days of calibration data: whole-window error thresholds x roll [\d.]+, pitch/);
+  assert.match(trained.stdout, /; onset thresholds x [\d.]+\n/);
   assert.match(trained.stderr, /preprocess \.\.\.\ntrain \.\.\./);
   const evaluated = run('evaluate', ['--model', at('model'), '--data', at('faults.csv.gz'), '--labels', at('faults.labels.csv')]);
   assert.equal(evaluated.status, 0, evaluated.stderr);

@@ -95,7 +95,7 @@ async function main(): Promise<void> {
   if (c) {
     lines.push(
       `thresholds fitted for ${c.targetPerTurbineDay} false alarms per turbine-day on ${c.normalTurbineDays.toFixed(2)} normal turbine-days of calibration data: ` +
-        `error thresholds x ${c.multipliers.map((m, f) => `${result.description.featureNames[f]} ${m.toFixed(2)}`).join(', ')}`,
+        `whole-window error thresholds x ${c.multipliers.map((m, f) => `${result.description.featureNames[f]} ${m.toFixed(2)}`).join(', ')}; onset thresholds x ${c.onsetMultipliers[0].toFixed(2)}`,
     );
   }
   if (result.report) {

@@ -65,4 +65,10 @@ test('bad inputs are refused', () => {
   assert.deepEqual(perFeature.values, [1, 2, 1, 1, 1, 3]);
   assert.deepEqual(perFeature.recent!.values, [1.2, 2.4, 1.2, 1.2, 1.2, 3.5999999999999996]);
   assert.equal(perFeature.fast, thresholds.fast);
+  // The onset rule's thresholds take their own multipliers when given.
+  const apart = scaleThresholds(thresholds, [1, 2, 1, 1, 1, 3], 1.5);
+  assert.deepEqual(apart.values, [1, 2, 1, 1, 1, 3]);
+  assert.deepEqual(apart.recent!.values, [1.2, 1.2, 1.2, 1.2, 1.2, 1.2].map((v) => v * 1.5));
+  assert.throws(() => scaleThresholds(thresholds, 1, [1, 1]), /2 for 6 features/);
+  assert.throws(() => scaleThresholds(thresholds, 1, -1), /positive number/);
 });

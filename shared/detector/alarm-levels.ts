@@ -54,15 +54,20 @@ export function alarmLevels(windows: ScoredNormalWindows, thresholds: Thresholds
 }
 
 /**
- * Thresholds whose error thresholds (whole-window and onset) are multiplied by k, one k for every feature or
- * one per feature; other rules unchanged.
+ * Thresholds whose error thresholds are multiplied: the whole-window ones by k and the onset ones by `onsetK`
+ * (default k), each one number for every feature or one per feature; other rules unchanged.
  */
-export function scaleThresholds(thresholds: Thresholds, k: number | readonly number[]): Thresholds {
-  const ks = typeof k === 'number' ? thresholds.values.map(() => k) : k;
-  if (ks.length !== thresholds.values.length) throw new Error(`threshold multipliers: ${ks.length} for ${thresholds.values.length} features`);
-  for (const m of ks) if (!(m > 0 && Number.isFinite(m))) throw new Error(`threshold multiplier must be a positive number, got ${m}`);
-  const scale = (values: number[]) => values.map((v, f) => v * ks[f]);
-  return { ...thresholds, values: scale(thresholds.values), ...(thresholds.recent ? { recent: { ...thresholds.recent, values: scale(thresholds.recent.values) } } : {}) };
+export function scaleThresholds(thresholds: Thresholds, k: number | readonly number[], onsetK: number | readonly number[] = k): Thresholds {
+  const perFeature = (m: number | readonly number[]) => {
+    const ks = typeof m === 'number' ? thresholds.values.map(() => m) : m;
+    if (ks.length !== thresholds.values.length) throw new Error(`threshold multipliers: ${ks.length} for ${thresholds.values.length} features`);
+    for (const x of ks) if (!(x > 0 && Number.isFinite(x))) throw new Error(`threshold multiplier must be a positive number, got ${x}`);
+    return ks;
+  };
+  const whole = perFeature(k);
+  const onset = perFeature(onsetK);
+  const recent = thresholds.recent;
+  return { ...thresholds, values: thresholds.values.map((v, f) => v * whole[f]), ...(recent ? { recent: { ...recent, values: recent.values.map((v, f) => v * onset[f]) } } : {}) };
 }
 
 /**

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { calibrateFalseAlarmRate, windowTurbineDays } from './calibration';
+import { calibrateFalseAlarmRate, calibrateOnWindows, windowTurbineDays } from './calibration';
 import { seededUniform } from './random';
 import { tailQuantile } from './tail-fit';
+import type { Thresholds } from './thresholds';
 
 /**
  * Normal levels of 20 series: a quiet baseline, and every 10th window an isolated excursion whose peak is
@@ -66,4 +67,31 @@ test('an upper confidence bound (parametric bootstrap) lies above the point esti
   assert.equal(bound(40).multiplier, wide.multiplier);
   assert.throws(() => calibrateFalseAlarmRate(levels, groups, 20, { confidence: 1 }), /confidence must be in \[0, 1\)/);
   assert.throws(() => calibrateFalseAlarmRate(levels, groups, 20, { confidence: 0.9, resamples: 3 }), /resamples must be an integer >= 20/);
+});
+
+test('calibrateOnWindows raises the whole-window threshold of the feature whose normal errors make excursions, and leaves the onset thresholds to the common stage', () => {
+  // Six features on 40 series; feature 5's whole-window error has a heavy tail, the rest and every onset error stay low.
+  const u = seededUniform(5);
+  const count = 40 * 2000;
+  const errors = new Float32Array(count * 6);
+  const recentErrors = new Float32Array(count * 6);
+  let burst = 0;
+  for (let i = 0; i < count; i++) {
+    for (let f = 0; f < 6; f++) {
+      errors[i * 6 + f] = 0.5 * u();
+      recentErrors[i * 6 + f] = 0.5 * u();
+    }
+    // Every 50th window starts a burst of 4 windows at one level drawn from the tail.
+    if (i % 50 === 0) burst = 0.7 + tailQuantile({ scale: 0.3, shape: 0.1 }, 1 - u());
+    if (i % 50 < 4) errors[i * 6 + 5] = burst;
+  }
+  const groups = Int32Array.from({ length: count }, (_, i) => Math.floor(i / 2000));
+  const thresholds: Thresholds = { rule: 'budget', values: [1, 1, 1, 1, 1, 1], errorSteps: 100, debounceWindows: 3, recent: { values: [1, 1, 1, 1, 1, 1], errorSteps: 20, margin: 1.5 } };
+  const { thresholds: t, calibration: c } = calibrateOnWindows({ errors, recentErrors, variation: null, states: null, groups }, thresholds, 1, { targetPerTurbineDay: 0.5 });
+  assert.ok(c.multipliers[5] > 1.5, `feature 5 raised: ${c.multipliers}`);
+  assert.ok(c.multipliers.slice(0, 5).every((m) => m === c.detector.multiplier), `the others only by the common stage: ${c.multipliers}`);
+  assert.deepEqual(c.onsetMultipliers, [1, 1, 1, 1, 1, 1].map(() => c.detector.multiplier));
+  assert.deepEqual(t.values, c.multipliers);
+  assert.deepEqual(t.recent!.values, c.onsetMultipliers);
+  assert.ok(c.features.every((f) => f.targetPerTurbineDay === 0.5 / 6) && c.detector.targetPerTurbineDay === 0.5);
 });

@@ -61,7 +61,9 @@ test('the pipeline writes a loadable model directory with the evaluation report;
   const uncalibrated = await runTrainingPipeline({ ...options('uncalibrated', 'cache'), falseAlarmTarget: 0 });
   assert.equal(uncalibrated.description.training.falseAlarm, undefined);
   first.description.thresholds.values.forEach((v, f) => assert.ok(Math.abs(v - uncalibrated.description.thresholds.values[f] * c.multipliers[f]) < 1e-9 * v));
-  first.description.thresholds.recent!.values.forEach((v, f) => assert.ok(Math.abs(v - uncalibrated.description.thresholds.recent!.values[f] * c.multipliers[f]) < 1e-9 * v));
+  first.description.thresholds.recent!.values.forEach((v, f) => assert.ok(Math.abs(v - uncalibrated.description.thresholds.recent!.values[f] * c.onsetMultipliers[f]) < 1e-9 * v));
+  // The onset thresholds move only with the common stage.
+  assert.ok(c.onsetMultipliers.every((m) => m === c.detector.multiplier));
   assert.equal(first.description.thresholds.fast, uncalibrated.description.thresholds.fast);
 
   const again = await runTrainingPipeline(options('model', 'cache'));

@@ -128,7 +128,7 @@ export async function runTrainingPipeline(options: PipelineOptions): Promise<Pip
   const trainKey = sha256(JSON.stringify({ step: 'train', v: 2, preKey, architecture, training, trainStride, backend }));
   const trainDir = join(options.cacheDir, 'train', trainKey);
   const evalHash = sha256(fileHash(options.evalDataPath, 'evaluation data'), fileHash(options.evalLabelsPath, 'evaluation labels'));
-  const evalKey = sha256(JSON.stringify({ step: 'evaluate', v: 6, trainKey, budget, evalHash, falseAlarmTarget, calibrationSource }));
+  const evalKey = sha256(JSON.stringify({ step: 'evaluate', v: 7, trainKey, budget, evalHash, falseAlarmTarget, calibrationSource }));
   const evalDir = join(options.cacheDir, 'evaluate', evalKey);
   const prefetch =
     falseAlarmTarget > 0 && (options.calibrationWorker ?? true) && !cacheHit(evalDir)
