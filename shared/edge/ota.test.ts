@@ -129,6 +129,19 @@ test('OTA over IoT Jobs: SUCCEEDED with a hot swap; FAILED with the reason other
   }
 });
 
+/** What an agent's state holds for a job it already ended (e.g. its report was lost before a restart). */
+const FINISHED_BEFORE = { status: 'FAILED', statusDetails: { reason: 'failed-health-check', message: 'from the first run' }, at: '2026-01-01T00:00:00.000Z' };
+
+/** Starts one provisioned agent (initial model v1, no frames) whose state says it already ended jobId. */
+async function startAgentThatEnded(dir: string, cloudDir: string, keys: ReturnType<typeof testKeys>, jobId: string): Promise<EdgeAgent> {
+  writeFileSync(join(dir, 'v1.pkg'), testPackage(keys.privateKey, testDescription()));
+  const [bundle] = await provisionTestDevices(cloudDir, join(dir, 'devices'), 1);
+  const stateDir = join(dir, 'state');
+  mkdirSync(stateDir, { recursive: true });
+  writeFileSync(join(stateDir, 'agent-state.json'), JSON.stringify({ finished: { [jobId]: FINISHED_BEFORE } }));
+  return startEdgeAgent({ config: bundle, stateDir, verifier: testVerifier(keys.publicKey), initialPackage: join(dir, 'v1.pkg'), heartbeatSeconds: 60, capture: { sampleRate: 0 }, log: () => undefined });
+}
+
 test('a job id the agent already finished is reported again, never run again', { timeout: 60_000 }, async () => {
   const tmp = await tempDir('agent-dedupe-');
   const cloudDir = join(tmp.dir, 'cloud');
@@ -142,17 +155,11 @@ test('a job id the agent already finished is reported again, never run again', {
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   let agent: EdgeAgent | undefined;
   try {
-    writeFileSync(join(tmp.dir, 'v1.pkg'), testPackage(keys.privateKey, testDescription()));
-    const [bundle] = await provisionTestDevices(cloudDir, join(tmp.dir, 'devices'), 1);
-    const stateDir = join(tmp.dir, 'state');
-    mkdirSync(stateDir, { recursive: true });
     // This device already ran job "deploy-5" (e.g. its report was lost before a restart).
-    const finished = { status: 'FAILED', statusDetails: { reason: 'failed-health-check', message: 'from the first run' }, at: '2026-01-01T00:00:00.000Z' };
-    writeFileSync(join(stateDir, 'agent-state.json'), JSON.stringify({ finished: { 'deploy-5': finished } }));
-    agent = await startEdgeAgent({ config: bundle, stateDir, verifier: testVerifier(keys.publicKey), initialPackage: join(tmp.dir, 'v1.pkg'), heartbeatSeconds: 60, capture: { sampleRate: 0 }, log: () => undefined });
+    agent = await startAgentThatEnded(tmp.dir, cloudDir, keys, 'deploy-5');
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v5.pkg`;
     const result = (await (await createJob(cloud, 'deploy-5', JSON.stringify({ operation: 'deploy-model', model: { name: 'wind-turbine-anomaly', version: '5.0.0', url } }), [agent.thingName]))())[agent.thingName];
-    assert.deepEqual(result, { status: 'FAILED', statusDetails: finished.statusDetails });
+    assert.deepEqual(result, { status: 'FAILED', statusDetails: FINISHED_BEFORE.statusDetails });
     assert.equal(requests, 0, 'the package was not downloaded');
     // No frames came: the initial model waits for real frames for its health verdict, and says so.
     assert.equal(agent.runtime.activeModel, null);
@@ -174,14 +181,8 @@ test("the agent counts a job report as made only once IoT Jobs accepted it, not 
   let agent: EdgeAgent | undefined;
   let release: () => void = () => undefined;
   try {
-    writeFileSync(join(tmp.dir, 'v1.pkg'), testPackage(keys.privateKey, testDescription()));
-    const [bundle] = await provisionTestDevices(cloudDir, join(tmp.dir, 'devices'), 1);
-    const stateDir = join(tmp.dir, 'state');
-    mkdirSync(stateDir, { recursive: true });
     // A job this device already finished: it is only reported, so the report is the agent's first update.
-    const finished = { status: 'FAILED', statusDetails: { reason: 'failed-health-check', message: 'from the first run' }, at: '2026-01-01T00:00:00.000Z' };
-    writeFileSync(join(stateDir, 'agent-state.json'), JSON.stringify({ finished: { 'deploy-6': finished } }));
-    agent = await startEdgeAgent({ config: bundle, stateDir, verifier: testVerifier(keys.publicKey), initialPackage: join(tmp.dir, 'v1.pkg'), heartbeatSeconds: 60, capture: { sampleRate: 0 }, log: () => undefined });
+    agent = await startAgentThatEnded(tmp.dir, cloudDir, keys, 'deploy-6');
     await agent.connected();
     const thing = agent.thingName;
     const jobs = cloud.context.jobs!;
