@@ -186,21 +186,25 @@ test("the agent counts a job report as made only once IoT Jobs accepted it, not 
     await agent.connected();
     const thing = agent.thingName;
     const jobs = cloud.context.jobs!;
-    const bus = cloud.context.bus!;
-    // Once the job exists and the device took it, hold IoT Jobs' change queue: the device's report then
-    // reaches the broker (and is acknowledged) but is not applied until released.
-    const reportArrived = new Promise<void>((resolve) => bus.onPublish(`$aws/things/${thing}/jobs/deploy-6/update`, () => resolve()));
+    // Hold the device's final report inside IoT Jobs: it has reached the broker (and been acknowledged)
+    // but is applied only when released. Every other change goes through as usual.
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let reportArrived: () => void = () => undefined;
+    const arrived = new Promise<void>((resolve) => (reportArrived = resolve));
+    const apply = jobs.updateFromDevice.bind(jobs);
+    jobs.updateFromDevice = ((thingName, jobId, request) => {
+      if (jobId !== 'deploy-6' || request.status === 'IN_PROGRESS') return apply(thingName, jobId, request);
+      reportArrived();
+      return held.then(() => apply(thingName, jobId, request));
+    }) as typeof jobs.updateFromDevice;
     const ended: string[] = [];
     agent.on('job', (e: { jobId: string; status: string }) => ended.push(`${e.jobId} ${e.status}`));
     const reported = new Promise<{ cloudStatus: string }>((resolve) => {
       agent!.once('job', () => void jobExecution(cloud, 'deploy-6', thing).then((e) => resolve({ cloudStatus: e.status })));
     });
-    const held = new Promise<void>((resolve) => (release = resolve));
     const url = 'http://127.0.0.1:9/never-downloaded.pkg';
     await createJob(cloud, 'deploy-6', JSON.stringify({ operation: 'deploy-model', model: { name: 'wind-turbine-anomaly', version: '6.0.0', url } }), [thing]);
-    await waitFor(async () => (await jobExecution(cloud, 'deploy-6', thing)).status === 'IN_PROGRESS', 20_000, 'the device to take the job');
-    void jobs.commit(() => held);
-    await reportArrived;
+    await arrived;
     // The broker has the report; the agent must not say the job ended while the cloud still shows IN_PROGRESS.
     await new Promise((r) => setTimeout(r, 300));
     assert.deepEqual(ended, [], 'no job event before IoT Jobs applied the report');
