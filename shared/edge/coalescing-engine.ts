@@ -80,7 +80,9 @@ async function flush(engine: InferenceEngine, entry: Shared): Promise<void> {
   const groups = new Map<string, Request[]>();
   for (const r of requests) {
     const tail = r.shape.slice(1).join('x');
-    groups.set(tail, [...(groups.get(tail) ?? []), r]);
+    const group = groups.get(tail);
+    if (group) group.push(r);
+    else groups.set(tail, [r]);
   }
   for (const group of groups.values()) {
     let batch: Request[] = [];
