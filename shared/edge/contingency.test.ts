@@ -18,6 +18,23 @@ test('rules pick the action by feature and severity, first match wins', () => {
   assert.deepEqual(c.decide(window(true, 9, [])), { action: 'report', feature: 'unknown', severity: 'critical' });
 });
 
+test('an episode that starts as a warning and turns critical is decided again: the growing fault brakes', () => {
+  const a = actuator();
+  const c = new ContingencyController('t', DEFAULT_CONTINGENCY, a);
+  assert.equal(c.onWindow(window(true, 1.4, ['roll']))?.action, 'report', 'a warning is only reported');
+  assert.equal(c.onWindow(window(true, 1.8, ['roll'])), null, 'still a warning: no second decision');
+  const escalated = c.onWindow(window(true, 3, ['roll']));
+  assert.equal(escalated?.action, 'brake');
+  assert.equal(escalated?.severity, 'critical');
+  assert.equal(c.onWindow(window(true, 5, ['roll'])), null, 'decided critical once');
+  assert.deepEqual(a.calls, ['brake true']);
+  assert.equal(c.state.decisions, 2);
+  // A critical episode that was released is not re-decided, however high it goes.
+  assert.equal(c.release('r1'), true);
+  assert.equal(c.onWindow(window(true, 9, ['roll'])), null);
+  assert.deepEqual(a.calls, ['brake true', 'brake false']);
+});
+
 test('one decision per alarm episode; the action holds until a release; a release holds for the episode', () => {
   const a = actuator();
   const c = new ContingencyController('t', DEFAULT_CONTINGENCY, a);

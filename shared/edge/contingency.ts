@@ -8,7 +8,8 @@
  * `desired.contingency.release` to a new id (the agent reports the same id back, which clears the delta).
  *
  * One alarm episode (consecutive alarmed windows) triggers at most one decision; a release during an
- * episode holds until the episode ends, so a fault still in progress does not re-brake at once.
+ * episode holds until the episode ends, so a fault still in progress does not re-brake at once. An episode
+ * decided as a warning is decided again once it turns critical.
  */
 import { EventEmitter } from 'node:events';
 
@@ -147,6 +148,8 @@ export const IDLE_CONTINGENCY: Readonly<ContingencyState> = Object.freeze({
 export class ContingencyController extends EventEmitter {
   private current: ContingencyState = { ...IDLE_CONTINGENCY };
   private inEpisode = false;
+  /** The severity the episode's last decision was taken at: a warning episode that turns critical is decided again. */
+  private episodeSeverity: AlarmSeverity | null = null;
   /** Set by a release during an alarm episode: no new decision until the episode ends. */
   private holdEpisode = false;
 
@@ -181,12 +184,17 @@ export class ContingencyController extends EventEmitter {
     if (!w.alarm) {
       this.inEpisode = false;
       this.holdEpisode = false;
+      this.episodeSeverity = null;
       return null;
     }
     const newEpisode = !this.inEpisode;
     this.inEpisode = true;
-    if (!newEpisode || this.holdEpisode || this.current.engaged) return null;
+    // An early alarm is often a warning (the onset rule fires before the error grows): when the same
+    // episode turns critical, the rules are applied again, so a growing fault still brakes the rotor.
+    const escalates = !newEpisode && this.episodeSeverity === 'warning' && w.score >= this.config.criticalScore;
+    if ((!newEpisode && !escalates) || this.holdEpisode || this.current.engaged) return null;
     const { action, feature, severity } = this.decide(w);
+    this.episodeSeverity = severity;
     const time = new Date().toISOString();
     if (action === 'brake') this.actuator?.brake(true);
     if (action === 'disconnect') this.actuator?.disconnectGenerator(true);
