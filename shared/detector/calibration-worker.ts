@@ -1,29 +1,29 @@
 /**
- * Worker thread of calibration-prefetch.ts: simulates (or reads) the calibration turbines as soon as it
- * starts, cuts their windows when the training statistics arrive, and runs the trained model's forward
- * passes over them when the model arrives. Replies `scored` (the windows and errors, transferred) or
- * `error` (the message of what failed, for the pipeline to throw at the evaluate step).
+ * Worker thread of calibration-prefetch.ts: simulates (or reads) the first calibration farm as soon as it
+ * starts, cuts its windows when the training statistics arrive, and when the model arrives scores it, then
+ * prepares and scores the other farms one at a time (calibration-data.ts), so that only one farm's windows
+ * are held. Replies `scored` (errors, variation, states and series, transferred) or `error` (the message of
+ * what failed, for the pipeline to throw at the evaluate step).
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { type FarmWindows, farmWindows, type TurbineSeries, turbineSeries } from '../features/farm';
-import { readFramesCsv } from '../turbine/csv';
-import { simulateFarm } from '../turbine/farm';
+import type { FarmWindows } from '../features/farm';
+import type { PreprocessingParams } from '../features/params';
+import type { FeatureStatistics } from '../features/statistics';
+import type { FrameColumns } from '../turbine/schema';
 import { initBackend } from './backend';
-import type { CalibrationRequest, CalibrationReply, CalibrationSource } from './calibration-prefetch';
+import { calibrationChunkCount, calibrationChunkWindows, calibrationFrames, type CalibrationSource, concatScored, scoreCalibrationChunk, type ScoredCalibration } from './calibration-data';
+import type { CalibrationReply, CalibrationRequest } from './calibration-prefetch';
 import { modelFromFiles } from './model-io';
-import { reconstructionErrorsOver } from './scoring';
 
 const port = parentPort!;
 const source = (workerData as { source: CalibrationSource }).source;
 
 let failure: string | null = null;
-let series: TurbineSeries[] | null = null;
-let frameCount = 0;
-let windows: FarmWindows | null = null;
+let firstFrames: FrameColumns | null = null;
+let firstWindows: FarmWindows | null = null;
+let prepared: { stats: FeatureStatistics; params: PreprocessingParams } | null = null;
 try {
-  const frames = 'path' in source ? readFramesCsv(source.path) : simulateFarm(source.farm).frames;
-  frameCount = frames.length;
-  series = turbineSeries(frames);
+  firstFrames = calibrationFrames(source, 0);
 } catch (err) {
   failure = (err as Error).message;
 }
@@ -35,24 +35,30 @@ port.on('message', (request: CalibrationRequest) => {
     try {
       if (failure) throw new Error(failure);
       if (request.type === 'statistics') {
-        windows = farmWindows(series!, request.stats, request.params);
-        series = null;
-        if (windows.count === 0) throw new Error(`calibration data: no complete window (${request.params.windowLength} frames) in ${frameCount} frames`);
+        prepared = { stats: request.stats, params: request.params };
+        firstWindows = calibrationChunkWindows(firstFrames!, request.stats, request.params);
+        firstFrames = null;
         return;
       }
-      if (!windows) throw new Error('calibration worker: the model arrived before the statistics');
+      if (!prepared || !firstWindows) throw new Error('calibration worker: the model arrived before the statistics');
       await initBackend(request.backend);
       const model = await modelFromFiles({ modelJson: request.modelJson, weights: Buffer.from(request.weights) }, 'calibration model');
-      const set = { windows: windows.windows, count: windows.count };
-      let errors: Float32Array[];
+      let first: FarmWindows | null = firstWindows;
+      firstWindows = null;
+      const parts: ScoredCalibration[] = [];
       try {
-        errors = reconstructionErrorsOver(model, set, request.spans);
+        for (let k = 0; k < Math.min(request.chunks, calibrationChunkCount(source)); k++) {
+          const fw = first ?? calibrationChunkWindows(calibrationFrames(source, k), prepared.stats, prepared.params);
+          first = null; // only one farm's windows held at a time
+          parts.push(scoreCalibrationChunk(model, fw, k, request.scoring));
+        }
       } finally {
         model.dispose();
       }
-      const w = windows;
-      windows = null;
-      reply({ type: 'scored', windows: w.windows, count: w.count, turbineId: w.turbineId, errors }, [w.windows.buffer as ArrayBuffer, w.turbineId.buffer as ArrayBuffer, ...errors.map((e) => e.buffer as ArrayBuffer)]);
+      const scored = concatScored(parts);
+      const buffers = [scored.groups, ...scored.errors, scored.variation, scored.states].flatMap((a) => (a ? [a.buffer as ArrayBuffer] : []));
+      // Each buffer once: a transfer list that names one twice is refused.
+      reply({ type: 'scored', scored }, [...new Set(buffers)]);
     } catch (err) {
       // The first failure answers every later request too.
       failure ??= (err as Error).message;

@@ -12,13 +12,12 @@
  * the README.
  */
 import type * as tf from '@tensorflow/tfjs';
-import { farmWindows, turbineSeries } from '../features/farm';
 import type { PreprocessingParams } from '../features/params';
 import type { FeatureStatistics } from '../features/statistics';
-import { FRAME_PERIOD_MS, type FrameColumns } from '../turbine/schema';
+import { FRAME_PERIOD_MS } from '../turbine/schema';
+import type { FarmSet } from '../turbine/farm';
 import { alarmLevels, episodePeaks, scaleThresholds, type ScoredNormalWindows } from './alarm-levels';
-import { operatingStates } from './conditioning';
-import { reconstructionErrorsOver, windowVariation } from './scoring';
+import { calibrationScoring, type CalibrationSource, scoreCalibrationSource, scoredNormalWindows } from './calibration-data';
 import { seededUniform } from './random';
 import { fitParetoTail, type ParetoTail, tailQuantile } from './tail-fit';
 import type { Thresholds } from './thresholds';
@@ -166,21 +165,14 @@ function poissonSample(mean: number, uniform: () => number): number {
  */
 export const THRESHOLD_CONFIDENCE = 0.9;
 
-/** Normal turbines simulated for calibration when no calibration data is given (see CALIBRATION_FARM). */
-export interface CalibrationFarm {
-  turbines: number;
-  minutes: number;
-  seed: number;
-}
-
 /**
- * The default calibration data: 96 turbines x 10 min of normal operation (16 turbine-hours, as much as the
- * training data) on a seed no data set of the README uses. Many short turbines rather than a few long ones:
- * each simulated turbine starts in a stationary state, and the excursions that raise false alarms come with
- * slow states of one turbine (long spells of strong wind), so independent turbines sample them better than
- * more time on the same ones (measured: README).
+ * The default calibration data: 4 farms of 96 turbines x 10 min of normal operation (64 turbine-hours)
+ * on seeds no data set of the README uses. Many short turbines rather than a few long ones: each simulated
+ * turbine starts in a stationary state, and the excursions that raise false alarms come with slow states
+ * of one turbine (long spells of strong wind), so independent turbines sample them better than more time
+ * on the same ones (measured: README). How many farms: README, Thresholds fitted for a false-alarm rate.
  */
-export const CALIBRATION_FARM: Readonly<CalibrationFarm> = Object.freeze({ turbines: 96, minutes: 10, seed: 777_001 });
+export const CALIBRATION_FARMS: Readonly<FarmSet> = Object.freeze({ turbines: 96, minutes: 10, firstSeed: 777_001, count: 4 });
 
 /**
  * Thresholds fitted for a false-alarm rate, from the model's alarm levels on normal calibration frames
@@ -199,22 +191,11 @@ export function calibrateThresholds(
   thresholds: Thresholds,
   stats: FeatureStatistics,
   params: PreprocessingParams,
-  frames: FrameColumns,
+  source: CalibrationSource,
   options: Partial<CalibrationOptions> = {},
 ): { thresholds: Thresholds; calibration: FalseAlarmCalibration } {
-  const fw = farmWindows(turbineSeries(frames), stats, params);
-  if (fw.count === 0) throw new Error(`calibration data: no complete window (${params.windowLength} frames) in ${frames.length} frames`);
-  const set = { windows: fw.windows, count: fw.count };
-  const t = thresholds;
-  const [errors, recent] = reconstructionErrorsOver(model, set, [t.errorSteps, t.recent?.errorSteps ?? t.errorSteps]);
-  const windows: ScoredNormalWindows = {
-    errors,
-    recentErrors: t.recent ? recent : null,
-    variation: t.flatline ? windowVariation(set, t.variationSteps) : null,
-    states: t.scale ? operatingStates(set, t.scale.recentSteps) : null,
-    groups: fw.turbineId,
-  };
-  return calibrateOnWindows(windows, t, windowTurbineDays(fw.count, params.stride), options);
+  const scored = scoreCalibrationSource(model, source, stats, params, calibrationScoring(thresholds));
+  return calibrateOnWindows(scoredNormalWindows(scored, thresholds), thresholds, windowTurbineDays(scored.count, params.stride), options);
 }
 
 /**
