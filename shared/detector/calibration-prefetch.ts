@@ -8,9 +8,10 @@
  * on one thread.
  */
 import { join } from 'node:path';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import type { PreprocessingParams } from '../features/params';
 import type { FeatureStatistics } from '../features/statistics';
+import { startTypeScriptWorker } from '../workers/typescript-worker';
 import type { BackendName } from './backend';
 import type { CalibrationScoring, CalibrationSource, ScoredCalibration } from './calibration-data';
 import type { ModelFiles } from './model-io';
@@ -31,8 +32,7 @@ export class CalibrationPrefetch {
 
   /** Starts the worker; it begins simulating or reading the first farm of `source` at once. */
   constructor(source: CalibrationSource) {
-    // The bootstrap registers the TypeScript loader in the worker (the fleet's workers use the same one).
-    this.worker = new Worker(join(__dirname, '..', 'fleet', 'worker-bootstrap.cjs'), { workerData: { entry: join(__dirname, 'calibration-worker.ts'), source } });
+    this.worker = startTypeScriptWorker(join(__dirname, 'calibration-worker.ts'), { workerData: { source } });
     this.worker.unref();
     this.worker.on('message', (m: CalibrationReply) => {
       if (m.type === 'error') this.fail(new Error(m.message));

@@ -12,7 +12,6 @@ export interface TurbineSpec {
 
 /** What a worker is started with. */
 export interface WorkerSetup {
-  entry: string;
   turbines: TurbineSpec[];
   publicKeyPem: string;
   /** Package file loaded by agents that hold no model yet. */

@@ -3,7 +3,8 @@
  * answers numbered commands with a reply, and stops on request (terminated if it does not within 30 s).
  */
 import { join } from 'node:path';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startTypeScriptWorker } from '../workers/typescript-worker';
 import type { TurbineSpec, WorkerCommand, WorkerEvent, WorkerSetup } from './messages';
 
 /** A command the worker answers with a reply, before the pool numbers it. */
@@ -17,7 +18,7 @@ interface WorkerHandle {
 }
 
 /** What every worker is started with, beyond its own turbines. */
-export type SharedWorkerSetup = Omit<WorkerSetup, 'entry' | 'turbines'>;
+export type SharedWorkerSetup = Omit<WorkerSetup, 'turbines'>;
 
 /** The worker threads of one farm. */
 export class TurbineWorkers {
@@ -42,8 +43,8 @@ export class TurbineWorkers {
     const specs: TurbineSpec[][] = Array.from({ length: this.count }, () => []);
     turbines.forEach((t, i) => specs[i % this.count].push(t));
     this.handles = specs.map((share, w) => {
-      const workerData: WorkerSetup = { entry: join(__dirname, 'turbine-worker.ts'), turbines: share, ...setup };
-      const worker = new Worker(join(__dirname, 'worker-bootstrap.cjs'), { workerData });
+      const workerData: WorkerSetup = { turbines: share, ...setup };
+      const worker = startTypeScriptWorker(join(__dirname, 'turbine-worker.ts'), { workerData });
       return { worker, w, ready: false, stopped: false };
     });
     this.ready = Promise.all(
