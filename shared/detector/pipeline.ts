@@ -193,7 +193,8 @@ export async function runTrainingPipeline(options: PipelineOptions): Promise<Pip
         if (cacheHit(evalDir)) return JSON.parse(readFileSync(join(evalDir, 'result.json'), 'utf8')) as ReturnType<typeof fitAllThresholds> & { report: EvaluationReport | null; falseAlarm: FalseAlarmCalibration | null };
         // The worker's forward passes over the calibration windows run while this thread fits the thresholds;
         // what they need follows from the budget options alone (checked against the fitted thresholds). This
-        // thread then scores the last farms itself, so that both cores finish about together.
+        // thread then scores the last farms itself (the worker has two farms' windows ready, this thread
+        // starts from nothing after the thresholds), so that both cores finish about together.
         const scoring = calibrationScoringFor(budget);
         const chunks = calibrationChunkCount(calibrationData);
         const ownChunks = prefetch ? Math.floor((chunks - 1) / 2) : 0;
