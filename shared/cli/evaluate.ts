@@ -88,10 +88,10 @@ async function main(): Promise<void> {
     .option('--false-alarm-target <rate>', "false alarms per turbine-day to check the measured rate's upper bound against (default: the model's target)", numberOption('false-alarm-target', 'a positive number', (n) => n > 0))
     .option('--backend <name>', 'tfjs backend: wasm | cpu | tensorflow')
     .option('--training-seeds <list>', 'stability study: comma-separated training data seeds, one model each (default data size and options)', seedList)
-    .option('--normal-farms <shape>', 'stability study: normal-only farms, <count>x<turbines>x<minutes>', farmShape('--normal-farms', 3, '<count>x<turbines>x<minutes>'), [10, 4, 120])
-    .option('--normal-first-seed <n>', 'stability study: seed of the first normal-only farm (the others follow)', integerOption('normal-first-seed', 0), 9301)
+    .option('--normal-farms <shape>', 'stability study: normal-only farms, <count>x<turbines>x<minutes>', farmShape('--normal-farms', 3, '<count>x<turbines>x<minutes>'), [30, 4, 120])
+    .option('--normal-first-seed <n>', 'stability study: seed of the first normal-only farm (the others follow)', integerOption('normal-first-seed', 0), 9701)
     .option('--test-farm <shape>', 'stability study: labelled farm with every fault kind, <turbines>x<minutes>', farmShape('--test-farm', 2, '<turbines>x<minutes>'), [8, 150])
-    .option('--test-seed <n>', 'stability study: seed of the labelled farm', integerOption('test-seed', 0), 9401)
+    .option('--test-seed <n>', 'stability study: seed of the labelled farm', integerOption('test-seed', 0), 9801)
     .option('--work-dir <dir>', 'stability study: training data, pipeline cache and models', '.cache/stability')
     .showHelpAfterError('(run with --help for usage)');
   program.parse();

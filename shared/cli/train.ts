@@ -8,7 +8,7 @@ import { Command } from 'commander';
 import { ARCHITECTURES, DEFAULT_ARCHITECTURE, isArchitecture } from '../detector/models';
 import { LocalDirectoryRegistry } from '../detector/model-registry';
 import { type PipelineEvent, runTrainingPipeline } from '../detector/pipeline';
-import { CALIBRATION_FARM, DEFAULT_FALSE_ALARM_TARGET } from '../detector/calibration';
+import { CALIBRATION_FARMS, DEFAULT_FALSE_ALARM_TARGET } from '../detector/calibration';
 import { DEFAULT_BUDGET } from '../detector/thresholds';
 import { DEFAULT_TRAINING } from '../detector/training';
 import { falseAlarmLine } from '../detector/false-alarm-summary';
@@ -33,7 +33,7 @@ async function main(): Promise<void> {
     .option('--fast-margin <x>', 'fast rule: one window over this x the largest held-out score alarms at once (0 = off)', numberOption('fast-margin', 'a number >= 0', (n) => n >= 0), DEFAULT_BUDGET.fastMargin)
     .option('--no-conditioning', 'fixed thresholds, not conditioned on the rotor-speed state (for comparison)')
     .option('--false-alarm-target <rate>', 'false alarms per turbine-day the thresholds are fitted for on normal calibration data (0 = off: the budget rule alone)', numberOption('false-alarm-target', 'a number >= 0', (n) => n >= 0), DEFAULT_FALSE_ALARM_TARGET)
-    .option('--calibration-data <file>', `normal farm CSV of other turbines to fit the false-alarm rate on (default: ${CALIBRATION_FARM.turbines} simulated turbines x ${CALIBRATION_FARM.minutes} min)`)
+    .option('--calibration-data <file>', `normal farm CSV of other turbines to fit the false-alarm rate on (default: ${CALIBRATION_FARMS.count} simulated farms of ${CALIBRATION_FARMS.turbines} turbines x ${CALIBRATION_FARMS.minutes} min)`)
     .option('--no-calibration-worker', 'prepare and score the calibration data on the main thread instead of a second one (the same results, slower)')
     .option('--backend <name>', 'tfjs backend: wasm | cpu | tensorflow (default: tensorflow if @tensorflow/tfjs-node loads, else wasm)')
     .option('--cache <dir>', 'cache of step outputs', '.cache/detector')

@@ -8,9 +8,9 @@
  * the fast threshold (unchanged by k): the debounced rule alarms when every window j of the run has
  * e_j > k or a flat ratio over 1; the fast rule when e_i > k F or the second-largest flat ratio is over F.
  */
-import type { OperatingState } from './conditioning';
+import { expectedError, type OperatingState } from './conditioning';
 import { type Thresholds, windowScores } from './thresholds';
-import { featureRatios } from './window-score';
+import { flatRatio } from './window-score';
 import { CHANNELS } from './windows';
 
 /** Per-window inputs of the alarm levels: what windowScores takes, plus the turbine of each window. */
@@ -26,8 +26,6 @@ export interface ScoredNormalWindows {
   groups: ArrayLike<number>;
 }
 
-const NO_ERRORS = new Float32Array(CHANNELS);
-
 /** The alarm level of every window (see the module comment): the detector alarms on window i when level[i] > k. */
 export function alarmLevels(windows: ScoredNormalWindows, thresholds: Thresholds): Float64Array {
   const count = windows.errors.length / CHANNELS;
@@ -37,15 +35,55 @@ export function alarmLevels(windows: ScoredNormalWindows, thresholds: Thresholds
   const usesFlat = Boolean(t.flatline && windows.variation);
   // Level of one window for the debounced rule: its error ratio, or no limit when a feature is flat.
   const single = new Float64Array(count);
+  const fastFlat = new Uint8Array(count);
+  for (let i = 0; i < count; i++) {
+    // The largest and second-largest stuck-sensor ratios of the window.
+    let first = 0;
+    let second = 0;
+    for (let f = 0; usesFlat && f < CHANNELS; f++) {
+      const r = flatRatio(t, windows.variation!, f, i * CHANNELS);
+      if (r > first) [first, second] = [r, first];
+      else if (r > second) second = r;
+    }
+    single[i] = first > 1 ? Infinity : errorRatio[i];
+    if (t.fast && second > t.fast) fastFlat[i] = 1;
+  }
+  return debouncedLevels(single, errorRatio, fastFlat, windows.groups, t);
+}
+
+/**
+ * Alarm levels of the detector with one feature's whole-window threshold alone (no onset or stuck-sensor
+ * rule), for every feature: what alarmLevels gives for each such detector, from one pass over the windows'
+ * conditioned error ratios instead of one per feature.
+ */
+export function featureAlarmLevels(windows: Pick<ScoredNormalWindows, 'errors' | 'states' | 'groups'>, thresholds: Thresholds): Float64Array[] {
+  const count = windows.errors.length / CHANNELS;
+  if (windows.groups.length !== count) throw new Error(`alarm levels: ${windows.groups.length} groups for ${count} windows`);
+  const t = thresholds;
+  if (t.scale && !windows.states) throw new Error('alarm levels: these thresholds are conditioned on the operating state; give the windows\' states');
+  const ratios = t.values.map(() => new Float64Array(count));
+  for (let i = 0; i < count; i++) {
+    // The whole-window ratio of featureRatios (window-score.ts), feature by feature.
+    for (let f = 0; f < CHANNELS; f++) ratios[f][i] = windows.errors[i * CHANNELS + f] / (t.values[f] * (t.scale ? expectedError(t.scale, 'full', f, windows.states![i]) : 1));
+  }
+  const noFlat = new Uint8Array(count);
+  return ratios.map((r) => debouncedLevels(r, r, noFlat, windows.groups, t));
+}
+
+/**
+ * Levels from each window's debounced-rule level (`single`), its error ratio and whether its stuck-sensor
+ * ratios alone trip the fast rule: the debounced rule alarms over k when every window of the run is over k,
+ * the fast rule when the window's ratio is over k times the fast threshold.
+ */
+function debouncedLevels(single: Float64Array, errorRatio: ArrayLike<number>, fastFlat: Uint8Array, groups: ArrayLike<number>, t: Thresholds): Float64Array {
+  const count = single.length;
   const levels = new Float64Array(count);
   for (let i = 0; i < count; i++) {
-    const flat = usesFlat ? featureRatios({ errors: NO_ERRORS, recent: null, variation: windows.variation!.subarray(i * CHANNELS, (i + 1) * CHANNELS), state: t.scale ? windows.states![i] : null }, t).sort((a, b) => b - a) : [0, 0];
-    single[i] = flat[0] > 1 ? Infinity : errorRatio[i];
-    const fast = t.fast ? ((flat[1] ?? 0) > t.fast ? Infinity : errorRatio[i] / t.fast) : 0;
+    const fast = t.fast ? (fastFlat[i] ? Infinity : errorRatio[i] / t.fast) : 0;
     let debounced = Infinity;
     for (let k = 0; k < t.debounceWindows; k++) {
       const j = i - k;
-      debounced = j < 0 || windows.groups[j] !== windows.groups[i] ? 0 : Math.min(debounced, single[j]);
+      debounced = j < 0 || groups[j] !== groups[i] ? 0 : Math.min(debounced, single[j]);
       if (debounced === 0) break;
     }
     levels[i] = Math.max(debounced, fast);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { calibrateFalseAlarmRate, calibrateOnWindows, windowTurbineDays } from './calibration';
+import { calibrateFalseAlarmRate, calibrateOnWindows, calibrationPeaks, THRESHOLD_PEAKS, windowTurbineDays } from './calibration';
 import { seededUniform } from './random';
 import { tailQuantile } from './tail-fit';
 import type { Thresholds } from './thresholds';
@@ -94,4 +94,12 @@ test('calibrateOnWindows raises the whole-window threshold of the feature whose 
   assert.deepEqual(t.values, c.multipliers);
   assert.deepEqual(t.recent!.values, c.onsetMultipliers);
   assert.ok(c.features.every((f) => f.targetPerTurbineDay === 0.5 / 6) && c.detector.targetPerTurbineDay === 0.5);
+});
+
+test('the tails are fitted to THRESHOLD_PEAKS peaks from 2.5 normal turbine-days, proportionally fewer below, never under 40', () => {
+  assert.equal(calibrationPeaks(2.65), THRESHOLD_PEAKS);
+  assert.equal(calibrationPeaks(2.5), THRESHOLD_PEAKS);
+  assert.equal(calibrationPeaks(1.25), THRESHOLD_PEAKS / 2);
+  assert.equal(calibrationPeaks(0.66), 40);
+  assert.equal(calibrationPeaks(0.01), 40);
 });

@@ -3,6 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { windowTurbineDays } from './calibration';
 import { writeFramesCsv } from '../turbine/csv';
 import { simulateFarm } from '../turbine/farm';
 import { sliceFrames } from '../turbine/frames';
@@ -95,6 +96,25 @@ test('same seed and data give the same model bytes and metrics with a fresh cach
   };
   assert.deepEqual(description('a'), description('b'));
   assert.deepEqual(description('a'), description('c'));
+});
+
+test('calibration on several simulated farms: the worker scores the first ones and this thread the last, with the same bytes as all on this thread', async () => {
+  const farms = { count: 3, turbines: 16, minutes: 4, firstSeed: 31 };
+  const run = (out: string, calibrationWorker: boolean) => runTrainingPipeline({ ...options(out, `cache-${out}`), calibrationDataPath: undefined, calibrationFarms: farms, calibrationWorker });
+  const split = await run('farms-worker', true);
+  const alone = await run('farms-alone', false);
+  const c = split.description.training.falseAlarm!;
+  // Three farms of 16 turbines x 4 min, each windowed on its own (a window never spans two turbines or farms).
+  const windowsPerTurbine = Math.floor((4 * 1200 - 100) / 10) + 1;
+  assert.ok(Math.abs(c.normalTurbineDays - windowTurbineDays(3 * 16 * windowsPerTurbine, 10)) < 1e-12, `${c.normalTurbineDays}`);
+  const description = (dir: string) => {
+    const d = JSON.parse(readFileSync(join(root, dir, 'detector.json'), 'utf8'));
+    delete d.training.seconds;
+    return d;
+  };
+  assert.deepEqual(description('farms-worker'), description('farms-alone'));
+  assert.deepEqual(split.description.thresholds, alone.description.thresholds);
+  await assert.rejects(runTrainingPipeline({ ...options('farms-bad', 'cache-farms-bad'), calibrationDataPath: undefined, calibrationFarms: { ...farms, count: 0 } }), /calibration farms: count must be a positive integer, got 0/);
 });
 
 test('bad training data gives a clear error and writes no model directory', async () => {

@@ -16,11 +16,12 @@ import { join } from 'node:path';
 import { DEFAULT_PREPROCESSING, type PreprocessingParams, validatePreprocessingParams } from '../features/params';
 import { statisticsFromJson, statisticsToJson } from '../features/statistics';
 import { readFramesCsv } from '../turbine/csv';
+import type { FarmSet } from '../turbine/farm';
 import { readLabelsCsv } from '../turbine/labels';
-import { simulateFarm } from '../turbine/farm';
 import { type BackendName, initBackend } from './backend';
-import { CALIBRATION_FARM, calibrateOnWindows, calibrateThresholds, DEFAULT_FALSE_ALARM_TARGET, type FalseAlarmCalibration, windowTurbineDays } from './calibration';
-import { CalibrationPrefetch, calibrationSpans, calibrationWindows, type ScoredCalibration } from './calibration-prefetch';
+import { CALIBRATION_FARMS, calibrateOnWindows, calibrateThresholds, DEFAULT_FALSE_ALARM_TARGET, type FalseAlarmCalibration, windowTurbineDays } from './calibration';
+import { calibrationChunkCount, calibrationChunkWindows, calibrationFrames, calibrationScoring, type CalibrationSource, concatScored, scoreCalibrationChunk, type ScoredCalibration, scoredNormalWindows } from './calibration-data';
+import { CalibrationPrefetch } from './calibration-prefetch';
 import { detectorInputDescription, type DetectorDescription, trainingRecord } from './model-dir';
 import type { ModelRegistry } from './model-registry';
 import { modelFromFiles, type ModelFiles, modelToFiles } from './model-io';
@@ -28,7 +29,7 @@ import { type Architecture, buildAutoencoder, DEFAULT_ARCHITECTURE } from './mod
 import { evaluateOnFrames, type EvaluationReport } from './report';
 import { reconstructionErrorsOver } from './scoring';
 import { cacheHit, fileHash, floatBuffer, readFloats, sha256, writeCacheEntry } from './step-cache';
-import { fitAllThresholds } from './threshold-fitting';
+import { calibrationScoringFor, fitAllThresholds } from './threshold-fitting';
 import { type BudgetOptions, DEFAULT_BUDGET } from './thresholds';
 import { DEFAULT_TRAINING, type EpochLog, trainAutoencoder, type TrainingCallbacks, type TrainingOptions, type TrainingResult } from './training';
 import { DEFAULT_HOLDOUT_FRACTION, DEFAULT_TRAIN_STRIDE, everyNth, everyNthWithTransients, type PreparedData, prepareTrainingData } from './training-data';
@@ -72,8 +73,10 @@ export interface PipelineOptions {
    * budget rule's thresholds as they are.
    */
   falseAlarmTarget?: number;
-  /** Normal operation of other turbines to calibrate on (a farm CSV); default: CALIBRATION_FARM, simulated. */
+  /** Normal operation of other turbines to calibrate on (a farm CSV); default: CALIBRATION_FARMS, simulated. */
   calibrationDataPath?: string;
+  /** The simulated farms to calibrate on when no calibration CSV is given (default CALIBRATION_FARMS). */
+  calibrationFarms?: FarmSet;
   /** Backend; default: tfjs-node if it loads, else wasm. */
   backend?: BackendName;
   /**
@@ -106,7 +109,10 @@ export async function runTrainingPipeline(options: PipelineOptions): Promise<Pip
   if (!Number.isInteger(trainStride) || trainStride < 1) throw new Error(`trainStride must be a positive integer, got ${trainStride}`);
   const falseAlarmTarget = options.falseAlarmTarget ?? DEFAULT_FALSE_ALARM_TARGET;
   if (!(falseAlarmTarget >= 0 && Number.isFinite(falseAlarmTarget))) throw new Error(`falseAlarmTarget must be a number >= 0 (0 = off), got ${falseAlarmTarget}`);
-  const calibrationSource = falseAlarmTarget === 0 ? null : options.calibrationDataPath ? { data: fileHash(options.calibrationDataPath, 'calibration data') } : { farm: CALIBRATION_FARM };
+  const farms = options.calibrationFarms ?? CALIBRATION_FARMS;
+  if (!(Number.isInteger(farms.count) && farms.count > 0)) throw new Error(`calibration farms: count must be a positive integer, got ${farms.count}`);
+  const calibrationData: CalibrationSource = options.calibrationDataPath ? { path: options.calibrationDataPath } : { farms };
+  const calibrationSource = falseAlarmTarget === 0 ? null : options.calibrationDataPath ? { data: fileHash(options.calibrationDataPath, 'calibration data') } : { farms };
   const backend = await initBackend(options.backend);
   buildAutoencoder(architecture).dispose(); // refuse an unknown architecture before any work
   const emit = options.onEvent ?? (() => undefined);
@@ -128,11 +134,11 @@ export async function runTrainingPipeline(options: PipelineOptions): Promise<Pip
   const trainKey = sha256(JSON.stringify({ step: 'train', v: 2, preKey, architecture, training, trainStride, backend }));
   const trainDir = join(options.cacheDir, 'train', trainKey);
   const evalHash = sha256(fileHash(options.evalDataPath, 'evaluation data'), fileHash(options.evalLabelsPath, 'evaluation labels'));
-  const evalKey = sha256(JSON.stringify({ step: 'evaluate', v: 7, trainKey, budget, evalHash, falseAlarmTarget, calibrationSource }));
+  const evalKey = sha256(JSON.stringify({ step: 'evaluate', v: 8, trainKey, budget, evalHash, falseAlarmTarget, calibrationSource }));
   const evalDir = join(options.cacheDir, 'evaluate', evalKey);
   const prefetch =
     falseAlarmTarget > 0 && (options.calibrationWorker ?? true) && !cacheHit(evalDir)
-      ? new CalibrationPrefetch(options.calibrationDataPath ? { path: options.calibrationDataPath } : { farm: CALIBRATION_FARM })
+      ? new CalibrationPrefetch(calibrationData)
       : null;
   try {
     // 1. preprocess
@@ -186,22 +192,29 @@ export async function runTrainingPipeline(options: PipelineOptions): Promise<Pip
       const evaluated = await timed('evaluate', evalKey, cacheHit(evalDir), async () => {
         if (cacheHit(evalDir)) return JSON.parse(readFileSync(join(evalDir, 'result.json'), 'utf8')) as ReturnType<typeof fitAllThresholds> & { report: EvaluationReport | null; falseAlarm: FalseAlarmCalibration | null };
         // The worker's forward passes over the calibration windows run while this thread fits the thresholds;
-        // the spans they need follow from the budget options alone (checked against the fitted thresholds).
-        const spans = calibrationSpans({ errorSteps: budget.errorSteps, recent: budget.recentSteps > 0 ? { values: [], errorSteps: budget.recentSteps, margin: 0 } : undefined });
-        const scoring = prefetch?.score(files, backend, spans);
-        scoring?.catch(() => undefined); // awaited below; a failure must not be an unhandled rejection meanwhile
+        // what they need follows from the budget options alone (checked against the fitted thresholds). This
+        // thread then scores the last farms itself (the worker has two farms' windows ready, this thread
+        // starts from nothing after the thresholds), so that both cores finish about together.
+        const scoring = calibrationScoringFor(budget);
+        const chunks = calibrationChunkCount(calibrationData);
+        const ownChunks = prefetch ? Math.floor((chunks - 1) / 2) : 0;
+        const scoringDone = prefetch?.score(files, backend, scoring, chunks - ownChunks);
+        scoringDone?.catch(() => undefined); // awaited below; a failure must not be an unhandled rejection meanwhile
         const thresholds = fitAllThresholds(model, data, budget);
         let falseAlarm: FalseAlarmCalibration | null = null;
         if (falseAlarmTarget > 0) {
           const t = thresholds.thresholds;
           let scored: ScoredCalibration | null = null;
-          if (scoring) {
-            scored = await scoring;
-            if (calibrationSpans(t).join() !== spans.join()) scored = null; // thresholds unlike the budget's: score here instead
+          // Thresholds unlike the budget's (never with the pipeline's own options): everything is scored below instead.
+          if (scoringDone && JSON.stringify(calibrationScoring(t)) === JSON.stringify(scoring)) {
+            const own: ScoredCalibration[] = [];
+            for (let k = chunks - ownChunks; k < chunks; k++) own.push(scoreCalibrationChunk(model, calibrationChunkWindows(calibrationFrames(calibrationData, k), data.stats, data.params), k, scoring));
+            scored = concatScored([await scoringDone, ...own]);
           }
+          const target = { targetPerTurbineDay: falseAlarmTarget };
           const calibrated = scored
-            ? calibrateOnWindows(calibrationWindows(scored.set, scored.turbineId, scored.errors, t), t, windowTurbineDays(scored.set.count, data.params.stride), { targetPerTurbineDay: falseAlarmTarget })
-            : calibrateThresholds(model, t, data.stats, data.params, options.calibrationDataPath ? readFramesCsv(options.calibrationDataPath) : simulateFarm(CALIBRATION_FARM).frames, { targetPerTurbineDay: falseAlarmTarget });
+            ? calibrateOnWindows(scoredNormalWindows(scored, t), t, windowTurbineDays(scored.count, data.params.stride), target)
+            : calibrateThresholds(model, t, data.stats, data.params, calibrationData, target);
           thresholds.thresholds = calibrated.thresholds;
           falseAlarm = calibrated.calibration;
         }

@@ -37,13 +37,22 @@ export function reconstructionErrorsOver(model: tf.LayersModel, set: WindowSet, 
 }
 
 /**
+ * The model's output for a batch, run eagerly through its layers. model.predict would cut the batch into
+ * slices of 32 with tf.slice, and the wasm backend's slice reads the whole input each time: apply gives the
+ * same values (checked bit for bit in scoring.test.ts) 2.6 times faster for batches of 512.
+ */
+export function forward(model: tf.LayersModel, x: tf.Tensor): tf.Tensor {
+  return model.apply(x, { training: false }) as tf.Tensor;
+}
+
+/**
  * Calls `use` with the model's output values for input of shape dims, read in place from the backend's
  * memory where it allows (wasm: no copy of every batch's output, a tenth of the scoring time) and valid only
  * during the call.
  */
 export function withPrediction(model: tf.LayersModel, input: Float32Array, dims: [number, number, number, number], use: (output: Float32Array) => void): void {
   tf.tidy(() => {
-    const y = model.predict(tf.tensor4d(input, dims)) as tf.Tensor;
+    const y = forward(model, tf.tensor4d(input, dims));
     const backend = tf.backend() as unknown as { typedArrayFromHeap?(t: tf.TensorInfo): Float32Array };
     use(backend.typedArrayFromHeap && y.dtype === 'float32' ? backend.typedArrayFromHeap(y) : (y.dataSync() as Float32Array));
   });
@@ -56,7 +65,7 @@ export function withPrediction(model: tf.LayersModel, input: Float32Array, dims:
 export function predictValues(model: tf.LayersModel, input: Float32Array, dims: [number, number, number, number]): Float32Array {
   let values = new Float32Array(0);
   tf.tidy(() => {
-    values = (model.predict(tf.tensor4d(input, dims)) as tf.Tensor).dataSync() as Float32Array;
+    values = forward(model, tf.tensor4d(input, dims)).dataSync() as Float32Array;
   });
   return values;
 }

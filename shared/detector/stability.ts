@@ -8,7 +8,7 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFramesCsv } from '../turbine/csv';
-import { simulateFarm } from '../turbine/farm';
+import { type FarmSet, simulateFarm } from '../turbine/farm';
 import { FAULT_KINDS } from '../turbine/faults';
 import { type Detector, loadDetector } from './detector';
 import { rateUpperBound } from './poisson';
@@ -17,21 +17,13 @@ import { type PipelineEvent, type PipelineOptions, runTrainingPipeline } from '.
 import { evaluateOnFrames } from './report';
 import { DEFAULT_TRAINING_DATA } from './training-data';
 
-/** A farm to simulate: `count` farms of `turbines` x `minutes`, seeds firstSeed, firstSeed + 1, ... */
-export interface FarmSpec {
-  turbines: number;
-  minutes: number;
-  firstSeed: number;
-  count: number;
-}
-
 export interface StabilityOptions {
   /** Seeds of the training data sets (each DEFAULT_TRAINING_DATA in size). */
   trainingSeeds: number[];
   /** Normal-only farms (no faults), the false alarms' normal time. */
-  normal: FarmSpec;
+  normal: FarmSet;
   /** The labelled farm with faults (one farm: count 1). */
-  test: Omit<FarmSpec, 'count'>;
+  test: Omit<FarmSet, 'count'>;
   /** Training CSVs, the pipeline cache and the model directories go here. */
   workDir: string;
   /** Size of each training data set (default DEFAULT_TRAINING_DATA's, the documented one). */

@@ -3,6 +3,7 @@
  * thresholds (error scale, budget, onset, stuck-sensor floor, fast rule) and the two baselines' thresholds.
  */
 import * as tf from '@tensorflow/tfjs';
+import type { CalibrationScoring } from './calibration-data';
 import { type ErrorScale, fitErrorScale, normaliseErrors, operatingStates } from './conditioning';
 import { reconstructionErrorsOver, windowVariation, zScoreErrors } from './scoring';
 import { type BudgetOptions, DEFAULT_BUDGET, fitBudgetThresholds, originalThresholds, type Thresholds, VARIATION_STEPS, fastScores, withFast, withFlatline, withRecent } from './thresholds';
@@ -50,3 +51,13 @@ function concatFloats(a: Float32Array, b: Float32Array): Float32Array {
   out.set(b, a.length);
   return out;
 }
+
+/**
+ * What calibrating the thresholds fitAllThresholds(model, data, budget) returns will score (calibrationScoring
+ * of them), known before they are fitted so that a worker can score while they are.
+ */
+export function calibrationScoringFor(budget: Partial<BudgetOptions> = {}): CalibrationScoring {
+  const o = { ...DEFAULT_BUDGET, ...budget };
+  return { spans: [o.errorSteps, o.recentSteps > 0 ? o.recentSteps : o.errorSteps], variationSteps: VARIATION_STEPS, stateSteps: o.conditioned ? (o.recentSteps > 0 ? o.recentSteps : VARIATION_STEPS) : null };
+}
+

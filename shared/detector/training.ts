@@ -5,6 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { seededUniform, shuffleInPlace } from './random';
+import { forward } from './scoring';
 import { validateWindowSet, type WindowSet, WINDOW_SIZE } from './windows';
 
 export interface TrainingOptions {
@@ -138,7 +139,7 @@ export function meanSquaredError(model: tf.LayersModel, set: WindowSet, batchSiz
     const n = Math.min(batchSize, set.count - from);
     sum += tf.tidy(() => {
       const x = tf.tensor4d(set.windows.subarray(from * WINDOW_SIZE, (from + n) * WINDOW_SIZE), [n, c, h, w]);
-      const y = model.predict(x) as tf.Tensor;
+      const y = forward(model, x);
       return tf.sub(x, y).square().sum().dataSync()[0];
     });
   }

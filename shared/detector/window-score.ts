@@ -86,9 +86,10 @@ export function windowEvidence(input: ArrayLike<number>, output: ArrayLike<numbe
 }
 
 /** Stuck-sensor ratio of feature f (floor / variation; 0 where the rule is off for the feature). */
-function flatRatio(thresholds: Thresholds, variation: ArrayLike<number>, f: number): number {
+/** The stuck-sensor rule's ratio of feature f: flatline / variation (0 without the rule), variation read at offset + f. */
+export function flatRatio(thresholds: Thresholds, variation: ArrayLike<number>, f: number, offset = 0): number {
   const floor = thresholds.flatline?.[f] ?? 0;
-  return floor > 0 ? floor / Math.max(variation[f], 1e-12) : 0;
+  return floor > 0 ? floor / Math.max(variation[offset + f], 1e-12) : 0;
 }
 
 /**

@@ -47,6 +47,14 @@ export interface FarmOptions {
   startTime?: Date | string | number;
 }
 
+/** A set of farms of one shape: `count` farms of `turbines` x `minutes`, seeds firstSeed, firstSeed + 1, ... */
+export interface FarmSet {
+  turbines: number;
+  minutes: number;
+  firstSeed: number;
+  count: number;
+}
+
 /** A simulated farm: its frames and the labels of every injected fault. */
 export interface FarmData {
   frames: FrameColumns;
