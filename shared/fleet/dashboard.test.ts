@@ -182,6 +182,8 @@ test('a rollout by IoT Job while the farm runs: every turbine reads 1.0.0 before
   await waitFor(async () => (await versions()).every((v) => v === 'v1.1.0'), 2 * BUSY_MACHINE_MS, 'every turbine to report model 1.1.0');
   assert.deepEqual(await versions(), ['v1.1.0', 'v1.1.0', 'v1.1.0', 'v1.1.0', 'v1.1.0']);
   await waitFor(async () => (await page.locator('#jobs tbody tr').allTextContents()).some((t) => t.includes(rollout.jobId) && t.includes('5 succeeded')), BUSY_MACHINE_MS, 'the job to show 5 succeeded');
+  // fleet.status() is the workers' periodic snapshot (every STATUS_MS): it may trail the cloud's view above.
+  await waitFor(async () => fleet.status().every((s) => s.version === '1.1.0'), BUSY_MACHINE_MS, "every turbine's status snapshot to show model 1.1.0");
   const after = fleet.status();
   after.forEach((s, i) => {
     assert.ok(s.produced > before[i], `turbine ${i} kept producing frames`);
