@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { alarmLevels, episodePeaks, scaleThresholds } from './alarm-levels';
+import { alarmLevels, episodePeaks, featureAlarmLevels, scaleThresholds } from './alarm-levels';
 import { seededUniform } from './random';
 import { debouncedAlarms, fastScores, type Thresholds, windowScores } from './thresholds';
 
@@ -47,6 +47,27 @@ test('the detector with its error thresholds times k alarms exactly on the windo
     alarmsSeen += expected.reduce((a, b) => a + b, 0);
   }
   assert.ok(alarmsSeen > 0 && levels.some((l) => l === Infinity), 'the scenario exercises every rule');
+});
+
+test('featureAlarmLevels gives, for every feature, alarmLevels of that feature\'s whole-window threshold alone, conditioned or not', () => {
+  const { windows, thresholds } = scenario();
+  const rand = seededUniform(9);
+  const states = Array.from({ length: windows.groups.length }, () => {
+    const level = 4 * rand() - 2;
+    const recentLevel = level + rand() - 0.5;
+    return { level, recentLevel, change: Math.abs(level - recentLevel) };
+  });
+  const scale = { full: [[0.1, 0.2, 0.05, 0.3, 0.1], null, [0, -0.1, 0.02, 0.2, 0], null, [0.2, 0.3, 0, 0.5, 0.1], [0, 0, 0, 0, 0]], recent: [null, null, null, null, null, null], recentSteps: 20, levelRange: [-1.5, 1.5] as [number, number], changeMax: 0.4 };
+  for (const t of [thresholds, { ...thresholds, scale }]) {
+    const scored = { ...windows, states };
+    const each = featureAlarmLevels(scored, t);
+    assert.equal(each.length, 6);
+    each.forEach((levels, f) => {
+      const single: Thresholds = { ...t, values: t.values.map((v, g) => (g === f ? v : Infinity)), flatline: undefined, recent: undefined };
+      assert.deepEqual(Array.from(levels), Array.from(alarmLevels({ ...scored, variation: null }, single)), `feature ${f}${t.scale ? ', conditioned' : ''}`);
+    });
+  }
+  assert.throws(() => featureAlarmLevels({ ...windows, states: null }, { ...thresholds, scale }), /conditioned on the operating state/);
 });
 
 test('episode peaks: one per run over the level, runs end at a group boundary', () => {

@@ -8,9 +8,9 @@
  * the fast threshold (unchanged by k): the debounced rule alarms when every window j of the run has
  * e_j > k or a flat ratio over 1; the fast rule when e_i > k F or the second-largest flat ratio is over F.
  */
-import { expectedError, type OperatingState } from './conditioning';
+import type { OperatingState } from './conditioning';
 import { type Thresholds, windowScores } from './thresholds';
-import { flatRatio } from './window-score';
+import { errorRatio, flatRatio } from './window-score';
 import { CHANNELS } from './windows';
 
 /** Per-window inputs of the alarm levels: what windowScores takes, plus the turbine of each window. */
@@ -63,8 +63,8 @@ export function featureAlarmLevels(windows: Pick<ScoredNormalWindows, 'errors' |
   if (t.scale && !windows.states) throw new Error('alarm levels: these thresholds are conditioned on the operating state; give the windows\' states');
   const ratios = t.values.map(() => new Float64Array(count));
   for (let i = 0; i < count; i++) {
-    // The whole-window ratio of featureRatios (window-score.ts), feature by feature.
-    for (let f = 0; f < CHANNELS; f++) ratios[f][i] = windows.errors[i * CHANNELS + f] / (t.values[f] * (t.scale ? expectedError(t.scale, 'full', f, windows.states![i]) : 1));
+    const state = t.scale ? windows.states![i] : null;
+    for (let f = 0; f < CHANNELS; f++) ratios[f][i] = errorRatio(t, 'full', f, windows.errors[i * CHANNELS + f], state);
   }
   const noFlat = new Uint8Array(count);
   return ratios.map((r) => debouncedLevels(r, r, noFlat, windows.groups, t));

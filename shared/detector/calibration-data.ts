@@ -109,10 +109,10 @@ export function concatScored(parts: readonly ScoredCalibration[]): ScoredCalibra
   };
 }
 
-/** Prepares and scores every chunk of `source` on this thread. */
-export function scoreCalibrationSource(model: tf.LayersModel, source: CalibrationSource, stats: FeatureStatistics, params: PreprocessingParams, s: CalibrationScoring): ScoredCalibration {
+/** Prepares and scores the chunks of `source` from `first` (default all) on this thread. */
+export function scoreCalibrationSource(model: tf.LayersModel, source: CalibrationSource, stats: FeatureStatistics, params: PreprocessingParams, s: CalibrationScoring, first = 0): ScoredCalibration {
   const parts: ScoredCalibration[] = [];
-  for (let k = 0; k < calibrationChunkCount(source); k++) parts.push(scoreCalibrationChunk(model, calibrationChunkWindows(calibrationFrames(source, k), stats, params), k, s));
+  for (let k = first; k < calibrationChunkCount(source); k++) parts.push(scoreCalibrationChunk(model, calibrationChunkWindows(calibrationFrames(source, k), stats, params), k, s));
   return concatScored(parts);
 }
 

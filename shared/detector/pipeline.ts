@@ -20,7 +20,7 @@ import type { FarmSet } from '../turbine/farm';
 import { readLabelsCsv } from '../turbine/labels';
 import { type BackendName, initBackend } from './backend';
 import { CALIBRATION_FARMS, calibrateOnWindows, calibrateThresholds, DEFAULT_FALSE_ALARM_TARGET, type FalseAlarmCalibration, windowTurbineDays } from './calibration';
-import { calibrationChunkCount, calibrationChunkWindows, calibrationFrames, calibrationScoring, type CalibrationSource, concatScored, scoreCalibrationChunk, type ScoredCalibration, scoredNormalWindows } from './calibration-data';
+import { calibrationChunkCount, calibrationScoring, type CalibrationSource, concatScored, scoreCalibrationSource, type ScoredCalibration, scoredNormalWindows } from './calibration-data';
 import { CalibrationPrefetch } from './calibration-prefetch';
 import { detectorInputDescription, type DetectorDescription, trainingRecord } from './model-dir';
 import type { ModelRegistry } from './model-registry';
@@ -207,8 +207,7 @@ export async function runTrainingPipeline(options: PipelineOptions): Promise<Pip
           let scored: ScoredCalibration | null = null;
           // Thresholds unlike the budget's (never with the pipeline's own options): everything is scored below instead.
           if (scoringDone && JSON.stringify(calibrationScoring(t)) === JSON.stringify(scoring)) {
-            const own: ScoredCalibration[] = [];
-            for (let k = chunks - ownChunks; k < chunks; k++) own.push(scoreCalibrationChunk(model, calibrationChunkWindows(calibrationFrames(calibrationData, k), data.stats, data.params), k, scoring));
+            const own = ownChunks > 0 ? [scoreCalibrationSource(model, calibrationData, data.stats, data.params, scoring, chunks - ownChunks)] : [];
             scored = concatScored([await scoringDone, ...own]);
           }
           const target = { targetPerTurbineDay: falseAlarmTarget };

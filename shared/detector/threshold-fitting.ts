@@ -18,8 +18,7 @@ import { WINDOW_SIZE } from './windows';
  */
 export function fitAllThresholds(model: tf.LayersModel, data: PreparedData, budget: Partial<BudgetOptions> = {}): { thresholds: Thresholds; originalThresholds: Thresholds; zScoreThresholds: Thresholds } {
   const o = { ...DEFAULT_BUDGET, ...budget };
-  // The operating state's recent level uses the onset rule's span (or the stuck-sensor rule's when it is off).
-  const recentSteps = o.recentSteps > 0 ? o.recentSteps : VARIATION_STEPS;
+  const recentSteps = stateSteps(o);
   const [heldOut, heldOutRecent] = reconstructionErrorsOver(model, data.holdout, [o.errorSteps, recentSteps]);
   const [trainErrors, trainRecent, trainWhole] = reconstructionErrorsOver(model, data.train, [o.errorSteps, recentSteps, WINDOW_SIZE / 6]);
   const heldOutStates = operatingStates(data.holdout, recentSteps);
@@ -58,6 +57,11 @@ function concatFloats(a: Float32Array, b: Float32Array): Float32Array {
  */
 export function calibrationScoringFor(budget: Partial<BudgetOptions> = {}): CalibrationScoring {
   const o = { ...DEFAULT_BUDGET, ...budget };
-  return { spans: [o.errorSteps, o.recentSteps > 0 ? o.recentSteps : o.errorSteps], variationSteps: VARIATION_STEPS, stateSteps: o.conditioned ? (o.recentSteps > 0 ? o.recentSteps : VARIATION_STEPS) : null };
+  return { spans: [o.errorSteps, o.recentSteps > 0 ? o.recentSteps : o.errorSteps], variationSteps: VARIATION_STEPS, stateSteps: o.conditioned ? stateSteps(o) : null };
+}
+
+/** Steps the operating state's recent level is taken over: the onset rule's span (the stuck-sensor rule's when it is off). */
+function stateSteps(o: BudgetOptions): number {
+  return o.recentSteps > 0 ? o.recentSteps : VARIATION_STEPS;
 }
 

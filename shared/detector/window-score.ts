@@ -93,18 +93,26 @@ export function flatRatio(thresholds: Thresholds, variation: ArrayLike<number>, 
 }
 
 /**
+ * Error over threshold of feature f for the whole-window ('full') or onset ('recent') rule, the threshold
+ * scaled by the error expected in the window's operating state when the thresholds are conditioned.
+ */
+export function errorRatio(thresholds: Thresholds, span: 'full' | 'recent', f: number, error: number, state: OperatingState | null): number {
+  const values = span === 'full' ? thresholds.values : thresholds.recent!.values;
+  return error / (values[f] * (thresholds.scale ? expectedError(thresholds.scale, span, f, state!) : 1));
+}
+
+/**
  * Per-feature anomaly ratio of one window (> 1: anomalous): error / threshold, with the onset rule
  * recent error / recent threshold, with the stuck-sensor rule flatline / variation (rules whose evidence is
  * null are not applied). Thresholds with a scale need the window's operating state.
  */
 export function featureRatios(evidence: WindowEvidence, thresholds: Thresholds): number[] {
   const { errors, recent, variation, state } = evidence;
-  const scale = thresholds.scale;
-  if (scale && !state) throw new Error("featureRatios: these thresholds are conditioned on the operating state; pass the window's state");
+  if (thresholds.scale && !state) throw new Error("featureRatios: these thresholds are conditioned on the operating state; pass the window's state");
   const out: number[] = [];
   for (let f = 0; f < CHANNELS; f++) {
-    let r = errors[f] / (thresholds.values[f] * (scale ? expectedError(scale, 'full', f, state!) : 1));
-    if (thresholds.recent && recent) r = Math.max(r, recent[f] / (thresholds.recent.values[f] * (scale ? expectedError(scale, 'recent', f, state!) : 1)));
+    let r = errorRatio(thresholds, 'full', f, errors[f], state);
+    if (thresholds.recent && recent) r = Math.max(r, errorRatio(thresholds, 'recent', f, recent[f], state));
     if (variation) r = Math.max(r, flatRatio(thresholds, variation, f));
     out.push(r);
   }
