@@ -156,6 +156,21 @@ test("a device cannot subscribe to another thing's topics: AWS closes the connec
   }
 });
 
+test('interrupted() waits for the interrupt even when a request the close cancelled reports its error first', async () => {
+  const conn = await connect(a);
+  try {
+    const dropped = interrupted(conn);
+    // The order a CI run once saw: aws-crt's echo of a cancelled subscribe, then the interrupt.
+    conn.emit('error', new Error('Failed to subscribe: AWS_ERROR_MQTT_CANCELLED_FOR_CLEAN_SESSION'));
+    const sub = conn.subscribe('turbines/turbine-b/#', mqtt.QoS.AtLeastOnce, () => {}).catch((e: unknown) => e);
+    await dropped;
+    await closeDevice(conn);
+    await sub;
+  } finally {
+    await closeDevice(conn);
+  }
+});
+
 test('with onSubscribeDenied "suback-failure" a denied filter gets SUBACK 0x80 and the connection stays', async () => {
   const conn = await connect(a, { port: lenientBroker.port });
   try {

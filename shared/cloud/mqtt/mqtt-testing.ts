@@ -3,7 +3,6 @@
  * broker tests that run without the registry service, and a device connection through
  * aws-iot-device-sdk-v2 over mutual TLS, built as the SDK samples build theirs.
  */
-import { once } from 'node:events';
 import { mqtt, iot } from 'aws-iot-device-sdk-v2';
 import type { CertificateRecord, PrincipalDirectory } from '../contracts';
 
@@ -169,10 +168,21 @@ export class Inbox {
   }
 }
 
-/** Resolve when the connection is interrupted (the broker closed it), or reject after ms. */
+/**
+ * Resolve when the connection is interrupted (the broker closed it), or reject after ms.
+ * Not events.once: that also rejects on an 'error' event, and aws-crt emits one for every failed
+ * request, so a request the same close cancelled (a subscribe, say) could win the race with 'interrupt'.
+ */
 export async function interrupted(connection: mqtt.MqttClientConnection, ms = 5000): Promise<void> {
-  const timeout = new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`not interrupted within ${ms} ms`)), ms).unref());
-  await Promise.race([once(connection, 'interrupt'), timeout]);
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await new Promise<void>((resolve, reject) => {
+      timer = setTimeout(() => reject(new Error(`not interrupted within ${ms} ms`)), ms);
+      connection.once('interrupt', () => resolve());
+    });
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** An MQTT packet built by hand: first byte, remaining length as a variable byte integer, body. */
