@@ -400,7 +400,10 @@ export async function startEdgeAgent(opts: EdgeAgentOptions): Promise<EdgeAgent>
     void uploadPending();
     void sendHeartbeat();
   });
-  connection.on('offline', () => agent.emit('offline'));
+  connection.on('offline', () => {
+    jobs?.onOffline();
+    agent.emit('offline');
+  });
   void connection.start();
 
   let stopping: Promise<void> | null = null;

@@ -12,7 +12,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startEdgeAgent, type EdgeAgent } from './agent';
 import { createJob, deployJobDocument, jobExecution, provisionTestDevices, putObjects, startTestCloud, tempDir, waitFor } from './agent-testing';
-import { parseJobDocument } from './ota';
+import { JOB_UPDATE_ANSWER_MS, parseJobDocument } from './ota';
 import type { ScoredWindow } from './scoring-runtime';
 import { simulatedFrames, testDescription, testKeys, testPackage, testVerifier } from './stand-in-model-testing';
 
@@ -133,13 +133,13 @@ test('OTA over IoT Jobs: SUCCEEDED with a hot swap; FAILED with the reason other
 const FINISHED_BEFORE = { status: 'FAILED', statusDetails: { reason: 'failed-health-check', message: 'from the first run' }, at: '2026-01-01T00:00:00.000Z' };
 
 /** Starts one provisioned agent (initial model v1, no frames) whose state says it already ended jobId. */
-async function startAgentThatEnded(dir: string, cloudDir: string, keys: ReturnType<typeof testKeys>, jobId: string): Promise<EdgeAgent> {
+async function startAgentThatEnded(dir: string, cloudDir: string, keys: ReturnType<typeof testKeys>, jobId: string, log: (line: string) => void = () => undefined): Promise<EdgeAgent> {
   writeFileSync(join(dir, 'v1.pkg'), testPackage(keys.privateKey, testDescription()));
   const [bundle] = await provisionTestDevices(cloudDir, join(dir, 'devices'), 1);
   const stateDir = join(dir, 'state');
   mkdirSync(stateDir, { recursive: true });
   writeFileSync(join(stateDir, 'agent-state.json'), JSON.stringify({ finished: { [jobId]: FINISHED_BEFORE } }));
-  return startEdgeAgent({ config: bundle, stateDir, verifier: testVerifier(keys.publicKey), initialPackage: join(dir, 'v1.pkg'), heartbeatSeconds: 60, capture: { sampleRate: 0 }, log: () => undefined });
+  return startEdgeAgent({ config: bundle, stateDir, verifier: testVerifier(keys.publicKey), initialPackage: join(dir, 'v1.pkg'), heartbeatSeconds: 60, capture: { sampleRate: 0 }, log });
 }
 
 test('a job id the agent already finished is reported again, never run again', { timeout: 60_000 }, async () => {
@@ -214,6 +214,47 @@ test("the agent counts a job report as made only once IoT Jobs accepted it, not 
     assert.deepEqual(ended, ['deploy-6 FAILED']);
   } finally {
     release();
+    await agent?.stop();
+    await cloud.stop();
+    await tmp.remove();
+  }
+});
+
+test('a report whose answer the dropped connection took is made again as soon as the device is back online', { timeout: 60_000 }, async () => {
+  const tmp = await tempDir('agent-report-drop-');
+  const cloudDir = join(tmp.dir, 'cloud');
+  let cloud = await startTestCloud(cloudDir);
+  const ports = { port: Number(new URL(cloud.endpoints.http).port), mqttPort: cloud.endpoints.mqttPort };
+  const keys = testKeys();
+  const logged: string[] = [];
+  let agent: EdgeAgent | undefined;
+  try {
+    agent = await startAgentThatEnded(tmp.dir, cloudDir, keys, 'deploy-7', (line) => logged.push(line));
+    await agent.connected();
+    const thing = agent.thingName;
+    // The cloud takes the device's final report but never answers it (it stops before applying it).
+    const jobs = cloud.context.jobs!;
+    const apply = jobs.updateFromDevice.bind(jobs);
+    let reportArrived: () => void = () => undefined;
+    const arrived = new Promise<void>((resolve) => (reportArrived = resolve));
+    jobs.updateFromDevice = ((thingName, jobId, request) => {
+      if (jobId !== 'deploy-7' || request.status === 'IN_PROGRESS') return apply(thingName, jobId, request);
+      reportArrived();
+      return new Promise(() => undefined);
+    }) as typeof jobs.updateFromDevice;
+    const url = 'http://127.0.0.1:9/never-downloaded.pkg';
+    await createJob(cloud, 'deploy-7', JSON.stringify({ operation: 'deploy-model', model: { name: 'wind-turbine-anomaly', version: '7.0.0', url } }), [thing]);
+    await arrived;
+    await cloud.stop();
+    await waitFor(() => !agent!.online, 15_000, 'the agent to notice the cloud is gone');
+    cloud = await startTestCloud(cloudDir, ports);
+    const restarted = Date.now();
+    // Before the fix the report waited JOB_UPDATE_ANSWER_MS for an answer no connection would carry.
+    await waitFor(async () => (await jobExecution(cloud, 'deploy-7', thing)).status === 'FAILED', JOB_UPDATE_ANSWER_MS - 10_000, 'the report made again after the reconnect');
+    assert.ok(Date.now() - restarted < JOB_UPDATE_ANSWER_MS - 10_000);
+    assert.ok(logged.some((l) => l.includes('the connection dropped before IoT Jobs answered the FAILED update')), logged.join('\n'));
+    assert.deepEqual((await jobExecution(cloud, 'deploy-7', thing)).statusDetails, FINISHED_BEFORE.statusDetails);
+  } finally {
     await agent?.stop();
     await cloud.stop();
     await tmp.remove();

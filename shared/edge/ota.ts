@@ -129,6 +129,15 @@ export class JobRunner {
     await this.startNext();
   }
 
+  /**
+   * Fails the reports still waiting for IoT Jobs' answer: the session is clean, so an answer meant for the
+   * dropped connection never arrives. Each report is made again from the next start-next after 'online',
+   * at once instead of after JOB_UPDATE_ANSWER_MS. Call whenever the connection goes offline.
+   */
+  onOffline(): void {
+    for (const waiting of [...this.unanswered.values()]) waiting.settle(new Error(`the connection dropped before IoT Jobs answered the ${waiting.status} update`));
+  }
+
   /** Takes no more jobs and abandons a download in progress (the job stays in flight for the next start). */
   stop(): void {
     this.stopped = true;
