@@ -112,15 +112,17 @@ export class JobRunner {
       if (execution?.jobId) void this.handle(execution);
     };
     try {
-      await this.jobs.subscribeToNextJobExecutionChangedEvents({ thingName }, qos, (err, r) => {
-        if (r?.execution) void this.startNext();
-      });
-      await this.jobs.subscribeToStartNextPendingJobExecutionAccepted({ thingName }, qos, (err, r) => take(r?.execution));
-      await this.jobs.subscribeToStartNextPendingJobExecutionRejected({ thingName }, qos, (err, r) => this.deps.log(`start-next rejected: ${r?.code} ${r?.message}`));
+      // Answers first, the notification last: a job that arrives while these subscriptions are made must
+      // not send a request whose answer nobody is subscribed to yet (an update would wait for it in vain).
       await this.deps.connection.connection.subscribe(`$aws/things/${thingName}/jobs/+/update/accepted`, qos, (_topic, payload) => this.answered(payload));
       await this.deps.connection.connection.subscribe(`$aws/things/${thingName}/jobs/+/update/rejected`, qos, (topic, payload) => {
         this.deps.log(`job update rejected on ${topic}: ${Buffer.from(payload).toString('utf8').slice(0, 300)}`);
         this.answered(payload, true);
+      });
+      await this.jobs.subscribeToStartNextPendingJobExecutionAccepted({ thingName }, qos, (err, r) => take(r?.execution));
+      await this.jobs.subscribeToStartNextPendingJobExecutionRejected({ thingName }, qos, (err, r) => this.deps.log(`start-next rejected: ${r?.code} ${r?.message}`));
+      await this.jobs.subscribeToNextJobExecutionChangedEvents({ thingName }, qos, (err, r) => {
+        if (r?.execution) void this.startNext();
       });
     } catch (err) {
       this.deps.log(`cannot subscribe to IoT Jobs topics: ${(err as Error).message}`);
