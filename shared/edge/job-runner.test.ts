@@ -10,18 +10,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { mqtt } from 'aws-iot-device-sdk-v2';
+import { topicMatches } from '../cloud/mqtt/topic-filter';
 import { AgentStateFile } from './agent-state';
 import type { CloudConnection } from './device-connection';
 import { JobRunner } from './ota';
 
 type Handler = (topic: string, payload: ArrayBuffer) => void;
-
-/** Does an MQTT filter with single-level wildcards match topic? */
-function matches(filter: string, topic: string): boolean {
-  const f = filter.split('/');
-  const t = topic.split('/');
-  return f.length === t.length && f.every((part, i) => part === '+' || part === t[i]);
-}
 
 /**
  * One device's view of the broker and IoT Jobs: answers start-next and updates, and drops a message that
@@ -69,7 +63,7 @@ class StandInJobsBroker {
   /** Delivers on the next turn to the subscriber of the moment, as a broker would. */
   private deliver(topic: string, body: object): void {
     setImmediate(() => {
-      const handler = [...this.subscriptions].find(([filter]) => matches(filter, topic))?.[1];
+      const handler = [...this.subscriptions].find(([filter]) => topicMatches(filter, topic))?.[1];
       const bytes = new TextEncoder().encode(JSON.stringify(body));
       if (handler) handler(topic, bytes.buffer);
       else if (/\/(accepted|rejected)$/.test(topic)) this.droppedAnswers.push(topic);
